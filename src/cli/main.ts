@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+/** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
+import { Command } from "@commander-js/extra-typings";
+import { version } from "./version.ts";
+
+const program = new Command("igw")
+  .description("LLM inference gateway, vLLM simulator and serving benchmark")
+  .version(version)
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,31 @@
+/**
+ * Flow-control contracts. The director asks an Admitter before scheduling; it resolves when the
+ * request may go to the scheduler (now, or later when capacity frees) and rejects with a
+ * GatewayError (429 shed / queue full, 503 queue timeout) otherwise.
+ */
+import type { Candidate } from "../scheduling/types.ts";
+
+/** One request waiting for admission. */
+export interface FlowRequest {
+  readonly id: string;
+  /** Priority: higher first. Sheddable = negative. */
+  readonly priority: number;
+  /** Fairness flow: the x-gateway-inference-fairness-id header, else the model name. */
+  readonly flowId: string;
+  /** Request body size in bytes (for byte limits). */
+  readonly bytes: number;
+  /** Aborted when the client goes away: the request must leave the queue at once. */
+  readonly signal: AbortSignal;
+}
+
+/** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */
+export interface SaturationDetector {
+  readonly type: string;
+  saturation(candidates: readonly Candidate[], now: number): number;
+}
+
+/** What the director awaits. `notify()` is called on every metrics refresh and request completion. */
+export interface Admitter {
+  admit(request: FlowRequest): Promise<void>;
+  notify(): void;
+}

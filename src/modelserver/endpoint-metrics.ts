@@ -1,0 +1,43 @@
+/**
+ * What the gateway knows of one endpoint's load, scraped from its `/metrics` and merged with the
+ * gateway's own in-flight accounting. Produced by modelserver/, read by scheduling/ and flowcontrol/.
+ */
+export interface EndpointMetrics {
+  /** Requests waiting in the engine (vllm:num_requests_waiting, incl. preempted). */
+  waiting: number;
+  /** Requests in the engine's running batch. */
+  running: number;
+  /** KV-cache utilisation, a fraction in [0, 1]. */
+  kvCacheUsage: number;
+  /** LoRA adapters in the running batch (vllm:lora_requests_info running_lora_adapters). */
+  activeAdapters: ReadonlySet<string>;
+  /** LoRA adapters waiting for a slot. */
+  waitingAdapters: ReadonlySet<string>;
+  /** max_lora label; 0 when the server does not report LoRA. */
+  maxActiveAdapters: number;
+  /** Tokens per KV block and number of blocks (vllm:cache_config_info), when known. */
+  blockSize?: number;
+  numGpuBlocks?: number;
+  /** Wall time (ms since epoch) of the last successful scrape; 0 = never scraped. */
+  updatedAt: number;
+}
+
+/** The gateway's own count of work it sent to an endpoint that has not finished yet. */
+export interface InFlight {
+  requests: number;
+  /** Prompt + max output tokens (estimated) of in-flight requests. */
+  tokens: number;
+}
+
+/** A fresh, empty metrics record (never scraped). */
+export function emptyMetrics(): EndpointMetrics {
+  return {
+    waiting: 0,
+    running: 0,
+    kvCacheUsage: 0,
+    activeAdapters: new Set(),
+    waitingAdapters: new Set(),
+    maxActiveAdapters: 0,
+    updatedAt: 0,
+  };
+}
