@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
+import { serveCommand } from "./serve.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -8,5 +9,7 @@ const program = new Command("igw")
   .version(version)
   .showHelpAfterError()
   .enablePositionalOptions();
+
+program.addCommand(serveCommand());
 
 await program.parseAsync(process.argv);
