@@ -37,7 +37,7 @@ const endpointsFileSchema = z.object({
         labels: z.record(z.string(), z.string()).default({}),
       }),
     )
-    .default([]),
+    .nullish(),
 });
 
 /** Reads and validates the endpoints file; throws ConfigError. An empty file means no endpoints. */
@@ -61,7 +61,7 @@ export function loadEndpointsFile(file: string): EndpointSpec[] {
       })),
     );
   }
-  return parsed.data.endpoints.map((e) => {
+  return (parsed.data.endpoints ?? []).map((e) => {
     const a = parseAddress(e.address)!;
     return { host: a.host, ...(a.port !== undefined ? { port: a.port } : {}), labels: e.labels };
   });
