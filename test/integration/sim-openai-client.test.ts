@@ -36,15 +36,15 @@ after(async () => {
 });
 
 test("openai client streams a chat completion with the right usage", async () => {
-  const stream = await client.chat.completions.create({
+  const params: OpenAI.ChatCompletionCreateParamsStreaming & { ignore_eos: boolean } = {
     model: "/model/qwen",
     messages: [{ role: "user", content: "one two three four five" }],
     max_completion_tokens: 7,
     stream: true,
     stream_options: { include_usage: true },
-    // @ts-expect-error vLLM extension
-    ignore_eos: true,
-  });
+    ignore_eos: true, // vLLM extension: generate exactly max tokens
+  };
+  const stream = await client.chat.completions.create(params);
   let text = "";
   let roles = 0;
   let finish: string | null = null;
@@ -64,15 +64,15 @@ test("openai client streams a chat completion with the right usage", async () =>
 });
 
 test("openai client streams a completion from a LoRA adapter with the right usage", async () => {
-  const stream = await client.completions.create({
+  const params: OpenAI.CompletionCreateParamsStreaming & { ignore_eos: boolean } = {
     model: "travel-helper-v2",
     prompt: "a b c",
     max_tokens: 5,
     stream: true,
     stream_options: { include_usage: true },
-    // @ts-expect-error vLLM extension
     ignore_eos: true,
-  });
+  };
+  const stream = await client.completions.create(params);
   let pieces = 0;
   let model = "";
   let usage: OpenAI.CompletionUsage | undefined;
