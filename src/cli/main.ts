@@ -2,6 +2,7 @@
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
 import { serveCommand } from "./serve.ts";
+import { simCommand } from "./sim.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -11,5 +12,6 @@ const program = new Command("igw")
   .enablePositionalOptions();
 
 program.addCommand(serveCommand());
+program.addCommand(simCommand());
 
 await program.parseAsync(process.argv);

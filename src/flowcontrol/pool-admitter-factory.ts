@@ -1,21 +1,19 @@
 /**
- * The one place that decides which Admitter a pool gets. The director calls it whenever a pool
- * appears or changes, and calls `close()` (when present) on the one it replaces. Today every pool
- * is pass-through; the flow-control module replaces this body (pool.useQueueing).
+ * The one place the director gets a pool's Admitter from; called whenever a pool appears or
+ * changes (the replaced one is closed). Today every pool is pass-through: the flow-control
+ * admitters of create-admitter.ts count never-scraped endpoints as full, so they are wired here
+ * once the metrics scraper runs (pool.useQueueing selects queueing then).
  */
 import type { PoolRecord } from "../api/inference-pool.ts";
 import type { Candidate } from "../scheduling/types.ts";
+import type { PoolAdmitter } from "./create-admitter.ts";
 import { PassThroughAdmitter } from "./pass-through-admitter.ts";
-import type { Admitter } from "./types.ts";
 
 /** What an admitter may read: the pool's live candidates (for saturation). */
 export interface AdmitterDeps {
   readonly candidates: () => readonly Candidate[];
 }
 
-/** An Admitter that may hold timers; `close()` releases them and fails what is still queued. */
-export type PoolAdmitter = Admitter & { close?(): void };
-
-export function createPoolAdmitter(_pool: PoolRecord, _deps: AdmitterDeps): PoolAdmitter {
-  return new PassThroughAdmitter();
+export function admitterForPool(_pool: PoolRecord, _deps: AdmitterDeps): PoolAdmitter {
+  return Object.assign(new PassThroughAdmitter(), { close(): void {} });
 }

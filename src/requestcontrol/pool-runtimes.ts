@@ -1,12 +1,13 @@
 /**
  * Per-pool scheduling and admission objects, created through the two factories
- * (createPoolScheduler, createPoolAdmitter) and kept across reloads while the pool (and the
+ * (createPoolScheduler, admitterForPool) and kept across reloads while the pool (and the
  * picker configs) stay the same.
  */
 import type { PoolRecord } from "../api/inference-pool.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
-import { createPoolAdmitter, type PoolAdmitter } from "../flowcontrol/pool-admitter-factory.ts";
+import type { PoolAdmitter } from "../flowcontrol/create-admitter.ts";
+import { admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
 import { createPoolScheduler } from "../scheduling/pool-scheduler-factory.ts";
 import type { PoolScheduling } from "../scheduling/pool-scheduling.ts";
 
@@ -43,8 +44,8 @@ export class PoolRuntimes {
       const sameAdmission = old !== undefined && old.fingerprint === fingerprint;
       const admitter = sameAdmission
         ? old.admitter
-        : createPoolAdmitter(pool, { candidates: () => this.#datastore.candidates(pool.key) });
-      if (old && !sameAdmission) old.admitter.close?.();
+        : admitterForPool(pool, { candidates: () => this.#datastore.candidates(pool.key) });
+      if (old && !sameAdmission) old.admitter.close();
       next.set(pool.key, {
         pool,
         scheduling: createPoolScheduler(pool, config.pickerConfigs),
@@ -53,13 +54,13 @@ export class PoolRuntimes {
         pickerFingerprint,
       });
     }
-    for (const [key, old] of this.#runtimes) if (!next.has(key)) old.admitter.close?.();
+    for (const [key, old] of this.#runtimes) if (!next.has(key)) old.admitter.close();
     this.#runtimes = next;
   }
 
   /** Closes every admitter (gateway shutdown). */
   close(): void {
-    for (const r of this.#runtimes.values()) r.admitter.close?.();
+    for (const r of this.#runtimes.values()) r.admitter.close();
     this.#runtimes.clear();
   }
 }

@@ -11,9 +11,13 @@ test("igw serve refuses an invalid manifest with file, line, field and reason", 
       "apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferencePool\nmetadata: {name: p}\nspec:\n  selector: {app: q}\n  targetPortNumber: 70000\n",
   });
   try {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", "-f", t.dir, "--port", "0"], {
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "serve", "-f", t.dir, "--port", "0"],
+      {
+        encoding: "utf8",
+      },
+    );
     assert.equal(r.status, 2);
     assert.match(r.stderr, /bad\.yaml:6: InferencePool p: spec\.targetPortNumber: /);
   } finally {

@@ -8,7 +8,11 @@ export interface ReceivedRequest {
   readonly body: Record<string, unknown>;
 }
 
-export type FakeHandler = (req: ReceivedRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
+export type FakeHandler = (
+  req: ReceivedRequest,
+  res: ServerResponse,
+  raw: IncomingMessage,
+) => void | Promise<void>;
 
 export interface FakeUpstream {
   readonly port: number;
@@ -52,13 +56,22 @@ export async function startFakeUpstream(handler: FakeHandler = echoHandler): Pro
   const server: Server = createServer((raw, res) => {
     if (raw.method === "GET" && raw.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: fake.served.map((m) => ({ object: "model", parent: null, ...m })) }));
+      res.end(
+        JSON.stringify({
+          object: "list",
+          data: fake.served.map((m) => ({ object: "model", parent: null, ...m })),
+        }),
+      );
       return;
     }
     const chunks: Buffer[] = [];
     raw.on("data", (c: Buffer) => chunks.push(c));
     raw.on("end", () => {
-      const req = { url: raw.url ?? "", headers: raw.headers, body: JSON.parse(Buffer.concat(chunks).toString() || "{}") };
+      const req = {
+        url: raw.url ?? "",
+        headers: raw.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString() || "{}"),
+      };
       fake.received.push(req);
       void fake.handler(req, res, raw);
     });

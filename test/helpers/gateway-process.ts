@@ -19,10 +19,17 @@ export interface GatewayProcess {
 }
 
 /** `args`: everything after `igw serve` except `--port` (added as `--port 0`). */
-export async function startGatewayProcess(args: readonly string[], timeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN, "serve", ...args, "--port", "0", "--host", "127.0.0.1"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export async function startGatewayProcess(
+  args: readonly string[],
+  timeoutMs = 60_000,
+): Promise<GatewayProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", MAIN, "serve", ...args, "--port", "0", "--host", "127.0.0.1"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr.on("data", (c: Buffer) => {
@@ -38,7 +45,10 @@ export async function startGatewayProcess(args: readonly string[], timeoutMs = 6
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`igw serve did not start in ${timeoutMs} ms:\n${err}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`igw serve did not start in ${timeoutMs} ms:\n${err}`)),
+        timeoutMs,
+      );
       child.stdout.on("data", (c: Buffer) => {
         out += c.toString();
         const m = LINE.exec(out);

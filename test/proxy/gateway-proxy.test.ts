@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
-import { type GatewayOptions, type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
+import { type GatewayOptions, type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { captureLogger } from "../helpers/capture-logger.ts";
 import { deadPort, echoHandler, type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
@@ -173,7 +173,11 @@ describe("proxy against fake model servers", () => {
     up.handler = echoHandler;
     const other = await startFakeUpstream();
     try {
-      const res = await post(h.gw, { model: "chat", prompt: "x" }, { "x-gateway-destination-endpoint": other.address });
+      const res = await post(
+        h.gw,
+        { model: "chat", prompt: "x" },
+        { "x-gateway-destination-endpoint": other.address },
+      );
       await res.body.dump();
       assert.equal(res.statusCode, 200);
       assert.equal(res.headers["x-gateway-destination-endpoint-served"], up.address);
@@ -204,8 +208,14 @@ describe("proxy against fake model servers", () => {
   test("/metrics exposes the Inference Extension's request metrics", async () => {
     const text = await (await request(`${h.gw.url}/metrics`)).body.text();
     assert.match(text, /inference_model_request_total\{model_name="chat",target_model_name="chat-v1"\} \d+/);
-    assert.match(text, /inference_model_request_error_total\{model_name="slow",target_model_name="slow",error_code="upstream_timeout"\} 1/);
-    assert.match(text, /inference_model_input_tokens_sum\{model_name="chat",target_model_name="chat-v1"\} \d+/);
+    assert.match(
+      text,
+      /inference_model_request_error_total\{model_name="slow",target_model_name="slow",error_code="upstream_timeout"\} 1/,
+    );
+    assert.match(
+      text,
+      /inference_model_input_tokens_sum\{model_name="chat",target_model_name="chat-v1"\} \d+/,
+    );
     assert.match(text, /inference_pool_ready_pods\{name="pool"\} 1/);
   });
 });
@@ -303,7 +313,10 @@ spec: {modelName: new-model, poolRef: {name: pool}}
     const ok = await post(h.gw, { model: "new-model", prompt: "x" });
     assert.equal(ok.statusCode, 200);
     await ok.body.dump();
-    writeFileSync(h.files.path("gateway.yaml"), `${MANIFESTS + extra}  targetModels: [{name: a, weight: 1}, {name: b}]\n`);
+    writeFileSync(
+      h.files.path("gateway.yaml"),
+      `${MANIFESTS + extra}  targetModels: [{name: a, weight: 1}, {name: b}]\n`,
+    );
     assert.equal(h.gw.reload(), false);
     const still = await post(h.gw, { model: "new-model", prompt: "x" });
     assert.equal(still.statusCode, 200);
@@ -322,7 +335,9 @@ test("a target model no endpoint serves is reported once", async () => {
   try {
     await h.gw.checkServedModels();
     await h.gw.checkServedModels();
-    const warnings = records.filter((r) => r.level === 40 && r.msg.includes("no endpoint of the pool serves"));
+    const warnings = records.filter(
+      (r) => r.level === 40 && r.msg.includes("no endpoint of the pool serves"),
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!.msg, /sends model "chat-v1".*they serve: \/model\/chat, slow/);
   } finally {
