@@ -2,6 +2,8 @@
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
 import { benchCommand } from "./bench.ts";
+import { serveCommand } from "./serve.ts";
+import { simCommand } from "./sim.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -10,6 +12,8 @@ const program = new Command("igw")
   .showHelpAfterError()
   .enablePositionalOptions();
 
+program.addCommand(serveCommand());
+program.addCommand(simCommand());
 program.addCommand(benchCommand());
 
 await program.parseAsync(process.argv);
