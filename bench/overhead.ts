@@ -13,6 +13,7 @@
  *    (gateway median arrival − direct median arrival) at that position.
  * The load generator, the gateway and the simulator share this machine's cores.
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { startGatewayProcess } from "../test/helpers/gateway-process.ts";
@@ -77,6 +78,17 @@ async function closedLoop(pool: Pool, durationMs: number, latencies: number[]): 
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return done;
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc (Linux; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Open loop: `rate` requests per second in 5 ms batches, at most CONCURRENCY in flight. */
@@ -158,9 +170,17 @@ try {
 
   const lat: Record<Target, number[]> = { direct: [], gateway: [] };
   const count: Record<Target, number> = { direct: 0, gateway: 0 };
+  let gatewayCpu = 0;
+  let simCpu = 0;
   for (let r = 0; r < ROUNDS; r++) {
     for (const t of r % 2 === 0 ? (["direct", "gateway"] as const) : (["gateway", "direct"] as const)) {
+      const g0 = cpuSeconds(gw.child.pid);
+      const s0 = cpuSeconds(sims.child.pid);
       count[t] += await closedLoop(pools[t], DURATION_MS, lat[t]);
+      if (t === "gateway") {
+        gatewayCpu += cpuSeconds(gw.child.pid) - g0;
+        simCpu += cpuSeconds(sims.child.pid) - s0;
+      }
     }
   }
   const seconds = (ROUNDS * DURATION_MS) / 1000;
@@ -214,6 +234,11 @@ try {
   console.log(`| gateway | ${f(g.p50)} | ${f(g.p90)} | ${f(g.p99)} | ${g.rps.toFixed(0)} |`);
   console.log(
     `| added | ${f(g.p50 - d.p50)} | ${f(g.p90 - d.p90)} | ${f(g.p99 - d.p99)} | ratio ${(g.rps / d.rps).toFixed(2)} |`,
+  );
+  console.log(
+    `CPU per gateway-path request: gateway process ${((gatewayCpu / count.gateway) * 1e6).toFixed(0)} µs, ` +
+      `simulator ${((simCpu / count.gateway) * 1e6).toFixed(0)} µs (the gateway's ceiling on one core: ` +
+      `${(count.gateway / gatewayCpu).toFixed(0)} req/s)`,
   );
   console.log("");
   console.log(`| at ${RATE} req/s (below saturation) | p50 ms | p90 ms | p99 ms | |`);
