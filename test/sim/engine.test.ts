@@ -210,3 +210,29 @@ function render(e: Engine): string {
     gpuMemoryUtilization: 0.9,
   });
 }
+
+test("step time follows the cost model; stalls and cold LoRA loads lengthen steps", () => {
+  const costs = { baseMs: 10, prefillUsPerToken: 100, decodeUsPerSeq: 50, attnUsPerCtxToken: 1, jitter: 0 };
+  const e = new Engine(testConfig({ costs, maxNumBatchedTokens: 64 }));
+  e.add(req("a", 20, 3), 0);
+  const prefill = e.schedule(0)!;
+  assert.equal(prefill.prefillTokens, 20);
+  assert.equal(prefill.durationMs, 10 + (20 * 100 + 20 * 1) / 1000);
+  e.complete(prefill, prefill.durationMs);
+  const decode = e.schedule(prefill.durationMs)!;
+  assert.equal(decode.decodeSeqs, 1);
+  assert.equal(decode.durationMs, 10 + (50 + 21 * 1) / 1000);
+
+  const stalled = new Engine(testConfig({ costs, stallProb: 1, stallMs: 500 }));
+  stalled.add(req("s", 4, 1), 0);
+  assert.ok(stalled.schedule(0)!.durationMs >= 500);
+
+  const lora = new Engine(testConfig({ costs, enableLora: true, loraLoadMs: 200, loraActivateMs: 5 }));
+  lora.add(req("l1", 4, 1, { adapter: "x" }), 0);
+  const cold = lora.schedule(0)!;
+  assert.equal(cold.durationMs, 10 + (4 * 100 + 4) / 1000 + 205);
+  lora.complete(cold, cold.durationMs);
+  lora.add(req("l2", 4, 1, { adapter: "x" }, 50), cold.durationMs);
+  const warm = lora.schedule(cold.durationMs)!;
+  assert.equal(warm.durationMs, 10 + (4 * 100 + 4) / 1000, "the adapter is cached and active now");
+});
