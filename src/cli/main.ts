@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
+import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
 import { version } from "./version.ts";
 
@@ -10,6 +11,7 @@ const program = new Command("igw")
   .showHelpAfterError()
   .enablePositionalOptions();
 
+program.addCommand(serveCommand());
 program.addCommand(simCommand());
 
 await program.parseAsync(process.argv);
