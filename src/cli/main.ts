@@ -4,6 +4,7 @@ import { Command } from "@commander-js/extra-typings";
 import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
+import { startCommand } from "./start.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -15,5 +16,6 @@ const program = new Command("igw")
 program.addCommand(serveCommand());
 program.addCommand(simCommand());
 program.addCommand(benchCommand());
+program.addCommand(startCommand());
 
 await program.parseAsync(process.argv);
