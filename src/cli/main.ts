@@ -3,6 +3,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
+import { startCommand } from "./start.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -13,5 +14,6 @@ const program = new Command("igw")
 
 program.addCommand(serveCommand());
 program.addCommand(simCommand());
+program.addCommand(startCommand());
 
 await program.parseAsync(process.argv);
