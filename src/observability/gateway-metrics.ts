@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
+import { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 
 const DURATION_BUCKETS = [
   0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120,
@@ -154,6 +155,8 @@ export interface RequestRecord {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** Flow-control families (queue size/bytes, queue duration, pool saturation), in this registry. */
+  readonly flowControl = new FlowControlMetrics(this.registry);
   readonly #families: Record<MetricFamily, Family>;
 
   constructor(datastore: Datastore) {

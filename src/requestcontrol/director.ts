@@ -59,12 +59,19 @@ export class Director {
     this.#datastore = datastore;
     this.#metrics = options.metrics;
     this.#random = options.random ?? Math.random;
-    this.#runtimes = new PoolRuntimes(datastore);
+    this.#runtimes = new PoolRuntimes(datastore, {
+      ...(options.metrics && { flowControlMetrics: options.metrics.flowControl }),
+    });
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
       this.#routes = new RouteTable(config.routes);
       this.#runtimes.update(config);
     });
+  }
+
+  /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
+  metricsRefreshed(): void {
+    this.#runtimes.notifyAll();
   }
 
   /** Per-pool runtime (scheduler, admitter), for adapters and tests. */
