@@ -238,6 +238,10 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     if (gateways.length > 0 && value.spec.parentRefs.length === 0)
       warnings.push(`${object} has no parentRefs: it is not attached to any Gateway and serves nothing`);
     value.spec.rules.forEach((rule, r) => {
+      if ((rule.filters?.length ?? 0) > 0)
+        warnings.push(
+          `${object} rule ${r}: filters are not supported by the standalone gateway and are ignored`,
+        );
       rule.backendRefs.forEach((b, i) => {
         const path = ["spec", "rules", r, "backendRefs", i];
         if (b.kind !== "InferencePool" || (b.group !== POOL_GROUP_V1ALPHA2 && b.group !== POOL_GROUP_V1)) {

@@ -219,6 +219,16 @@ export class Director {
     inFlight.tokens = Math.max(0, inFlight.tokens - p.tokenCharge);
   }
 
+  /** The attempt on `c` got no response (connection refused, reset or timed out): back off from it. */
+  connectionFailed(c: Candidate): void {
+    this.#datastore.markUnreachable(c.endpoint.id);
+  }
+
+  /** `c` answered (any status): it is reachable. */
+  responded(c: Candidate): void {
+    this.#datastore.markReachable(c.endpoint.id);
+  }
+
   /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */
   finish(
     p: PreparedRequest,
