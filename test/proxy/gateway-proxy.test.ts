@@ -203,6 +203,11 @@ describe("proxy against fake model servers", () => {
       body.data.map((m) => m.id),
       ["chat", "slow"],
     );
+    const one = await request(`${h.gw.url}/v1/models/chat`);
+    assert.equal(((await one.body.json()) as { id: string }).id, "chat");
+    const missing = await request(`${h.gw.url}/v1/models/gpt-4`);
+    assert.equal(missing.statusCode, 404);
+    await missing.body.dump();
   });
 
   test("/metrics exposes the Inference Extension's request metrics", async () => {
