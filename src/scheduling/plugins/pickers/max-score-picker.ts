@@ -1,0 +1,44 @@
+/** max-score-picker: highest total score first, ties broken at random; the next best are fallbacks. */
+import { definePlugin } from "../../plugin-registry.ts";
+import { type Rng, shuffleInPlace } from "../../random.ts";
+import type { Candidate, Picker, ScoredCandidate } from "../../types.ts";
+import { pickerParameters } from "./max-endpoints.ts";
+
+export class MaxScorePicker implements Picker {
+  readonly type = "max-score-picker";
+  readonly name: string;
+  readonly maxNumOfEndpoints: number;
+  readonly #rng: Rng;
+  constructor(rng: Rng, name = "max-score-picker", maxNumOfEndpoints = 1) {
+    this.#rng = rng;
+    this.name = name;
+    this.maxNumOfEndpoints = maxNumOfEndpoints;
+  }
+  pick(scored: readonly ScoredCandidate[]): Candidate[] {
+    if (this.maxNumOfEndpoints === 1) {
+      // One pass: reservoir-sample among the maxima (same distribution as shuffle + sort).
+      let best: ScoredCandidate | undefined;
+      let ties = 0;
+      for (const s of scored) {
+        if (best === undefined || s.score > best.score) {
+          best = s;
+          ties = 1;
+        } else if (s.score === best.score && this.#rng() * ++ties < 1) {
+          best = s;
+        }
+      }
+      return best === undefined ? [] : [best.candidate];
+    }
+    const order = shuffleInPlace([...scored], this.#rng);
+    order.sort((a, b) => b.score - a.score);
+    return order.slice(0, this.maxNumOfEndpoints).map((s) => s.candidate);
+  }
+}
+
+export const maxScorePickerPlugin = definePlugin({
+  type: "max-score-picker",
+  kind: "picker",
+  description: "picks the highest total score (random among ties); next best as fallbacks",
+  parameters: pickerParameters,
+  create: (name, p, ctx) => new MaxScorePicker(ctx.rng, name, p.maxNumOfEndpoints),
+});
