@@ -44,6 +44,11 @@ export function emptyMetrics(): EndpointMetrics {
     activeAdapters: new Set(),
     waitingAdapters: new Set(),
     maxActiveAdapters: 0,
+    // Every field present from the start, so all records share one object shape (fast scorers).
+    blockSize: undefined,
+    numGpuBlocks: undefined,
     updatedAt: 0,
+    inFlightRequestsAtScrape: 0,
+    inFlightTokensAtScrape: 0,
   };
 }

@@ -14,28 +14,29 @@
  */
 import type { Candidate } from "./types.ts";
 
-/** A candidate's effective load. waiting/running ≥ 0, kvCacheUsage ∈ [0, 1]. */
-export interface EffectiveLoad {
-  readonly waiting: number;
-  readonly running: number;
-  readonly kvCacheUsage: number;
-  /** Requests sent since the last scrape started (≥ 0). */
-  readonly sentSinceScrape: number;
+/** Requests sent to the endpoint since its last scrape started (≥ 0). */
+export function sentSinceScrape(c: Candidate): number {
+  const d = c.inFlight.requests - (c.metrics.inFlightRequestsAtScrape ?? 0);
+  return d > 0 ? d : 0;
 }
 
-/** Effective load of one candidate (see the module comment). Pure and cheap. */
-export function effectiveLoad(c: Candidate): EffectiveLoad {
+/** Scraped waiting + sent since the scrape. */
+export function effectiveWaiting(c: Candidate): number {
+  return c.metrics.waiting + sentSinceScrape(c);
+}
+
+/** Scraped running + sent since the scrape. */
+export function effectiveRunning(c: Candidate): number {
+  return c.metrics.running + sentSinceScrape(c);
+}
+
+/** Scraped KV utilisation + tokens sent since the scrape over the cache size (when known), in [0, 1]. */
+export function effectiveKvCacheUsage(c: Candidate): number {
   const m = c.metrics;
-  const sent = Math.max(0, c.inFlight.requests - (m.inFlightRequestsAtScrape ?? 0));
   let kv = m.kvCacheUsage;
   if (m.blockSize !== undefined && m.numGpuBlocks !== undefined && m.blockSize * m.numGpuBlocks > 0) {
-    const tokens = Math.max(0, c.inFlight.tokens - (m.inFlightTokensAtScrape ?? 0));
-    kv += tokens / (m.blockSize * m.numGpuBlocks);
+    const tokens = c.inFlight.tokens - (m.inFlightTokensAtScrape ?? 0);
+    if (tokens > 0) kv += tokens / (m.blockSize * m.numGpuBlocks);
   }
-  return {
-    waiting: m.waiting + sent,
-    running: m.running + sent,
-    kvCacheUsage: Math.min(1, Math.max(0, kv)),
-    sentSinceScrape: sent,
-  };
+  return Math.min(1, Math.max(0, kv));
 }

@@ -91,9 +91,8 @@ export function runProfile(
   const picked = profile.picker.pick(scored);
   if (observe) observe("picker", profile.picker, (performance.now() - t0) / 1000);
   // Guard the contract: only candidates of this run, each once.
-  const allowed = new Set(current);
   const endpoints: Candidate[] = [];
-  for (const c of picked) if (allowed.delete(c)) endpoints.push(c);
+  for (const c of picked) if (!endpoints.includes(c) && current.includes(c)) endpoints.push(c);
 
   if (!options.explain || endpoints.length === 0) return { endpoints, eligible: n };
   const chosenIndex = current.indexOf(endpoints[0]!);

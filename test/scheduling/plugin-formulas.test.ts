@@ -1,7 +1,7 @@
 // Table tests of each plugin's formula.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { effectiveLoad } from "../../src/scheduling/effective-load.ts";
+import { effectiveWaiting } from "../../src/scheduling/effective-load.ts";
 import { HasCapacityFilter } from "../../src/scheduling/plugins/filters/has-capacity-filter.ts";
 import { LeastKvCacheFilter } from "../../src/scheduling/plugins/filters/least-kv-cache-filter.ts";
 import { LeastQueueFilter } from "../../src/scheduling/plugins/filters/least-queue-filter.ts";
@@ -50,11 +50,11 @@ test("queue-scorer counts requests sent since the last scrape (in-flight merge)"
   // A scraped 0 waiting but the gateway sent it 4 requests since the scrape; B scraped 2, none sent.
   const a = candidate({ waiting: 0, inFlightRequests: 5, inFlightRequestsAtScrape: 1 });
   const b = candidate({ waiting: 2, inFlightRequests: 1, inFlightRequestsAtScrape: 1 });
-  assert.equal(effectiveLoad(a).waiting, 4);
+  assert.equal(effectiveWaiting(a), 4);
   assert.deepEqual(new QueueScorer().score(request(), [a, b]), [0, 1]);
   // Requests that finished since the scrape do not go negative.
   assert.equal(
-    effectiveLoad(candidate({ waiting: 1, inFlightRequests: 0, inFlightRequestsAtScrape: 3 })).waiting,
+    effectiveWaiting(candidate({ waiting: 1, inFlightRequests: 0, inFlightRequestsAtScrape: 3 })),
     1,
   );
 });

@@ -4,7 +4,7 @@
  * can run without hurting critical ones.
  */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveKvCacheUsage, effectiveWaiting } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
@@ -20,8 +20,7 @@ export class HasCapacityFilter implements Filter {
   }
   filter(_request: SchedulingRequest, candidates: readonly Candidate[]): Candidate[] {
     return candidates.filter((c) => {
-      const l = effectiveLoad(c);
-      return l.waiting <= this.queueThreshold && l.kvCacheUsage <= this.kvCacheThreshold;
+      return effectiveWaiting(c) <= this.queueThreshold && effectiveKvCacheUsage(c) <= this.kvCacheThreshold;
     });
   }
 }

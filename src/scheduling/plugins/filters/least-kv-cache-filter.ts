@@ -1,6 +1,6 @@
 /** least-kv-cache-filter: keeps endpoints with KV utilisation ≤ min + (max − min) / N. */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveKvCacheUsage } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
@@ -12,7 +12,7 @@ export class LeastKvCacheFilter implements Filter {
   }
   filter(_request: SchedulingRequest, candidates: readonly Candidate[]): Candidate[] {
     if (candidates.length === 0) return [];
-    const kv = candidates.map((c) => effectiveLoad(c).kvCacheUsage);
+    const kv = candidates.map((c) => effectiveKvCacheUsage(c));
     const min = Math.min(...kv);
     const max = Math.max(...kv);
     const limit = min + (max - min) / candidates.length;

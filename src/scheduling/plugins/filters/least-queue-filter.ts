@@ -1,6 +1,6 @@
 /** least-queue-filter: keeps endpoints with waiting ≤ min + ⌊(max − min) / N⌋ (not just the minimum). */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveWaiting } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
@@ -12,7 +12,7 @@ export class LeastQueueFilter implements Filter {
   }
   filter(_request: SchedulingRequest, candidates: readonly Candidate[]): Candidate[] {
     if (candidates.length === 0) return [];
-    const q = candidates.map((c) => effectiveLoad(c).waiting);
+    const q = candidates.map((c) => effectiveWaiting(c));
     const min = Math.min(...q);
     const max = Math.max(...q);
     const limit = min + Math.floor((max - min) / candidates.length);

@@ -1,6 +1,6 @@
 /** low-queue-filter: keeps endpoints with fewer than `threshold` (default 128) effective waiting requests. */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveWaiting } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
@@ -13,7 +13,7 @@ export class LowQueueFilter implements Filter {
     this.threshold = threshold;
   }
   filter(_request: SchedulingRequest, candidates: readonly Candidate[]): Candidate[] {
-    return candidates.filter((c) => effectiveLoad(c).waiting < this.threshold);
+    return candidates.filter((c) => effectiveWaiting(c) < this.threshold);
   }
 }
 

@@ -1,6 +1,6 @@
-/** max-score-picker: highest total score first, ties broken at random; the next best are fallbacks. */
+/** max-score-picker: highest total score first, ties broken at random; the next best are fallbacks. O(n·k). */
 import { definePlugin } from "../../plugin-registry.ts";
-import { type Rng, shuffleInPlace } from "../../random.ts";
+import type { Rng } from "../../random.ts";
 import type { Candidate, Picker, ScoredCandidate } from "../../types.ts";
 import { pickerParameters } from "./max-endpoints.ts";
 
@@ -29,9 +29,24 @@ export class MaxScorePicker implements Picker {
       }
       return best === undefined ? [] : [best.candidate];
     }
-    const order = shuffleInPlace([...scored], this.#rng);
-    order.sort((a, b) => b.score - a.score);
-    return order.slice(0, this.maxNumOfEndpoints).map((s) => s.candidate);
+    // Top-k in one pass; a random tie key per candidate gives random order among equal scores.
+    const k = this.maxNumOfEndpoints;
+    const top: { s: ScoredCandidate; tie: number }[] = [];
+    for (const s of scored) {
+      const last = top[top.length - 1];
+      if (top.length === k && last !== undefined && s.score < last.s.score) continue;
+      const entry = { s, tie: this.#rng() };
+      let at = top.length;
+      while (at > 0) {
+        const prev = top[at - 1]!;
+        if (prev.s.score > s.score || (prev.s.score === s.score && prev.tie >= entry.tie)) break;
+        at--;
+      }
+      if (at >= k) continue;
+      top.splice(at, 0, entry);
+      if (top.length > k) top.pop();
+    }
+    return top.map((e) => e.s.candidate);
   }
 }
 

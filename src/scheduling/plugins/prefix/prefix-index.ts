@@ -51,10 +51,10 @@ export class PrefixIndex {
   }
 
   /**
-   * For each endpoint id, how many leading blocks of `hashes` it holds consecutively (0..hashes.length).
-   * Cost: O(matched blocks × holders), not O(endpoints × blocks).
+   * Endpoint id → how many leading blocks of `hashes` it holds consecutively (absent = 0).
+   * Cost: O(matched blocks × holders), independent of the number of endpoints.
    */
-  matchPrefix(hashes: readonly bigint[], endpointIds: readonly string[]): number[] {
+  matchPrefix(hashes: readonly bigint[]): Map<string, number> {
     const matched = new Map<string, number>();
     let alive: Set<string> | undefined;
     for (let i = 0; i < hashes.length; i++) {
@@ -66,7 +66,7 @@ export class PrefixIndex {
       for (const id of next) matched.set(id, i + 1);
       alive = next;
     }
-    return endpointIds.map((id) => matched.get(id) ?? 0);
+    return matched;
   }
 
   /** Forgets an endpoint entirely (it left the pool). */

@@ -1,6 +1,6 @@
 /** kv-cache-utilization-scorer: 1 − effective KV-cache utilisation. */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveKvCacheUsage } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 
@@ -11,7 +11,7 @@ export class KvCacheUtilizationScorer implements Scorer {
     this.name = name;
   }
   score(_request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
-    return candidates.map((c) => 1 - effectiveLoad(c).kvCacheUsage);
+    return candidates.map((c) => 1 - effectiveKvCacheUsage(c));
   }
 }
 

@@ -58,20 +58,18 @@ export class PrefixCacheScorer implements Scorer, PreRequestHook {
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
     const hashes = this.#hashes(request);
-    const ids = candidates.map((c) => c.endpoint.id);
-    const counts = this.index.matchPrefix(hashes, ids);
-    const matched = new Map<string, number>();
-    for (let i = 0; i < ids.length; i++) matched.set(ids[i]!, counts[i]!);
+    const matched = this.index.matchPrefix(hashes);
     this.#last = { requestId: request.requestId, hashes, matched };
     const total = hashes.length;
-    return counts.map((n) => (total === 0 ? 0 : n / total));
+    return candidates.map((c) => (total === 0 ? 0 : (matched.get(c.endpoint.id) ?? 0) / total));
   }
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
     const hashes = this.#hashes(request);
     const id = chosen.endpoint.id;
-    const last = this.#last?.requestId === request.requestId ? this.#last : undefined;
-    this.#hitBlocks += last?.matched.get(id) ?? this.index.matchPrefix(hashes, [id])[0]!;
+    const matched =
+      this.#last?.requestId === request.requestId ? this.#last.matched : this.index.matchPrefix(hashes);
+    this.#hitBlocks += matched.get(id) ?? 0;
     this.#lookupBlocks += hashes.length;
     this.index.add(id, hashes);
     this.#last = undefined;

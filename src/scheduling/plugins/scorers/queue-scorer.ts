@@ -1,6 +1,6 @@
 /** queue-scorer: (maxQ − q) / (maxQ − minQ) over effective waiting requests; 1 for all when equal. */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveWaiting } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 import { invertedMinMax } from "./min-max.ts";
@@ -12,7 +12,7 @@ export class QueueScorer implements Scorer {
     this.name = name;
   }
   score(_request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
-    return invertedMinMax(candidates.map((c) => effectiveLoad(c).waiting));
+    return invertedMinMax(candidates.map((c) => effectiveWaiting(c)));
   }
 }
 

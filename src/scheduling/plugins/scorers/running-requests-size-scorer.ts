@@ -1,6 +1,6 @@
 /** running-requests-size-scorer: min-max over effective running requests (fewer is better). */
 import { z } from "zod";
-import { effectiveLoad } from "../../effective-load.ts";
+import { effectiveRunning } from "../../effective-load.ts";
 import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 import { invertedMinMax } from "./min-max.ts";
@@ -12,7 +12,7 @@ export class RunningRequestsSizeScorer implements Scorer {
     this.name = name;
   }
   score(_request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
-    return invertedMinMax(candidates.map((c) => effectiveLoad(c).running));
+    return invertedMinMax(candidates.map((c) => effectiveRunning(c)));
   }
 }
 
