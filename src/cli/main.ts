@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
+import { serveCommand } from "./serve.ts";
+import { simCommand } from "./sim.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -8,5 +10,8 @@ const program = new Command("igw")
   .version(version)
   .showHelpAfterError()
   .enablePositionalOptions();
+
+program.addCommand(serveCommand());
+program.addCommand(simCommand());
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 /**
  * Polls one endpoint's `/metrics` about every `intervalMs` (default 50 ms) with a timeout, and writes
  * what it reads into that endpoint's mutable EndpointMetrics record. A failed scrape leaves the record
- * untouched, so its `updatedAt` ages and the endpoint becomes stale (see staleness.ts).
+ * untouched, so its `updatedAt` ages and the datastore marks the endpoint stale.
  */
 import { Client } from "undici";
 import type { Endpoint } from "../datastore/endpoint.ts";

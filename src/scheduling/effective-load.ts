@@ -17,7 +17,7 @@ import type { Candidate } from "./types.ts";
 /** Requests sent to the endpoint since its last scrape started (≥ 0). */
 export function sentSinceScrape(c: Candidate): number {
   const d = c.inFlight.requests - (c.metrics.inFlightRequestsAtScrape ?? 0);
-  return d > 0 ? d : 0;
+  return Math.max(0, d);
 }
 
 /** Scraped waiting + sent since the scrape. */

@@ -17,7 +17,7 @@ export interface ProfileSchedulerOptions {
   readonly explain?: boolean;
   readonly observe?: PluginObserver;
   /**
-   * Drop candidates whose metrics are stale while at least one fresh candidate exists (default true).
+   * Drop stale candidates (Candidate.stale, set by the datastore) while at least one fresh candidate exists (default true).
    * When every candidate is stale (e.g. at start-up) all are kept.
    */
   readonly avoidStale?: boolean;

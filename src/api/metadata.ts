@@ -1,0 +1,36 @@
+/** Kubernetes object metadata as the gateway reads it from YAML manifests. */
+import { z } from "zod";
+
+/** `metadata`: name required; namespace defaults to `default`, as `kubectl apply` would. */
+export const metadataSchema = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a lower-case DNS name (a-z, 0-9, '-', '.')"),
+  namespace: z.string().min(1).max(63).default("default"),
+  labels: z.record(z.string(), z.string()).default({}),
+  annotations: z.record(z.string(), z.string()).default({}),
+  /** Used for "oldest wins" rules; absent means "as old as its position in the files". */
+  creationTimestamp: z.union([z.string(), z.date()]).optional(),
+});
+
+export type Metadata = z.infer<typeof metadataSchema>;
+
+/** A reference to another object in the same namespace (`poolRef`, `targetRef`...). */
+export const localRefSchema = z.object({
+  group: z.string().optional(),
+  kind: z.string().optional(),
+  name: z.string().min(1).max(253),
+});
+
+/** Where a document came from: file and 1-based line of its first key. */
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** `namespace/name`, the key every datastore map uses. */
+export function objectKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

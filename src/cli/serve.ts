@@ -1,0 +1,87 @@
+/** `igw serve`: the gateway data plane in front of the configured pools. */
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { ConfigError } from "../config/config-error.ts";
+import { createLogger } from "../observability/logger.ts";
+import { startGateway } from "../proxy/start-gateway.ts";
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+/** Line printed on stdout per port once the gateway accepts requests (test helpers parse it). */
+export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description(
+      "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests and proxy OpenAI requests",
+    )
+    .requiredOption(
+      "-f, --file <path>",
+      "manifest file or folder (repeatable)",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .option(
+      "--endpoints <file>",
+      "standalone endpoints file: endpoints: [{address: host:port, labels: {...}}]",
+    )
+    .option(
+      "--port <n>",
+      "listen on this port instead of the Gateway listener ports (0 = any free port)",
+      integer(0, 65535),
+    )
+    .option("--host <address>", "interface to bind", "0.0.0.0")
+    .option("--body-limit <bytes>", "maximum request body size", integer(1, 2 ** 31), 16 * 1024 * 1024)
+    .option(
+      "--max-attempts <n>",
+      "endpoints tried per request when connections fail or answer 5xx",
+      integer(1, 10),
+      3,
+    )
+    .option(
+      "--watch-interval <ms>",
+      "how often to check the files for changes (0 = never)",
+      integer(0, 3_600_000),
+      1000,
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+        .default("info"),
+    )
+    .action(async (opts) => {
+      const logger = createLogger(opts.logLevel);
+      try {
+        const gw = await startGateway({
+          manifests: opts.file,
+          ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          host: opts.host,
+          bodyLimit: opts.bodyLimit,
+          maxAttempts: opts.maxAttempts,
+          watchIntervalMs: opts.watchInterval,
+          logger,
+        });
+        for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
+        const stop = (): void => {
+          gw.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          process.stderr.write(`igw serve: ${e.message}\n`);
+          process.exit(2);
+        }
+        throw e;
+      }
+    });
+}

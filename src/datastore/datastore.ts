@@ -1,0 +1,161 @@
+/**
+ * One in-memory truth for the data plane: the current ConfigSnapshot (pools, models, objectives,
+ * routes) and the endpoints, with per-endpoint mutable state. Config and endpoint lists are swapped
+ * atomically; endpoint state survives a swap when the endpoint stays.
+ */
+import type { PoolRecord } from "../api/inference-pool.ts";
+import type { EndpointSpec } from "../config/endpoints-file.ts";
+import type { Candidate } from "../scheduling/types.ts";
+import type { ConfigSnapshot } from "./config-snapshot.ts";
+import { type EndpointState, endpointId, newEndpointState } from "./endpoint-state.ts";
+import { matchesSelector } from "./selector.ts";
+
+/** Endpoints that appeared or disappeared in one swap (for scrapers and connection pools). */
+export interface EndpointsChange {
+  readonly added: readonly EndpointState[];
+  readonly removed: readonly EndpointState[];
+}
+
+/** What a pool's servers said they serve (`/v1/models`): base models and LoRA adapters. */
+export interface ServedModels {
+  readonly models: ReadonlySet<string>;
+  readonly adapters: ReadonlySet<string>;
+}
+
+export interface DatastoreOptions {
+  /** Metrics older than this are stale (ms). Default 2000 (GIE's --metrics-staleness-threshold). */
+  readonly stalenessMs?: number;
+  /**
+   * Whether a never-scraped endpoint counts as stale. Default false: until a scraper runs, every
+   * endpoint would be stale and load-aware scorers could not tell them apart anyway; the scraper
+   * sets it true (via `setNeverScrapedIsStale`) once it starts.
+   */
+  readonly neverScrapedIsStale?: boolean;
+}
+
+export class Datastore {
+  #config: ConfigSnapshot;
+  #specs: readonly EndpointSpec[] = [];
+  #endpoints = new Map<string, EndpointState>();
+  #poolMembers = new Map<string, EndpointState[]>();
+  #endpointListeners = new Set<(change: EndpointsChange) => void>();
+  #configListeners = new Set<(config: ConfigSnapshot) => void>();
+  #served = new Map<string, ServedModels>();
+  #stalenessMs: number;
+  #neverScrapedIsStale: boolean;
+
+  constructor(config: ConfigSnapshot, options: DatastoreOptions = {}) {
+    this.#config = config;
+    this.#stalenessMs = options.stalenessMs ?? 2000;
+    this.#neverScrapedIsStale = options.neverScrapedIsStale ?? false;
+    this.#recompute();
+  }
+
+  /** The current configuration (immutable; replaced as a whole on reload). */
+  get config(): ConfigSnapshot {
+    return this.#config;
+  }
+
+  /** Swaps in a new configuration and recomputes pool membership. */
+  setConfig(config: ConfigSnapshot): void {
+    this.#config = config;
+    this.#recompute();
+    for (const fn of this.#configListeners) fn(config);
+  }
+
+  /** Swaps in a new endpoint list (from the endpoints file or a Pod watch). */
+  setEndpointSpecs(specs: readonly EndpointSpec[]): void {
+    this.#specs = specs;
+    this.#recompute();
+  }
+
+  /** See DatastoreOptions.neverScrapedIsStale; the scraper calls this with true when it starts. */
+  setNeverScrapedIsStale(value: boolean): void {
+    this.#neverScrapedIsStale = value;
+  }
+
+  pool(key: string): PoolRecord | undefined {
+    return this.#config.pools.get(key);
+  }
+
+  /** Every endpoint of every pool, each once. */
+  endpoints(): EndpointState[] {
+    return [...this.#endpoints.values()];
+  }
+
+  /** The state record of one endpoint (`host:port`). */
+  endpoint(id: string): EndpointState | undefined {
+    return this.#endpoints.get(id);
+  }
+
+  /** The pool's endpoints (live records). */
+  poolEndpoints(poolKey: string): readonly EndpointState[] {
+    return this.#poolMembers.get(poolKey) ?? [];
+  }
+
+  /** Candidates for scheduling, built now; `metrics`/`inFlight` are the live records. */
+  candidates(poolKey: string, now: number = Date.now()): Candidate[] {
+    const members = this.#poolMembers.get(poolKey) ?? [];
+    return members.map((s) => ({
+      endpoint: s.endpoint,
+      metrics: s.metrics,
+      inFlight: s.inFlight,
+      stale:
+        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs,
+    }));
+  }
+
+  /** Records what a pool's servers serve (written by the served-models check). */
+  setServedModels(poolKey: string, served: ServedModels): void {
+    this.#served.set(poolKey, served);
+  }
+
+  /** What the pool's servers last said they serve; undefined before the first answer. */
+  servedModels(poolKey: string): ServedModels | undefined {
+    return this.#served.get(poolKey);
+  }
+
+  /** Called after every swap that adds or removes endpoints. Returns an unsubscribe function. */
+  onEndpointsChanged(fn: (change: EndpointsChange) => void): () => void {
+    this.#endpointListeners.add(fn);
+    return () => this.#endpointListeners.delete(fn);
+  }
+
+  /** Called after every configuration swap. Returns an unsubscribe function. */
+  onConfigChanged(fn: (config: ConfigSnapshot) => void): () => void {
+    this.#configListeners.add(fn);
+    return () => this.#configListeners.delete(fn);
+  }
+
+  #recompute(): void {
+    const next = new Map<string, EndpointState>();
+    const members = new Map<string, EndpointState[]>();
+    for (const pool of this.#config.pools.values()) {
+      const list: EndpointState[] = [];
+      for (const spec of this.#specs) {
+        if (!matchesSelector(spec.labels, pool.selector)) continue;
+        for (const port of spec.port !== undefined ? [spec.port] : pool.targetPorts) {
+          const id = endpointId(spec.host, port);
+          let state = next.get(id) ?? this.#endpoints.get(id);
+          if (!state || !sameLabels(state.endpoint.labels, spec.labels)) {
+            state = newEndpointState({ id, host: spec.host, port, labels: spec.labels });
+          }
+          next.set(id, state);
+          if (!list.includes(state)) list.push(state);
+        }
+      }
+      members.set(pool.key, list);
+    }
+    const added = [...next.values()].filter((s) => this.#endpoints.get(s.endpoint.id) !== s);
+    const removed = [...this.#endpoints.values()].filter((s) => next.get(s.endpoint.id) !== s);
+    this.#endpoints = next;
+    this.#poolMembers = members;
+    if (added.length > 0 || removed.length > 0)
+      for (const fn of this.#endpointListeners) fn({ added, removed });
+  }
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}

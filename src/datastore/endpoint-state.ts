@@ -1,0 +1,23 @@
+/**
+ * The datastore's mutable record per endpoint. `metrics` is written by the metrics scraper
+ * (modelserver/), `inFlight` by the director (incremented on forward, decremented on end/failure).
+ */
+import { type EndpointMetrics, emptyMetrics, type InFlight } from "../modelserver/endpoint-metrics.ts";
+import type { Endpoint } from "./endpoint.ts";
+
+export interface EndpointState {
+  readonly endpoint: Endpoint;
+  /** Replace or mutate in place; candidates read it at scheduling time. */
+  metrics: EndpointMetrics;
+  readonly inFlight: InFlight;
+}
+
+/** A fresh record: never scraped, nothing in flight. */
+export function newEndpointState(endpoint: Endpoint): EndpointState {
+  return { endpoint, metrics: emptyMetrics(), inFlight: { requests: 0, tokens: 0 } };
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function endpointId(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * The one factory the gateway calls per pool: a FlowController when queueing is on (pool
+ * annotation or a `flowControl` section), else the LegacyAdmitter with the same detector.
+ */
+import type { Candidate } from "../scheduling/types.ts";
+import { type FlowControlSettings, parseFlowControl } from "./config.ts";
+import { FlowController } from "./flow-controller.ts";
+import { LegacyAdmitter } from "./legacy-admitter.ts";
+import type { FlowControlMetrics } from "./metrics.ts";
+import { createSaturationDetector } from "./saturation/detector-registry.ts";
+import type { Admitter } from "./types.ts";
+
+/** The annotation that turns queueing on for a pool (ACK's name, kept as is). */
+export const QUEUEING_ANNOTATION = "inference-epp-env.networking.x-k8s.io/experimental-use-queueing";
+
+export interface PoolAdmitterOptions {
+  readonly poolName: string;
+  /** The pool's current candidates, read at every decision. */
+  readonly candidates: () => readonly Candidate[];
+  /** True when the pool asked for queueing (annotation "true" or a flowControl section). */
+  readonly queueing: boolean;
+  /** Resolved flow-control settings (default: parseFlowControl(undefined), all defaults). */
+  readonly settings?: FlowControlSettings;
+  readonly metrics?: FlowControlMetrics;
+  readonly clock?: () => number;
+}
+
+/** An Admitter plus close() to release timers and queued requests when the pool goes away. */
+export interface PoolAdmitter extends Admitter {
+  close(): void;
+}
+
+/** True when a pool's annotations ask for queueing (`"true"`, case-insensitive). */
+export function queueingRequested(annotations: Readonly<Record<string, string>> | undefined): boolean {
+  return annotations?.[QUEUEING_ANNOTATION]?.trim().toLowerCase() === "true";
+}
+
+/** Builds the admitter for one pool. */
+export function createPoolAdmitter(options: PoolAdmitterOptions): PoolAdmitter {
+  const settings = options.settings ?? parseFlowControl(undefined);
+  const common = {
+    candidates: options.candidates,
+    poolName: options.poolName,
+    ...(options.metrics && { metrics: options.metrics }),
+    ...(options.clock && { clock: options.clock }),
+  };
+  if (options.queueing) return new FlowController({ ...common, settings });
+  const legacy = new LegacyAdmitter({ ...common, detector: createSaturationDetector(settings.detector) });
+  return Object.assign(legacy, { close(): void {} });
+}

@@ -1,0 +1,36 @@
+/**
+ * `round-robin-fairness-policy`: a cursor walks the band's flow ids in sorted order, skipping empty
+ * flows; the unit of fairness is one dispatch, so backlogged flows stay within one dispatch of each other.
+ */
+import type { BandFlows, FairnessPolicy, FlowQueue } from "../policy-types.ts";
+
+export class RoundRobinFairnessPolicy implements FairnessPolicy {
+  readonly type = "round-robin-fairness-policy";
+  /** The flow served last; the next pick is the first non-empty id after it (wrapping). */
+  private last: string | undefined;
+
+  pick(flows: BandFlows): FlowQueue | undefined {
+    const ids = flows.ids;
+    if (ids.length === 0) return undefined;
+    let index = 0;
+    if (this.last !== undefined) {
+      index = upperBound(ids, this.last);
+      if (index >= ids.length) index = 0;
+    }
+    const id = ids[index]!;
+    this.last = id;
+    return flows.queue(id);
+  }
+}
+
+/** First index whose id sorts after `key`. */
+function upperBound(ids: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,321 @@
+/**
+ * The flow controller: the Admitter of a pool with queueing on. A request passes at once when the
+ * pool is below its band's usage limit and nothing of equal or higher priority waits; otherwise it
+ * waits in its band (fair between flows, ordered within a flow) until a dispatch cycle releases it.
+ * Cycles run on notify() (metrics refresh, request completion) and continue one request per event
+ * loop turn while capacity lasts; at most one request is released per turn (queued or not), so the
+ * director accounts each one as in flight before the detector is asked again.
+ * A saturated higher band stops the cycle (no lower band overtakes it). Sheddable requests
+ * (priority < 0) are refused with 429 instead of queued unless `queueSheddable` is set.
+ */
+import { GatewayError } from "../requestcontrol/errors.ts";
+import type { Candidate } from "../scheduling/types.ts";
+import type { BandSettings, FlowControlSettings } from "./config.ts";
+import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metrics.ts";
+import { PriorityBand } from "./priority-band.ts";
+import { QueuedRequest } from "./queued-request.ts";
+import { DrainRate } from "./retry-after.ts";
+import { createSaturationDetector } from "./saturation/detector-registry.ts";
+import type { Admitter, FlowRequest, SaturationDetector } from "./types.ts";
+
+export interface FlowControllerOptions {
+  readonly settings: FlowControlSettings;
+  /** The pool's current candidates, read at every admission and dispatch cycle. */
+  readonly candidates: () => readonly Candidate[];
+  /** Overrides the detector named in settings. */
+  readonly detector?: SaturationDetector;
+  /** Clock in ms (default Date.now); must agree with EndpointMetrics.updatedAt. */
+  readonly clock?: () => number;
+  readonly metrics?: FlowControlMetrics;
+  /** The `inference_pool` metric label. */
+  readonly poolName?: string;
+}
+
+/** Counts for stats and tests. */
+export interface FlowControllerStats {
+  readonly queued: number;
+  readonly bytes: number;
+  readonly bands: readonly { priority: number; size: number; bytes: number }[];
+}
+
+/** A queued request with its waiter and its place in the arrival (TTL) list. */
+class Waiter extends QueuedRequest {
+  band: PriorityBand;
+  resolve: () => void = noop;
+  reject: (e: GatewayError) => void = noop;
+  onAbort: () => void = noop;
+  /** False once dispatched or evicted. */
+  waiting = true;
+  olderNext: Waiter | undefined = undefined;
+  olderPrev: Waiter | undefined = undefined;
+
+  constructor(request: FlowRequest, seq: number, now: number, deadline: number, band: PriorityBand) {
+    super(request, seq, now, deadline);
+    this.band = band;
+  }
+}
+
+function noop(): void {}
+
+export class FlowController implements Admitter, FlowControlSource {
+  readonly poolName: string;
+  readonly detector: SaturationDetector;
+  private readonly settings: FlowControlSettings;
+  private readonly candidates: () => readonly Candidate[];
+  private readonly clock: () => number;
+  private readonly metrics: FlowControlMetrics | undefined;
+  private readonly untrack: () => void;
+  /** Bands by descending priority, and by priority. */
+  private readonly bands: PriorityBand[] = [];
+  private readonly bandByPriority = new Map<number, PriorityBand>();
+  private readonly drain = new DrainRate();
+  private queued = 0;
+  private bytes = 0;
+  private seq = 0;
+  /** Arrival-ordered list of all waiters (= deadline order, since the TTL is uniform). */
+  private oldest: Waiter | undefined;
+  private newest: Waiter | undefined;
+  private cycle: NodeJS.Immediate | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: FlowControllerOptions) {
+    this.settings = options.settings;
+    this.candidates = options.candidates;
+    this.detector = options.detector ?? createSaturationDetector(options.settings.detector);
+    this.clock = options.clock ?? Date.now;
+    this.metrics = options.metrics;
+    this.poolName = options.poolName ?? "";
+    this.untrack = this.metrics?.track(this) ?? noop;
+    for (const [priority, band] of this.settings.bands) this.bandFor(priority, band);
+  }
+
+  /** Resolves when the request may be scheduled; rejects with 429 (shed, queue full) or 503 (TTL, client gone). */
+  admit(request: FlowRequest): Promise<void> {
+    const now = this.clock();
+    if (this.closed) return Promise.reject(new GatewayError("noEndpoint", "the pool is shutting down"));
+    if (request.signal.aborted) {
+      this.observe(request.priority, "evicted_client_gone", 0);
+      return Promise.reject(new GatewayError("queueTimeout", "client disconnected before admission"));
+    }
+    const band = this.bandFor(request.priority);
+    const room = this.saturation(now) < band.settings.usageLimit;
+    if (room && this.cycle === undefined && this.waitingAtOrAbove(request.priority) === 0) {
+      this.observe(request.priority, "dispatched", 0);
+      this.released(now);
+      return Promise.resolve();
+    }
+    if (!room && this.sheds(band)) {
+      this.observe(request.priority, "rejected_shed", 0);
+      return Promise.reject(this.shedError());
+    }
+    const full = this.capacityProblem(band, request.bytes);
+    if (full) {
+      this.observe(request.priority, "rejected_capacity", 0);
+      return Promise.reject(
+        new GatewayError("queueFull", `the flow-control queue is full (${full}); retry later`, {
+          retryAfterSeconds: this.drain.retryAfterSeconds(this.queued),
+        }),
+      );
+    }
+    const ttl = this.settings.defaultRequestTTLMs;
+    const waiter = new Waiter(request, this.seq++, now, ttl > 0 ? now + ttl : Number.POSITIVE_INFINITY, band);
+    const promise = new Promise<void>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    waiter.onAbort = () => {
+      if (waiter.waiting) this.evict(waiter, "evicted_client_gone", "client disconnected while queued");
+    };
+    request.signal.addEventListener("abort", waiter.onAbort, { once: true });
+    band.add(waiter);
+    this.link(waiter);
+    this.queued++;
+    this.bytes += request.bytes;
+    if (ttl > 0) this.armExpiry(now);
+    this.notify();
+    return promise;
+  }
+
+  /** Runs a dispatch cycle now unless one is already pending. Called on metrics refresh and completion. */
+  notify(): void {
+    if (this.cycle === undefined) this.dispatchCycle();
+  }
+
+  /** Current pool saturation from the detector (>= 1 saturated; Infinity with no endpoints). */
+  saturation(now: number = this.clock()): number {
+    return this.detector.saturation(this.candidates(), now);
+  }
+
+  stats(): FlowControllerStats {
+    return {
+      queued: this.queued,
+      bytes: this.bytes,
+      bands: this.bands.map((b) => ({ priority: b.priority, size: b.size, bytes: b.bytes })),
+    };
+  }
+
+  snapshot(): { bands: readonly { priority: number; size: number; bytes: number }[]; saturation: number } {
+    return { bands: this.stats().bands, saturation: this.saturation() };
+  }
+
+  /** Rejects every waiting request with 503 and stops timers and metrics (pool removed, shutdown). */
+  close(): void {
+    this.closed = true;
+    while (this.oldest) this.evict(this.oldest, "evicted_shutdown", "the pool is shutting down");
+    if (this.cycle) clearImmediate(this.cycle);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.cycle = undefined;
+    this.expiryTimer = undefined;
+    this.untrack();
+  }
+
+  /** Releases at most one request, then continues on the next event-loop turn while any wait. */
+  private readonly dispatchCycle = (): void => {
+    this.cycle = undefined;
+    if (this.queued === 0) return;
+    const now = this.clock();
+    const saturation = this.saturation(now);
+    for (const band of this.bands) {
+      if (band.size === 0) continue;
+      if (saturation >= band.settings.usageLimit) {
+        this.shedWaitingSheddable(saturation);
+        return; // head-of-line: nothing lower may pass
+      }
+      const waiter = band.popNext() as Waiter;
+      this.settle(waiter, "dispatched", now);
+      this.released(now);
+      waiter.resolve();
+      return;
+    }
+  };
+
+  /** True when the band's requests are refused rather than queued while it is saturated. */
+  private sheds(band: PriorityBand): boolean {
+    return band.priority < 0 && !this.settings.queueSheddable;
+  }
+
+  /** Refuses sheddable requests that were queued while there was room and now face saturation. */
+  private shedWaitingSheddable(saturation: number): void {
+    for (const band of this.bands) {
+      if (!this.sheds(band) || saturation < band.settings.usageLimit) continue;
+      for (let w = band.popNext() as Waiter | undefined; w; w = band.popNext() as Waiter | undefined) {
+        this.settle(w, "rejected_shed", this.clock());
+        w.reject(this.shedError());
+      }
+    }
+  }
+
+  private shedError(): GatewayError {
+    return new GatewayError(
+      "shed",
+      "the pool is saturated and sheddable requests are not queued; retry later",
+      {
+        retryAfterSeconds: this.drain.retryAfterSeconds(this.queued),
+      },
+    );
+  }
+
+  /**
+   * After any release, the rest of this event-loop turn belongs to the director (it accounts the
+   * request as in flight): the next release waits for the cycle scheduled here.
+   */
+  private released(now: number): void {
+    this.drain.record(now);
+    this.cycle ??= setImmediate(this.dispatchCycle);
+  }
+
+  private evict(waiter: Waiter, outcome: QueueOutcome, message: string): void {
+    waiter.band.remove(waiter);
+    this.settle(waiter, outcome, this.clock());
+    waiter.reject(new GatewayError(outcome === "evicted_shutdown" ? "noEndpoint" : "queueTimeout", message));
+  }
+
+  /** Bookkeeping shared by dispatch and eviction (the item is already out of its band). */
+  private settle(waiter: Waiter, outcome: QueueOutcome, now: number): void {
+    // The abort listener stays (removing it costs more than the whole enqueue); it checks `waiting`.
+    waiter.waiting = false;
+    this.unlink(waiter);
+    this.queued--;
+    this.bytes -= waiter.request.bytes;
+    this.observe(waiter.request.priority, outcome, (now - waiter.enqueuedAt) / 1000);
+  }
+
+  private readonly expire = (): void => {
+    this.expiryTimer = undefined;
+    const now = this.clock();
+    while (this.oldest && this.oldest.deadline <= now) {
+      const w = this.oldest;
+      const ttl = this.settings.defaultRequestTTLMs;
+      this.evict(
+        w,
+        "evicted_ttl",
+        `request waited ${(now - w.enqueuedAt) / 1000}s in the queue (TTL ${ttl / 1000}s)`,
+      );
+    }
+    this.armExpiry(now);
+  };
+
+  private armExpiry(now: number): void {
+    if (this.expiryTimer || !this.oldest || this.oldest.deadline === Number.POSITIVE_INFINITY) return;
+    this.expiryTimer = setTimeout(this.expire, Math.max(0, this.oldest.deadline - now));
+  }
+
+  private link(w: Waiter): void {
+    w.olderPrev = this.newest;
+    if (this.newest) this.newest.olderNext = w;
+    else this.oldest = w;
+    this.newest = w;
+  }
+
+  private unlink(w: Waiter): void {
+    if (w.olderPrev) w.olderPrev.olderNext = w.olderNext;
+    else this.oldest = w.olderNext;
+    if (w.olderNext) w.olderNext.olderPrev = w.olderPrev;
+    else this.newest = w.olderPrev;
+    w.olderPrev = undefined;
+    w.olderNext = undefined;
+  }
+
+  private waitingAtOrAbove(priority: number): number {
+    let n = 0;
+    for (const b of this.bands) {
+      if (b.priority < priority) break;
+      n += b.size;
+    }
+    return n;
+  }
+
+  /** Which limit a new request of `bytes` would break, or undefined when it fits. */
+  private capacityProblem(band: PriorityBand, bytes: number): string | undefined {
+    const s = this.settings;
+    if (s.maxRequests > 0 && this.queued + 1 > s.maxRequests) return `${s.maxRequests} requests in all bands`;
+    if (s.maxBytes > 0 && this.bytes + bytes > s.maxBytes) return `${s.maxBytes} bytes in all bands`;
+    const b = band.settings;
+    if (b.maxRequests > 0 && band.size + 1 > b.maxRequests)
+      return `${b.maxRequests} requests at priority ${band.priority}`;
+    if (b.maxBytes > 0 && band.bytes + bytes > b.maxBytes)
+      return `${b.maxBytes} bytes at priority ${band.priority}`;
+    return undefined;
+  }
+
+  /** The band of a priority, created from the default (or default negative) band on first use. */
+  private bandFor(priority: number, configured?: BandSettings): PriorityBand {
+    const existing = this.bandByPriority.get(priority);
+    if (existing) return existing;
+    const settings =
+      configured ??
+      this.settings.bands.get(priority) ??
+      (priority < 0 ? this.settings.defaultNegativeBand : this.settings.defaultBand);
+    const band = new PriorityBand(priority, settings);
+    let i = 0;
+    while (i < this.bands.length && this.bands[i]!.priority > priority) i++;
+    this.bands.splice(i, 0, band);
+    this.bandByPriority.set(priority, band);
+    return band;
+  }
+
+  private observe(priority: number, outcome: QueueOutcome, seconds: number): void {
+    this.metrics?.observe(this.poolName, priority, outcome, seconds);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The flow-control metric families of the Inference Extension, for the gateway's registry:
+ * queue size and bytes per priority and pool, queue duration by outcome, pool saturation.
+ * Gauges are read from the controllers at scrape time (nothing on the request path); the
+ * histogram is observed once per request that passes through a controller.
+ */
+import { Gauge, Histogram, type Registry } from "prom-client";
+
+/** What a controller exposes at scrape time. */
+export interface FlowControlSource {
+  readonly poolName: string;
+  /** Queued requests and bytes per band priority, and the pool's current saturation. */
+  snapshot(): { bands: readonly { priority: number; size: number; bytes: number }[]; saturation: number };
+}
+
+/** How a request left flow control: the `outcome` label. */
+export type QueueOutcome =
+  | "dispatched"
+  | "rejected_capacity"
+  | "rejected_shed"
+  | "evicted_ttl"
+  | "evicted_client_gone"
+  | "evicted_shutdown";
+
+/** Queue-duration buckets in seconds: 1 ms to 10 min. */
+export const QUEUE_DURATION_BUCKETS = [
+  0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+];
+
+/** The four families; register in the gateway's registry by passing it in. One instance per registry. */
+export class FlowControlMetrics {
+  readonly queueSize: Gauge<"inference_pool" | "priority">;
+  readonly queueBytes: Gauge<"inference_pool" | "priority">;
+  readonly queueDuration: Histogram<"inference_pool" | "priority" | "outcome">;
+  readonly poolSaturation: Gauge<"inference_pool">;
+  private readonly sources = new Set<FlowControlSource>();
+
+  constructor(registry: Registry) {
+    const sources = this.sources;
+    const registers = [registry];
+    this.queueSize = new Gauge({
+      name: "inference_extension_flow_control_queue_size",
+      help: "Requests waiting in the flow-control queues, per pool and priority band.",
+      labelNames: ["inference_pool", "priority"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const b of s.snapshot().bands)
+            this.set({ inference_pool: s.poolName, priority: String(b.priority) }, b.size);
+        }
+      },
+    });
+    this.queueBytes = new Gauge({
+      name: "inference_extension_flow_control_queue_bytes",
+      help: "Request body bytes waiting in the flow-control queues, per pool and priority band.",
+      labelNames: ["inference_pool", "priority"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources) {
+          for (const b of s.snapshot().bands)
+            this.set({ inference_pool: s.poolName, priority: String(b.priority) }, b.bytes);
+        }
+      },
+    });
+    this.queueDuration = new Histogram({
+      name: "inference_extension_flow_control_request_queue_duration_seconds",
+      help: "Time requests spent in flow control, from arrival to dispatch or rejection, by outcome.",
+      labelNames: ["inference_pool", "priority", "outcome"],
+      buckets: QUEUE_DURATION_BUCKETS,
+      registers,
+    });
+    this.poolSaturation = new Gauge({
+      name: "inference_extension_flow_control_pool_saturation",
+      help: "Pool saturation from the saturation detector: 0 idle, >= 1 saturated (+Inf with no endpoints).",
+      labelNames: ["inference_pool"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of sources) this.set({ inference_pool: s.poolName }, s.snapshot().saturation);
+      },
+    });
+  }
+
+  /** Starts reporting a controller's gauges; returns the function that stops it. */
+  track(source: FlowControlSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /** Records one request's time in flow control (seconds) and how it left. */
+  observe(poolName: string, priority: number, outcome: QueueOutcome, seconds: number): void {
+    this.queueDuration.observe({ inference_pool: poolName, priority: String(priority), outcome }, seconds);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * One priority band: the flows of one priority, each in its own FlowQueue, and the band's fairness
+ * policy choosing which flow's head goes next. Empty flows are dropped at once.
+ */
+import type { BandSettings } from "./config.ts";
+import { fairnessPolicies, lookup, orderingPolicies, type QueueKind, queueKinds } from "./policy-registry.ts";
+import type { BandFlows, FairnessPolicy, FlowQueue, OrderingPolicy } from "./policy-types.ts";
+import type { QueuedRequest } from "./queued-request.ts";
+
+export class PriorityBand implements BandFlows {
+  readonly priority: number;
+  readonly settings: BandSettings;
+  readonly ordering: OrderingPolicy;
+  /** Sorted ids of the non-empty flows. */
+  readonly ids: string[] = [];
+  /** Requests and body bytes held by the band. */
+  size = 0;
+  bytes = 0;
+  private readonly fairness: FairnessPolicy;
+  private readonly queueKind: QueueKind;
+  private readonly flows = new Map<string, FlowQueue>();
+
+  constructor(priority: number, settings: BandSettings) {
+    this.priority = priority;
+    this.settings = settings;
+    this.ordering = lookup(orderingPolicies, "ordering policy", settings.orderingPolicy);
+    this.fairness = lookup(fairnessPolicies, "fairness policy", settings.fairnessPolicy)();
+    this.queueKind = lookup(queueKinds, "queue", settings.queue);
+  }
+
+  /** The queue of a non-empty flow (BandFlows contract: only ids listed in `ids`). */
+  queue(flowId: string): FlowQueue {
+    return this.flows.get(flowId)!;
+  }
+
+  /** Per-flow counts, for metrics and stats. */
+  flowSizes(): { flowId: string; size: number; bytes: number }[] {
+    return this.ids.map((id) => {
+      const q = this.flows.get(id)!;
+      return { flowId: id, size: q.length, bytes: q.bytes };
+    });
+  }
+
+  add(item: QueuedRequest): void {
+    const flowId = item.request.flowId;
+    let q = this.flows.get(flowId);
+    if (!q) {
+      q = this.queueKind.create(flowId, this.ordering);
+      this.flows.set(flowId, q);
+      this.ids.splice(lowerBound(this.ids, flowId), 0, flowId);
+    }
+    q.add(item);
+    this.size++;
+    this.bytes += item.request.bytes;
+  }
+
+  /** Removes a specific item (disconnect, expiry); false when it is not in this band. */
+  remove(item: QueuedRequest): boolean {
+    const q = this.flows.get(item.request.flowId);
+    if (!q?.remove(item)) return false;
+    this.taken(q, item);
+    return true;
+  }
+
+  /** Removes and returns the next item by fairness across flows, then ordering within the flow. */
+  popNext(): QueuedRequest | undefined {
+    const q = this.fairness.pick(this);
+    const item = q?.pop();
+    if (q && item) this.taken(q, item);
+    return item;
+  }
+
+  private taken(q: FlowQueue, item: QueuedRequest): void {
+    this.size--;
+    this.bytes -= item.request.bytes;
+    if (q.length === 0) {
+      this.flows.delete(q.flowId);
+      this.ids.splice(lowerBound(this.ids, q.flowId), 1);
+    }
+  }
+}
+
+/** First index whose id is >= key. */
+function lowerBound(ids: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

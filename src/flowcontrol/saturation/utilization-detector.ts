@@ -1,0 +1,77 @@
+/**
+ * `utilization-detector` (default): a pod's saturation is max(queue / queueDepthThreshold,
+ * kv / kvCacheUtilThreshold), 1.0 when its metrics are stale; the pool's is the mean over pods.
+ * Queue depth is the scraped waiting count, or — fresher — the gateway's in-flight requests not
+ * in the scraped running batch, whichever is larger (so dispatches between scrapes count at once).
+ */
+import type { Candidate } from "../../scheduling/types.ts";
+import type { SaturationDetector } from "../types.ts";
+
+export interface UtilizationDetectorParams {
+  /** Waiting requests per server at which it counts as full (default 5). */
+  queueDepthThreshold: number;
+  /** KV-cache utilisation in (0, 1] at which a server counts as full (default 0.8). */
+  kvCacheUtilThreshold: number;
+  /** Metrics older than this (ms) make a server count as full (default 200). */
+  metricsStalenessThresholdMs: number;
+  /** Fraction above the thresholds that filter() still lets through (default 0). */
+  headroom: number;
+}
+
+export const UTILIZATION_DEFAULTS: UtilizationDetectorParams = {
+  queueDepthThreshold: 5,
+  kvCacheUtilThreshold: 0.8,
+  metricsStalenessThresholdMs: 200,
+  headroom: 0,
+};
+
+export class UtilizationDetector implements SaturationDetector {
+  readonly type = "utilization-detector";
+  readonly params: UtilizationDetectorParams;
+
+  constructor(params: Partial<UtilizationDetectorParams> = {}) {
+    this.params = { ...UTILIZATION_DEFAULTS, ...params };
+  }
+
+  /** Pool saturation: mean pod saturation; Infinity with no endpoints (so requests wait for one). */
+  saturation(candidates: readonly Candidate[], now: number): number {
+    if (candidates.length === 0) return Number.POSITIVE_INFINITY;
+    let sum = 0;
+    for (const c of candidates) sum += this.podSaturation(c, now);
+    return sum / candidates.length;
+  }
+
+  /** One endpoint's saturation: >= 1 means full; stale or never-scraped metrics = 1. */
+  podSaturation(c: Candidate, now: number): number {
+    if (this.isStale(c, now)) return 1;
+    const { queueDepthThreshold: qT, kvCacheUtilThreshold: kvT } = this.params;
+    return Math.max(queueDepth(c) / qT, c.metrics.kvCacheUsage / kvT);
+  }
+
+  /**
+   * Endpoints with room: queue below qT·(1+headroom) and KV below min(1, kvT·(1+headroom)), fresh
+   * metrics. Returns all candidates when none qualify (never starves the scheduler).
+   */
+  filter(candidates: readonly Candidate[], now: number): readonly Candidate[] {
+    const { queueDepthThreshold: qT, kvCacheUtilThreshold: kvT, headroom } = this.params;
+    const qMax = qT * (1 + headroom);
+    const kvMax = Math.min(1, kvT * (1 + headroom));
+    const kept = candidates.filter(
+      (c) => !this.isStale(c, now) && queueDepth(c) < qMax && c.metrics.kvCacheUsage < kvMax,
+    );
+    return kept.length > 0 ? kept : candidates;
+  }
+
+  private isStale(c: Candidate, now: number): boolean {
+    return (
+      c.stale ||
+      c.metrics.updatedAt === 0 ||
+      now - c.metrics.updatedAt > this.params.metricsStalenessThresholdMs
+    );
+  }
+}
+
+/** Requests waiting at the server: scraped, or in-flight beyond the scraped running batch if larger. */
+function queueDepth(c: Candidate): number {
+  return Math.max(c.metrics.waiting, c.inFlight.requests - c.metrics.running);
+}

@@ -1,0 +1,45 @@
+/**
+ * The facts later stages see: the SchedulingRequest for the scheduler and the FlowRequest for
+ * admission, built once per request by the director.
+ */
+import type { FlowRequest } from "../flowcontrol/types.ts";
+import type { SchedulingRequest } from "../scheduling/types.ts";
+import { FAIRNESS_ID_HEADER, type ParsedRequest } from "./parse-request.ts";
+import type { ModelResolution } from "./resolve-model.ts";
+
+/** Prompt tokens estimated from text length (about 4 characters per token). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/** `isAdapter`: whether the target is a LoRA adapter as the pool's servers reported it (unknown = false). */
+export function buildSchedulingRequest(
+  req: ParsedRequest,
+  resolution: ModelResolution,
+  isAdapter: boolean,
+): SchedulingRequest {
+  return {
+    requestId: req.id,
+    targetModel: resolution.targetModel,
+    isAdapter,
+    priority: resolution.priority,
+    prefixText: req.prefixText,
+    promptTokens: estimateTokens(req.prefixText),
+    headers: req.headers,
+  };
+}
+
+/** Flow id: the `x-gateway-inference-fairness-id` header, else the client's model name. */
+export function buildFlowRequest(
+  req: ParsedRequest,
+  resolution: ModelResolution,
+  signal: AbortSignal,
+): FlowRequest {
+  return {
+    id: req.id,
+    priority: resolution.priority,
+    flowId: req.headers[FAIRNESS_ID_HEADER] || resolution.clientModel,
+    bytes: req.rawBody.length,
+    signal,
+  };
+}

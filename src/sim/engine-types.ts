@@ -1,0 +1,51 @@
+/** Step-time model: step = baseMs + P·prefillUs + D·decodeUs + Σctx·attnUs (µs → ms), × (1 ± jitter). */
+export interface StepCosts {
+  baseMs: number;
+  prefillUsPerToken: number;
+  decodeUsPerSeq: number;
+  attnUsPerCtxToken: number;
+  /** Relative jitter amplitude in [0, 1): each step is scaled by a uniform factor in [1-j, 1+j]. */
+  jitter: number;
+}
+
+/** Everything the engine needs; built from CLI/YAML options by options.ts. Times in ms. */
+export interface EngineConfig {
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  blockSize: number;
+  numGpuBlocks: number;
+  maxModelLen: number;
+  enablePrefixCaching: boolean;
+  enableLora: boolean;
+  maxLoras: number;
+  maxCpuLoras: number;
+  /** Cold adapter load (disk -> CPU cache) added to the step that first uses it. */
+  loraLoadMs: number;
+  /** Adapter activation (CPU -> GPU slot) added to a step whose batch brings in a new adapter. */
+  loraActivateMs: number;
+  schedulingPolicy: "fcfs" | "priority";
+  costs: StepCosts;
+  /** Probability that a step stalls, and the stall length. */
+  stallProb: number;
+  stallMs: number;
+  /** Mean of the geometric output-length draw used when ignore_eos is false. */
+  eosMean: number;
+  /** Seed of the engine's PRNG (jitter, output lengths, output words) and of block hashes. */
+  seed: number;
+}
+
+/** Why a sequence finished, as vLLM's finish_reason / request_success label. */
+export type FinishReason = "stop" | "length" | "abort";
+
+/** What the HTTP layer hands the engine. */
+export interface NewRequest {
+  id: string;
+  promptTokens: number[];
+  maxTokens: number;
+  /** true: generate exactly maxTokens; false: draw the length (geometric, mean eosMean), capped. */
+  ignoreEos: boolean;
+  /** LoRA adapter name, or null for the base model. */
+  adapter: string | null;
+  /** Lower runs first under the priority policy. */
+  priority: number;
+}

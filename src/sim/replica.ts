@@ -1,0 +1,92 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { Engine } from "./engine.ts";
+import type { EngineConfig } from "./engine-types.ts";
+import { engineConfig, type SimOptions, servedNames } from "./options.ts";
+import { Rng } from "./rng.ts";
+import { handleRequest } from "./routes.ts";
+import { EngineRunner } from "./runner.ts";
+
+/**
+ * One simulated vLLM server: an engine, its runner, an HTTP server and the adapters it serves.
+ * Created by startSimulator; routes.ts reads and mutates its public state.
+ */
+export class Replica {
+  readonly index: number;
+  readonly options: SimOptions;
+  readonly config: EngineConfig;
+  readonly engine: Engine;
+  readonly runner: EngineRunner;
+  /** Served names; the first is used in responses and metrics. */
+  readonly names: string[];
+  /** LoRA adapters served: name -> path. */
+  readonly loras = new Map<string, string>();
+  readonly faultRng: Rng;
+  readonly createdUnix = Math.floor(Date.now() / 1000);
+  /** Real time (Date.now()) from which /health answers 200. */
+  readonly readyAt: number;
+  /** Generation requests received (for --dead-after). */
+  requestsSeen = 0;
+  dead = false;
+  url = "";
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(index: number, options: SimOptions) {
+    this.index = index;
+    this.options = options;
+    this.config = engineConfig(options, index);
+    this.engine = new Engine(this.config);
+    this.runner = new EngineRunner(this.engine, options.timeScale);
+    this.names = servedNames(options);
+    for (const m of options.loraModules) this.loras.set(m.name, m.path);
+    this.faultRng = new Rng((this.config.seed ^ 0x5bd1e995) >>> 0);
+    this.readyAt = Date.now() + options.startupDelayMs;
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => handleRequest(this, req, res));
+    this.server.on("connection", (s) => {
+      this.sockets.add(s);
+      s.setNoDelay(true);
+      s.on("close", () => this.sockets.delete(s));
+    });
+  }
+
+  /** True once the startup delay has passed (and the replica is alive). */
+  isReady(): boolean {
+    return !this.dead && Date.now() >= this.readyAt;
+  }
+
+  /** Starts listening; resolves with the base URL (http://host:port). */
+  listen(port: number, host: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        const a = this.server.address() as AddressInfo;
+        const h = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+        this.url = `http://${h}:${a.port}`;
+        resolve(this.url);
+      });
+    });
+  }
+
+  /** Dies: stops listening, resets every open connection, stops the engine (a crashed server). */
+  kill(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.runner.close();
+    this.server.close();
+    for (const s of this.sockets) s.resetAndDestroy();
+    this.sockets.clear();
+  }
+
+  /** Graceful stop for shutdown: stops the engine, closes connections and the listener. */
+  close(): Promise<void> {
+    this.runner.close();
+    this.dead = true;
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+      this.sockets.clear();
+    });
+  }
+}

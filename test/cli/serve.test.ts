@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import { request } from "undici";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
+import { tempFiles } from "../helpers/temp-dir.ts";
+
+test("igw serve refuses an invalid manifest with file, line, field and reason", () => {
+  const t = tempFiles({
+    "bad.yaml":
+      "apiVersion: inference.networking.x-k8s.io/v1alpha2\nkind: InferencePool\nmetadata: {name: p}\nspec:\n  selector: {app: q}\n  targetPortNumber: 70000\n",
+  });
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "src/cli/main.ts", "serve", "-f", t.dir, "--port", "0"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad\.yaml:6: InferencePool p: spec\.targetPortNumber: /);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test("igw serve runs the seed's manifests unchanged and prints where it listens", async () => {
+  const gw = await startGatewayProcess(["-f", "examples/seed"]);
+  try {
+    const res = await request(`${gw.url}/v1/models`);
+    const body = (await res.body.json()) as { data: { id: string }[] };
+    assert.deepEqual(
+      body.data.map((m) => m.id),
+      ["qwen", "travel-helper"],
+    );
+    assert.match(gw.stderr(), /Deployment qwen is not used by the standalone gateway/);
+  } finally {
+    await gw.stop();
+  }
+});

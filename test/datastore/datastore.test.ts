@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { PoolRecord } from "../../src/api/inference-pool.ts";
+import type { ConfigSnapshot } from "../../src/datastore/config-snapshot.ts";
+import { Datastore, type EndpointsChange } from "../../src/datastore/datastore.ts";
+
+function pool(name: string, selector: Record<string, string>, targetPorts: number[]): PoolRecord {
+  return {
+    key: `default/${name}`,
+    name,
+    namespace: "default",
+    apiVersion: "inference.networking.k8s.io/v1",
+    selector,
+    targetPorts,
+    annotations: {},
+    useQueueing: false,
+    useSchedulerV2: false,
+  };
+}
+
+function config(...pools: PoolRecord[]): ConfigSnapshot {
+  return {
+    pools: new Map(pools.map((p) => [p.key, p])),
+    models: new Map(),
+    objectives: new Map(),
+    gateways: [],
+    listeners: [],
+    routes: [],
+    policies: [],
+    pickerConfigs: [],
+    ignored: [],
+    warnings: [],
+  };
+}
+
+test("endpoints join the pools whose selector their labels match; no port means the pool's target ports", () => {
+  const ds = new Datastore(
+    config(pool("a", { app: "qwen" }, [8000, 8001]), pool("b", { app: "llama" }, [9000])),
+  );
+  ds.setEndpointSpecs([
+    { host: "10.0.0.1", labels: { app: "qwen", zone: "x" } },
+    { host: "10.0.0.2", port: 7000, labels: { app: "qwen" } },
+    { host: "10.0.0.3", labels: { app: "other" } },
+  ]);
+  assert.deepEqual(
+    ds.poolEndpoints("default/a").map((s) => s.endpoint.id),
+    ["10.0.0.1:8000", "10.0.0.1:8001", "10.0.0.2:7000"],
+  );
+  assert.deepEqual(ds.poolEndpoints("default/b"), []);
+});
+
+test("endpoint state survives a reload; added and removed endpoints are announced", () => {
+  const ds = new Datastore(config(pool("a", { app: "qwen" }, [8000])));
+  const changes: EndpointsChange[] = [];
+  ds.onEndpointsChanged((c) => changes.push(c));
+  ds.setEndpointSpecs([{ host: "h1", labels: { app: "qwen" } }]);
+  const state = ds.endpoint("h1:8000");
+  assert.ok(state);
+  state.inFlight.requests = 3;
+  ds.setEndpointSpecs([
+    { host: "h1", labels: { app: "qwen" } },
+    { host: "h2", labels: { app: "qwen" } },
+  ]);
+  assert.equal(ds.endpoint("h1:8000"), state);
+  assert.equal(ds.candidates("default/a")[0]?.inFlight.requests, 3);
+  ds.setConfig(config(pool("a", { app: "qwen" }, [8000])));
+  assert.equal(ds.endpoint("h1:8000"), state, "a config swap keeps endpoint state");
+  ds.setEndpointSpecs([{ host: "h2", labels: { app: "qwen" } }]);
+  assert.deepEqual(
+    changes.map((c) => [c.added.map((s) => s.endpoint.id), c.removed.map((s) => s.endpoint.id)]),
+    [
+      [["h1:8000"], []],
+      [["h2:8000"], []],
+      [[], ["h1:8000"]],
+    ],
+  );
+});
+
+test("candidates are stale when scraped metrics are old; never-scraped counts as fresh until a scraper says otherwise", () => {
+  const ds = new Datastore(config(pool("a", { app: "q" }, [1])), { stalenessMs: 100 });
+  ds.setEndpointSpecs([
+    { host: "fresh", labels: { app: "q" } },
+    { host: "old", labels: { app: "q" } },
+    { host: "never", labels: { app: "q" } },
+  ]);
+  ds.endpoint("fresh:1")!.metrics.updatedAt = 1000;
+  ds.endpoint("old:1")!.metrics.updatedAt = 800;
+  const stale = () => ds.candidates("default/a", 1050).map((c) => [c.endpoint.host, c.stale]);
+  assert.deepEqual(stale(), [
+    ["fresh", false],
+    ["old", true],
+    ["never", false],
+  ]);
+  ds.setNeverScrapedIsStale(true);
+  assert.deepEqual(stale()[2], ["never", true]);
+});

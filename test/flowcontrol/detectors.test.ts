@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConcurrencyDetector } from "../../src/flowcontrol/saturation/concurrency-detector.ts";
+import { createSaturationDetector } from "../../src/flowcontrol/saturation/detector-registry.ts";
+import { UtilizationDetector } from "../../src/flowcontrol/saturation/utilization-detector.ts";
+import { candidate } from "./helpers.ts";
+
+const now = Date.now();
+
+test("utilization: a server is full at 5 waiting or 80% KV; the pool is the mean", () => {
+  const d = new UtilizationDetector();
+  assert.equal(d.saturation([candidate("a:1", { waiting: 0, kvCacheUsage: 0, updatedAt: now })], now), 0);
+  assert.equal(d.saturation([candidate("a:1", { waiting: 5, updatedAt: now })], now), 1);
+  assert.equal(d.saturation([candidate("a:1", { kvCacheUsage: 0.8, updatedAt: now })], now), 1);
+  const pool = [
+    candidate("a:1", { waiting: 10, updatedAt: now }), // 2
+    candidate("b:1", { kvCacheUsage: 0.4, updatedAt: now }), // 0.5
+  ];
+  assert.equal(d.saturation(pool, now), 1.25);
+});
+
+test("utilization: metrics older than 200 ms, or never scraped, count as full", () => {
+  const d = new UtilizationDetector();
+  assert.equal(d.saturation([candidate("a:1", { updatedAt: now - 201 })], now), 1);
+  assert.equal(d.saturation([candidate("a:1", { updatedAt: now - 150 })], now), 0);
+  assert.equal(d.saturation([candidate("a:1", { updatedAt: 0 })], now), 1);
+  assert.equal(d.saturation([{ ...candidate("a:1", { updatedAt: now }), stale: true }], now), 1);
+});
+
+test("utilization: requests the gateway sent since the scrape count as waiting", () => {
+  const d = new UtilizationDetector();
+  // Scraped: 3 running, 0 waiting. The gateway has 8 in flight: 5 are not in the batch yet.
+  assert.equal(d.saturation([candidate("a:1", { running: 3, updatedAt: now }, 8)], now), 1);
+  assert.equal(d.saturation([candidate("a:1", { running: 3, updatedAt: now }, 4)], now), 0.2);
+});
+
+test("every detector: no endpoints at all is saturated, so requests wait for one", () => {
+  assert.equal(new UtilizationDetector().saturation([], now), Number.POSITIVE_INFINITY);
+  assert.equal(new ConcurrencyDetector().saturation([], now), Number.POSITIVE_INFINITY);
+});
+
+test("utilization filter keeps servers under the thresholds plus headroom, or all when none qualify", () => {
+  const d = new UtilizationDetector({ headroom: 0.2 });
+  const ok = candidate("a:1", { waiting: 5, updatedAt: now }); // 5 < 6
+  const full = candidate("b:1", { waiting: 6, updatedAt: now });
+  assert.deepEqual(
+    d.filter([ok, full], now).map((c) => c.endpoint.id),
+    ["a:1"],
+  );
+  assert.deepEqual(
+    d.filter([full], now).map((c) => c.endpoint.id),
+    ["b:1"],
+  );
+});
+
+test("concurrency: in-flight requests or tokens over the per-endpoint limit", () => {
+  const requests = new ConcurrencyDetector({ maxConcurrency: 4 });
+  assert.equal(requests.saturation([candidate("a:1", {}, 2), candidate("b:1", {}, 4)], now), 0.75);
+  const tokens = new ConcurrencyDetector({ concurrencyMode: "tokens", maxTokenConcurrency: 1000 });
+  const c = { ...candidate("a:1"), inFlight: { requests: 1, tokens: 1500 } };
+  assert.equal(tokens.saturation([c], now), 1.5);
+});
+
+test("the registry builds detectors by type with validated parameters", () => {
+  const d = createSaturationDetector({
+    type: "utilization-detector",
+    parameters: { queueDepthThreshold: 2, metricsStalenessThreshold: "1s" },
+  });
+  assert.ok(d instanceof UtilizationDetector);
+  assert.equal(d.params.queueDepthThreshold, 2);
+  assert.equal(d.params.metricsStalenessThresholdMs, 1000);
+  assert.equal(d.params.kvCacheUtilThreshold, 0.8);
+  assert.throws(
+    () =>
+      createSaturationDetector({ type: "concurrency-detector", parameters: { concurrencyMode: "hybrid" } }),
+    /parameters\.concurrencyMode/,
+  );
+});

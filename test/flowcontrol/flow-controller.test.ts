@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseFlowControl } from "../../src/flowcontrol/config.ts";
+import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
+import type { Candidate } from "../../src/scheduling/types.ts";
+import { candidate, drained, harness, request, turns } from "./helpers.ts";
+
+test("an unsaturated pool admits at once and queues nothing", async () => {
+  const h = harness();
+  await h.admit(request("a"));
+  assert.deepEqual(h.served, ["a"]);
+  assert.equal(h.controller.stats().queued, 0);
+});
+
+test("a saturated pool queues requests and releases them in arrival order when capacity frees", async () => {
+  const h = harness();
+  h.detector.value = 1;
+  const all = ["a", "b", "c"].map((id) => h.admit(request(id)));
+  await turns(3);
+  assert.deepEqual(h.served, []);
+  assert.equal(h.controller.stats().queued, 3);
+  h.detector.value = 0;
+  h.controller.notify();
+  await Promise.all(all);
+  assert.deepEqual(h.served, ["a", "b", "c"]);
+});
+
+test("a Critical request that arrives after queued Standard ones is served first", async () => {
+  const h = harness();
+  h.detector.value = 1;
+  const all = [h.admit(request("s1", 0)), h.admit(request("s2", 0)), h.admit(request("c1", 10))];
+  await turns();
+  h.detector.value = 0;
+  h.controller.notify();
+  await Promise.all(all);
+  assert.deepEqual(h.served, ["c1", "s1", "s2"]);
+});
+
+test("dispatch stops at a saturated higher band: a lower band never overtakes it", async () => {
+  // Standard may run up to saturation 2, Critical only up to 1: at 1.5 Critical waits, so Standard must too.
+  const h = harness({ priorityBands: [{ priority: 0, usageLimit: 2 }] });
+  h.detector.value = 1.5;
+  const critical = h.admit(request("c", 1));
+  const standard = h.admit(request("s", 0));
+  await turns(5);
+  assert.deepEqual(h.served, []);
+  h.detector.value = 0.5;
+  h.controller.notify();
+  await Promise.all([critical, standard]);
+  assert.deepEqual(h.served, ["c", "s"]);
+});
+
+test("a band with a higher usage limit keeps flowing while lower bands wait", async () => {
+  const h = harness({ priorityBands: [{ priority: 1, usageLimit: 1.25 }] });
+  h.detector.value = 1.1;
+  const standard = h.admit(request("s", 0));
+  await h.admit(request("c", 1));
+  assert.deepEqual(h.served, ["c"]);
+  assert.equal(h.controller.stats().queued, 1);
+  h.detector.value = 0;
+  h.controller.notify();
+  await standard;
+  assert.deepEqual(h.served, ["c", "s"]);
+});
+
+test("sheddable requests get 429 with Retry-After when saturated, unless queueSheddable", async () => {
+  const h = harness();
+  h.detector.value = 1;
+  await h.admit(request("x", -1));
+  assert.deepEqual(
+    h.failed.map((f) => [f.id, f.status, f.code]),
+    [["x", 429, "request_shed"]],
+  );
+  assert.ok((h.failed[0]?.retryAfter ?? 0) >= 1);
+  h.detector.value = 0;
+  await h.admit(request("y", -1));
+  assert.deepEqual(h.served, ["y"], "sheddable traffic passes while there is room");
+
+  const q = harness({ queueSheddable: true });
+  q.detector.value = 1;
+  const waiting = q.admit(request("z", -1));
+  await turns();
+  assert.equal(q.controller.stats().queued, 1);
+  q.detector.value = 0;
+  q.controller.notify();
+  await waiting;
+  assert.deepEqual(q.served, ["z"]);
+});
+
+test("request and byte limits answer 429 queue_full with Retry-After", async () => {
+  const h = harness({ maxRequests: 2, priorityBands: [{ priority: 5, maxBytes: 150 }] });
+  h.detector.value = 1;
+  void h.admit(request("a"));
+  void h.admit(request("b"));
+  await h.admit(request("c"));
+  void h.admit(request("big", 5, "f", { bytes: 200 }));
+  await turns();
+  assert.deepEqual(
+    h.failed.map((f) => [f.id, f.status, f.code]),
+    [
+      ["c", 429, "queue_full"],
+      ["big", 429, "queue_full"],
+    ],
+  );
+  assert.ok(h.failed.every((f) => (f.retryAfter ?? 0) >= 1));
+  h.controller.close();
+});
+
+test("a request that outlives its TTL gets 503 and is never dispatched", async () => {
+  const h = harness({ defaultRequestTTL: "20ms" });
+  h.detector.value = 1;
+  await h.admit(request("slow"));
+  assert.deepEqual(
+    h.failed.map((f) => [f.id, f.status, f.code]),
+    [["slow", 503, "queue_timeout"]],
+  );
+  h.detector.value = 0;
+  h.controller.notify();
+  await turns(3);
+  assert.deepEqual(h.served, []);
+  assert.equal(h.controller.stats().queued, 0);
+});
+
+test("a client that disconnects leaves the queue at once and is never dispatched", async () => {
+  const h = harness();
+  h.detector.value = 1;
+  const ac = new AbortController();
+  const gone = h.admit(request("gone", 0, "f", { signal: ac.signal }));
+  const stays = h.admit(request("stays"));
+  await turns();
+  ac.abort();
+  assert.equal(h.controller.stats().queued, 1, "removed synchronously on abort");
+  await gone;
+  h.detector.value = 0;
+  h.controller.notify();
+  await stays;
+  assert.deepEqual(h.served, ["stays"]);
+  assert.deepEqual(
+    h.failed.map((f) => [f.id, f.status]),
+    [["gone", 503]],
+  );
+});
+
+test("round-robin fairness interleaves flows inside a band", async () => {
+  const h = harness({ defaultPriorityBand: { fairnessPolicyRef: "round-robin-fairness-policy" } });
+  h.detector.value = 1;
+  const all = [
+    ...["a1", "a2", "a3", "a4"].map((id) => h.admit(request(id, 0, "tenant-a"))),
+    ...["b1", "b2"].map((id) => h.admit(request(id, 0, "tenant-b"))),
+  ];
+  await turns();
+  h.detector.value = 0;
+  h.controller.notify();
+  await Promise.all(all);
+  assert.deepEqual(h.served, ["a1", "b1", "a2", "b2", "a3", "a4"]);
+});
+
+test("with no endpoints requests wait; the first endpoint to appear drains the queue", async () => {
+  let candidates: Candidate[] = [];
+  const controller = new FlowController({
+    settings: parseFlowControl(undefined),
+    candidates: () => candidates,
+  });
+  const served: string[] = [];
+  const all = ["a", "b", "c"].map((id) => controller.admit(request(id)).then(() => served.push(id)));
+  await turns(3);
+  assert.equal(controller.stats().queued, 3);
+  candidates = [candidate("10.0.0.1:8000", { waiting: 0, kvCacheUsage: 0 })];
+  controller.notify();
+  await Promise.all(all);
+  assert.deepEqual(served, ["a", "b", "c"]);
+});
+
+test("dispatch follows the detector: in-flight work counts before the next scrape", async () => {
+  // One endpoint, queue threshold 2: running 0 (scraped), so in-flight requests count as waiting.
+  const inFlight = { requests: 0, tokens: 0 };
+  const c: Candidate = { ...candidate("10.0.0.1:8000"), inFlight };
+  const controller = new FlowController({
+    settings: parseFlowControl({
+      saturationDetector: { type: "utilization-detector", parameters: { queueDepthThreshold: 2 } },
+    }),
+    candidates: () => [{ ...c, metrics: { ...c.metrics, updatedAt: Date.now() } }],
+  });
+  const served: string[] = [];
+  const all = ["a", "b", "c", "d"].map((id) =>
+    controller.admit(request(id)).then(() => {
+      served.push(id);
+      inFlight.requests++; // what the director does when it sends the request
+    }),
+  );
+  await drained(controller, 20);
+  assert.deepEqual(served, ["a", "b"], "two in flight saturate a server with threshold 2");
+  inFlight.requests--;
+  controller.notify();
+  await turns(3);
+  assert.deepEqual(served, ["a", "b", "c"]);
+  controller.close();
+  await Promise.allSettled(all);
+});
+
+test("close() rejects every waiting request with 503", async () => {
+  const h = harness();
+  h.detector.value = 1;
+  const all = [h.admit(request("a")), h.admit(request("b", 3))];
+  await turns();
+  h.controller.close();
+  await Promise.all(all);
+  assert.deepEqual(
+    h.failed.map((f) => f.status),
+    [503, 503],
+  );
+  assert.equal(h.controller.stats().queued, 0);
+});
+
+test("a burst of sheddable requests is not shed while the pool has room", async () => {
+  const h = harness();
+  await Promise.all(["x1", "x2", "x3"].map((id) => h.admit(request(id, -1))));
+  assert.deepEqual(h.served, ["x1", "x2", "x3"]);
+  assert.deepEqual(h.failed, []);
+});
+
+test("sheddable requests still waiting when the pool saturates are refused with 429", async () => {
+  const h = harness();
+  const all = ["x1", "x2", "x3"].map((id) => h.admit(request(id, -1)));
+  h.detector.value = 1; // x1 passed at once; x2 and x3 wait for the next turn, which finds the pool full
+  await Promise.all(all);
+  assert.deepEqual(h.served, ["x1"]);
+  assert.deepEqual(
+    h.failed.map((f) => [f.id, f.status, f.code]),
+    [
+      ["x2", 429, "request_shed"],
+      ["x3", 429, "request_shed"],
+    ],
+  );
+});
