@@ -7,7 +7,7 @@
  */
 import { measure } from "mitata";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
-import { defaultScorerProfile } from "../src/scheduling/default-profiles.ts";
+import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
 import { ProfileScheduler } from "../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../src/scheduling/random.ts";
 import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
@@ -67,7 +67,7 @@ const rows: string[] = [];
 for (const n of [10, 100, 1000]) {
   for (const chars of [4000, 32000]) {
     const cs = candidates(n);
-    const { profile, prefix } = defaultScorerProfile(seededRng(1), { servesAdapters: false });
+    const { profile, prefix } = defaultScorerProfiles(seededRng(1));
     const scheduler = new ProfileScheduler({ profiles: [profile], preRequestHooks: [prefix] });
     const reqs = requests(512, chars);
     // Warm the index: every request once, as a running gateway would have.
@@ -90,6 +90,8 @@ for (const n of [10, 100, 1000]) {
     console.log(rows.at(-1));
   }
 }
-console.log("\n| endpoints | prompt chars | wall p50 µs | wall p99 µs | CPU mean µs | CPU p99 µs | samples |");
+console.log(
+  "\n| endpoints | prompt chars | wall p50 µs | wall p99 µs | CPU mean µs | CPU p99 µs | samples |",
+);
 console.log("|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);

@@ -16,6 +16,7 @@ import {
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
+import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
 
@@ -313,6 +314,16 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     policies.push(p);
   }
 
+  for (const { value, src } of all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig")) {
+    const problem = endpointPickerConfigProblem(value);
+    if (problem)
+      issueAt(
+        src,
+        [...problem.path],
+        `EndpointPickerConfig ${value.metadata?.name ?? ""}`.trim(),
+        problem.reason,
+      );
+  }
   const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
     "EndpointPickerConfig",
   ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));

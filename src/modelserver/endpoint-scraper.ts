@@ -24,6 +24,12 @@ export interface ScraperOptions {
   onScrape?: (outcome: ScrapeOutcome) => void;
 }
 
+/** The per-endpoint record a scraper writes (the datastore's EndpointState has this shape). */
+export interface ScrapeTarget {
+  readonly metrics: EndpointMetrics;
+  readonly inFlight: InFlight;
+}
+
 /** What one scrape attempt did. */
 export interface ScrapeOutcome {
   readonly endpoint: string;
@@ -36,8 +42,7 @@ export interface ScrapeOutcome {
 /** One endpoint's scrape loop. Created on endpoint add, stopped on endpoint remove. */
 export class EndpointScraper {
   readonly endpoint: Endpoint;
-  readonly #metrics: EndpointMetrics;
-  readonly #inFlight: InFlight;
+  readonly #record: ScrapeTarget;
   readonly #client: Client;
   readonly #mapping: EngineMapping;
   readonly #interval: number;
@@ -54,15 +59,10 @@ export class EndpointScraper {
   /** The last failure's reason, cleared by a success. */
   lastError: string | undefined;
 
-  constructor(
-    endpoint: Endpoint,
-    metrics: EndpointMetrics,
-    inFlight: InFlight,
-    options: ScraperOptions = {},
-  ) {
+  /** `record`: where the load goes (its `metrics` is read at each write, so it may be replaced). */
+  constructor(endpoint: Endpoint, record: ScrapeTarget, options: ScraperOptions = {}) {
     this.endpoint = endpoint;
-    this.#metrics = metrics;
-    this.#inFlight = inFlight;
+    this.#record = record;
     this.#mapping = options.mapping ?? mappingForEndpoint(endpoint);
     this.#interval = options.intervalMs ?? 50;
     this.#timeout = options.timeoutMs ?? 1000;
@@ -108,8 +108,8 @@ export class EndpointScraper {
   /** One scrape: fetch, scan, map, write. Never throws; the outcome goes to onScrape and the counters. */
   async scrapeOnce(): Promise<ScrapeOutcome> {
     const started = performance.now();
-    const requestsAtStart = this.#inFlight.requests;
-    const tokensAtStart = this.#inFlight.tokens;
+    const requestsAtStart = this.#record.inFlight.requests;
+    const tokensAtStart = this.#record.inFlight.tokens;
     let error: string | undefined;
     try {
       const res = await this.#client.request({
@@ -120,7 +120,7 @@ export class EndpointScraper {
       const text = await res.body.text();
       if (res.statusCode !== 200) throw new Error(`GET ${this.#path} returned HTTP ${res.statusCode}`);
       const load = this.#mapping.extract(scanPrometheusText(text, this.#mapping.families));
-      const m = this.#metrics;
+      const m = this.#record.metrics;
       m.waiting = load.waiting;
       m.running = load.running;
       m.kvCacheUsage = load.kvCacheUsage;

@@ -8,7 +8,7 @@ import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { PoolAdmitter } from "../flowcontrol/create-admitter.ts";
 import { admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
-import { createPoolScheduler } from "../scheduling/pool-scheduler-factory.ts";
+import { createPoolScheduler, type PoolSchedulerDeps } from "../scheduling/pool-scheduler-factory.ts";
 import type { PoolScheduling } from "../scheduling/pool-scheduling.ts";
 
 export interface PoolRuntime {
@@ -19,10 +19,13 @@ export interface PoolRuntime {
 
 export class PoolRuntimes {
   readonly #datastore: Datastore;
+  readonly #schedulerDeps: PoolSchedulerDeps;
   #runtimes = new Map<string, PoolRuntime & { fingerprint: string; pickerFingerprint: string }>();
 
-  constructor(datastore: Datastore) {
+  /** `schedulerDeps`: explanations, plugin timing and prefix-scorer registration for every pool. */
+  constructor(datastore: Datastore, schedulerDeps: PoolSchedulerDeps = {}) {
     this.#datastore = datastore;
+    this.#schedulerDeps = schedulerDeps;
     this.update(datastore.config);
   }
 
@@ -48,7 +51,7 @@ export class PoolRuntimes {
       if (old && !sameAdmission) old.admitter.close();
       next.set(pool.key, {
         pool,
-        scheduling: createPoolScheduler(pool, config.pickerConfigs),
+        scheduling: createPoolScheduler(pool, config.pickerConfigs, this.#schedulerDeps),
         admitter,
         fingerprint,
         pickerFingerprint,

@@ -68,6 +68,8 @@ export class EndpointPickerConfigError extends Error {
   readonly line: number | undefined;
   /** Dotted field, e.g. `plugins[1].parameters.threshold`. */
   readonly field: string;
+  /** The same as a path, e.g. ["plugins", 1, "parameters", "threshold"]. */
+  readonly path: FieldPath;
   readonly reason: string;
   constructor(path: FieldPath, reason: string, source: ConfigSource = {}) {
     const field = formatPath(path);
@@ -78,6 +80,7 @@ export class EndpointPickerConfigError extends Error {
     this.file = source.file;
     this.line = line;
     this.field = field;
+    this.path = path;
     this.reason = reason;
   }
 }
@@ -264,4 +267,15 @@ export function buildEndpointPickerConfig(spec: unknown, options: BuildOptions =
     preRequestHooks: [...plugins.values()].filter(isPreRequestHook),
     plugins,
   };
+}
+
+/** The first problem of an EndpointPickerConfig document, for the config loader; undefined when valid. */
+export function endpointPickerConfigProblem(spec: unknown): { path: FieldPath; reason: string } | undefined {
+  try {
+    buildEndpointPickerConfig(spec);
+    return undefined;
+  } catch (e) {
+    if (e instanceof EndpointPickerConfigError) return { path: e.path, reason: e.reason };
+    throw e;
+  }
 }

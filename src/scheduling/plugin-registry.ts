@@ -5,14 +5,14 @@
 import type { z } from "zod";
 import type { SchedulerProfile } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
-import type { Filter, Picker, Plugin, Scorer } from "./types.ts";
+import type { Filter, Picker, Plugin, SchedulingRequest, Scorer } from "./types.ts";
 
 /** What a plugin is for; decides where it may appear in a profile. */
 export type PluginKind = "filter" | "scorer" | "picker" | "profile-handler";
 
-/** Chooses which profile runs for a request (only the single-profile handler exists today). */
+/** Chooses which profile runs for a request. */
 export interface ProfileHandler extends Plugin {
-  selectProfile(profiles: readonly SchedulerProfile[]): SchedulerProfile;
+  selectProfile(request: SchedulingRequest, profiles: readonly SchedulerProfile[]): SchedulerProfile;
 }
 
 /** Given to factories: the seeded randomness and the plugins declared before this one. */

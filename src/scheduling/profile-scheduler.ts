@@ -47,7 +47,7 @@ export class ProfileScheduler implements Scheduler {
     if (this.#avoidStale && candidates.some((c) => c.stale) && candidates.some((c) => !c.stale)) {
       usable = candidates.filter((c) => !c.stale);
     }
-    const profile = this.#handler?.selectProfile(this.profiles) ?? this.profiles[0]!;
+    const profile = this.#handler?.selectProfile(request, this.profiles) ?? this.profiles[0]!;
     const run = runProfile(profile, request, usable, {
       explain: this.#explain,
       ...(this.#observe ? { observe: this.#observe } : {}),

@@ -82,9 +82,4 @@ export interface DecisionExplanation {
 /** The scheduler the director calls: one decision per request, over the pool's candidates. */
 export interface Scheduler {
   schedule(request: SchedulingRequest, candidates: readonly Candidate[]): SchedulingResult;
-  /**
-   * Optional: the director calls it with the endpoint actually used, before sending (again for a
-   * fallback on retry), so stateful plugins (the prefix index) learn where the request went.
-   */
-  preRequest?(request: SchedulingRequest, chosen: Candidate): void;
 }

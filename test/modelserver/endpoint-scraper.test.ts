@@ -37,7 +37,7 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   const metrics = emptyMetrics();
   const inFlight = { requests: 4, tokens: 1000 };
   let clock = 1_000_000;
-  const scraper = new EndpointScraper(endpoint, metrics, inFlight, { timeoutMs: 300, now: () => clock });
+  const scraper = new EndpointScraper(endpoint, { metrics, inFlight }, { timeoutMs: 300, now: () => clock });
   t.after(() => scraper.stop());
 
   state.body = page(3);
@@ -73,12 +73,8 @@ test("the loop polls repeatedly, follows changes and stops cleanly", async (t) =
   const outcomes: boolean[] = [];
   const scraper = new EndpointScraper(
     endpoint,
-    metrics,
-    { requests: 0, tokens: 0 },
-    {
-      intervalMs: 10,
-      onScrape: (o) => outcomes.push(o.ok),
-    },
+    { metrics, inFlight: { requests: 0, tokens: 0 } },
+    { intervalMs: 10, onScrape: (o) => outcomes.push(o.ok) },
   );
   state.body = page(1);
   scraper.start();
@@ -100,7 +96,10 @@ test("connection refused is reported, not thrown", async () => {
   const { server, port } = await fakeServer();
   await new Promise((r) => server.close(r));
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
-  const scraper = new EndpointScraper(endpoint, emptyMetrics(), { requests: 0, tokens: 0 });
+  const scraper = new EndpointScraper(endpoint, {
+    metrics: emptyMetrics(),
+    inFlight: { requests: 0, tokens: 0 },
+  });
   const o = await scraper.scrapeOnce();
   await scraper.stop();
   assert.equal(o.ok, false);

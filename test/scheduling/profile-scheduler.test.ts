@@ -1,15 +1,20 @@
 // The scheduler around profiles: stale avoidance, explanations, plugin timing, in-flight merge.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defaultScorerProfile } from "../../src/scheduling/default-profiles.ts";
+import { defaultScorerProfiles } from "../../src/scheduling/default-profiles.ts";
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
 import { candidate, request } from "./fixtures.ts";
 
 function scorerScheduler(seed = 1, explain = false) {
-  const { profile, prefix } = defaultScorerProfile(seededRng(seed), { servesAdapters: true });
-  return new ProfileScheduler({ profiles: [profile], preRequestHooks: [prefix], explain });
+  const { profile, loraProfile, handler, prefix } = defaultScorerProfiles(seededRng(seed));
+  return new ProfileScheduler({
+    profiles: [profile, loraProfile],
+    handler,
+    preRequestHooks: [prefix],
+    explain,
+  });
 }
 
 test("a stale endpoint is avoided while a fresh one exists; all stale → all kept", () => {
@@ -31,25 +36,27 @@ test("explanation: chosen and runner-up with each scorer's score and the weighte
   const idle = candidate({ waiting: 0, kvCacheUsage: 0.2 });
   const busy = candidate({ waiting: 8, kvCacheUsage: 0.6 });
   const gone = candidate({ stale: true });
-  const r = s.schedule(request(), [busy, idle, gone]);
+  const r = s.schedule(request({ targetModel: "a1", isAdapter: true }), [busy, idle, gone]);
   const e = r.explanation!;
-  assert.equal(e.profile, "default");
+  assert.equal(e.profile, "default-lora");
   assert.equal(e.chosen.endpoint, idle.endpoint.id);
   assert.deepEqual(e.chosen.scores, {
     "queue-scorer": 1,
     "kv-cache-utilization-scorer": 0.8,
     "prefix-cache-scorer": 0,
-    "lora-affinity-scorer": 1,
+    "lora-affinity-scorer": 0,
   });
-  assert.equal(e.chosen.total, 2 * 1 + 2 * 0.8 + 3 * 0 + 1 * 1);
+  assert.equal(e.chosen.total, 2 * 1 + 2 * 0.8 + 3 * 0 + 1 * 0);
   assert.equal(e.runnerUp?.endpoint, busy.endpoint.id);
   assert.equal(e.runnerUp?.scores["queue-scorer"], 0);
   assert.equal(e.filteredOut, 1, "the stale endpoint counts as filtered out");
   assert.equal(scorerScheduler(1, false).schedule(request(), [idle]).explanation, undefined);
+  // Base-model requests run the profile without the LoRA scorer.
+  assert.equal(s.schedule(request(), [busy, idle]).explanation?.profile, "default");
 });
 
 test("every plugin call is timed through the observer", () => {
-  const { profile } = defaultScorerProfile(seededRng(1), { servesAdapters: false });
+  const { profile } = defaultScorerProfiles(seededRng(1));
   const seen: string[] = [];
   const s = new ProfileScheduler({
     profiles: [profile],

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { definePlugin, type ProfileHandler } from "../plugin-registry.ts";
 import type { SchedulerProfile } from "../profile-runner.ts";
+import type { SchedulingRequest } from "../types.ts";
 
 export class SingleProfileHandler implements ProfileHandler {
   readonly type = "single-profile-handler";
@@ -9,7 +10,7 @@ export class SingleProfileHandler implements ProfileHandler {
   constructor(name = "single-profile-handler") {
     this.name = name;
   }
-  selectProfile(profiles: readonly SchedulerProfile[]): SchedulerProfile {
+  selectProfile(_request: SchedulingRequest, profiles: readonly SchedulerProfile[]): SchedulerProfile {
     return profiles[0]!;
   }
 }
