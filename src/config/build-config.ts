@@ -16,6 +16,10 @@ import {
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
+import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
+import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
+import { fairnessPolicies, orderingPolicies } from "../flowcontrol/policy-registry.ts";
+import { detectorTypes } from "../flowcontrol/saturation/detector-registry.ts";
 import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
@@ -34,6 +38,11 @@ interface Located<T> {
 /** Reads and validates the manifests at `paths`; throws ConfigError listing every problem. */
 export function loadConfig(paths: readonly string[], options: BuildOptions): ConfigSnapshot {
   return buildConfig(readDocuments(paths), options);
+}
+
+/** Plugin types of an EndpointPickerConfig that flow control owns (not scheduling plugins). */
+function flowControlPluginType(type: string): boolean {
+  return detectorTypes.includes(type) || type in fairnessPolicies || type in orderingPolicies;
 }
 
 /** Validates already-parsed documents; throws ConfigError listing every problem. */
@@ -237,6 +246,10 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     if (gateways.length > 0 && value.spec.parentRefs.length === 0)
       warnings.push(`${object} has no parentRefs: it is not attached to any Gateway and serves nothing`);
     value.spec.rules.forEach((rule, r) => {
+      if ((rule.filters?.length ?? 0) > 0)
+        warnings.push(
+          `${object} rule ${r}: filters are not supported by the standalone gateway and are ignored`,
+        );
       rule.backendRefs.forEach((b, i) => {
         const path = ["spec", "rules", r, "backendRefs", i];
         if (b.kind !== "InferencePool" || (b.group !== POOL_GROUP_V1ALPHA2 && b.group !== POOL_GROUP_V1)) {
@@ -315,7 +328,7 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
   }
 
   for (const { value, src } of all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig")) {
-    const problem = endpointPickerConfigProblem(value);
+    const problem = endpointPickerConfigProblem(value, flowControlPluginType);
     if (problem)
       issueAt(
         src,
@@ -327,6 +340,18 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
   const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
     "EndpointPickerConfig",
   ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));
+  const fcDoc = all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig").find(
+    ({ value }) => value["flowControl"] !== undefined || value["saturationDetector"] !== undefined,
+  );
+  if (fcDoc) {
+    try {
+      settingsFromSection(flowControlSection([{ raw: fcDoc.value }]));
+    } catch (e) {
+      if (!(e instanceof FlowControlConfigError)) throw e;
+      const object = `EndpointPickerConfig ${fcDoc.value.metadata?.name ?? ""}`.trim();
+      for (const i of e.issues) issueAt(fcDoc.src, [...i.path], object, i.message);
+    }
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {

@@ -20,23 +20,31 @@ import {
   type DetectorSpec,
 } from "./saturation/detector-registry.ts";
 
-const quantity = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  try {
-    return parseQuantity(v);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const quantity = z
+  .union([z.number(), z.string()], { error: "expected a number or a quantity such as 512Mi" })
+  .transform((v, ctx) => {
+    try {
+      return parseQuantity(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 
-const duration = z.union([z.string(), z.literal(0)]).transform((v, ctx) => {
-  try {
-    return typeof v === "number" ? 0 : parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = z
+  .union([z.string(), z.number()], { error: "expected a duration such as 30s or 500ms" })
+  .transform((v, ctx) => {
+    if (typeof v === "number" && v !== 0) {
+      ctx.addIssue({ code: "custom", message: `a duration needs a unit: "${v}s" or "${v}ms", not ${v}` });
+      return z.NEVER;
+    }
+    try {
+      return typeof v === "number" ? 0 : parseDuration(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const bandFields = {
   priorityName: z.string().min(1).optional(),
@@ -47,7 +55,7 @@ const bandFields = {
   fairnessPolicyRef: z.string().min(1).optional(),
   orderingPolicyRef: z.string().min(1).optional(),
   queue: z.string().min(1).optional(),
-  /** Extension: the band dispatches while pool saturation < usageLimit (default 1.0 = the static usage limit). */
+  /** Extension: the band dispatches while pool saturation < usageLimit (default 1.25 for priority > 0, else 1.0). */
   usageLimit: z.number().positive().optional(),
 };
 
@@ -74,6 +82,10 @@ export const flowControlSchema = z
     saturationDetector: z.union([pluginRefSchema, inlinePluginSchema]).optional(),
     /** Extension: queue negative priorities too (default false: shed them with 429 when saturated). */
     queueSheddable: z.boolean().optional(),
+    /** Extension: saturation that bands below an active higher band leave free (default 0.2). */
+    activeReserve: z.number().min(0).optional(),
+    /** Extension: a band is active when it dispatched within this duration (default 10s). */
+    activeWindow: duration.optional(),
   })
   .strict();
 
@@ -94,7 +106,8 @@ export interface BandSettings {
   readonly fairnessPolicy: string;
   readonly orderingPolicy: string;
   readonly queue: string;
-  readonly usageLimit: number;
+  /** Undefined = by priority: DEFAULT_PRIORITY_USAGE_LIMIT above 0, DEFAULT_USAGE_LIMIT otherwise. */
+  readonly usageLimit: number | undefined;
 }
 
 /** The resolved flow-control configuration the FlowController runs on. */
@@ -109,7 +122,21 @@ export interface FlowControlSettings {
   readonly bands: ReadonlyMap<number, BandSettings>;
   readonly detector: DetectorSpec;
   readonly queueSheddable: boolean;
+  /** Saturation bands below an active higher band leave free for it. */
+  readonly activeReserve: number;
+  /** How long (ms) after its last dispatch a band counts as active. */
+  readonly activeWindowMs: number;
 }
+
+/** Usage limit of bands with priority <= 0: the detector's own notion of full (upstream's static limit). */
+export const DEFAULT_USAGE_LIMIT = 1;
+/**
+ * Usage limit of bands with priority > 0 (Critical): 1.25 = the thresholds' headroom (KV 0.8 → 1.0),
+ * so Critical requests find room the lower bands were kept out of.
+ */
+export const DEFAULT_PRIORITY_USAGE_LIMIT = 1.25;
+export const DEFAULT_ACTIVE_RESERVE = 0.2;
+export const DEFAULT_ACTIVE_WINDOW_MS = 10_000;
 
 /** Per-band byte limit when none is set: 1 GB, as in the Inference Extension. */
 export const DEFAULT_BAND_MAX_BYTES = 1_000_000_000;
@@ -171,7 +198,7 @@ export function parseFlowControl(
       fairnessPolicy: fairness,
       orderingPolicy: ordering,
       queue,
-      usageLimit: b?.usageLimit ?? 1,
+      usageLimit: b?.usageLimit,
     };
   };
 
@@ -214,5 +241,7 @@ export function parseFlowControl(
     bands,
     detector,
     queueSheddable: input.queueSheddable ?? false,
+    activeReserve: input.activeReserve ?? DEFAULT_ACTIVE_RESERVE,
+    activeWindowMs: input.activeWindow ?? DEFAULT_ACTIVE_WINDOW_MS,
   };
 }

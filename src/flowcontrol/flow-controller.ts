@@ -5,8 +5,10 @@
  * Cycles run on notify() (metrics refresh, request completion) and continue one request per event
  * loop turn while capacity lasts; at most one request is released per turn (queued or not), so the
  * director accounts each one as in flight before the detector is asked again.
- * A saturated higher band stops the cycle (no lower band overtakes it). Sheddable requests
- * (priority < 0) are refused with 429 instead of queued unless `queueSheddable` is set.
+ * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
+ * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
+ * for it. Sheddable requests (priority < 0) are refused with 429 instead of queued unless
+ * `queueSheddable` is set.
  */
 import { GatewayError } from "../requestcontrol/errors.ts";
 import type { Candidate } from "../scheduling/types.ts";
@@ -99,10 +101,10 @@ export class FlowController implements Admitter, FlowControlSource {
       return Promise.reject(new GatewayError("queueTimeout", "client disconnected before admission"));
     }
     const band = this.bandFor(request.priority);
-    const room = this.saturation(now) < band.settings.usageLimit;
+    const room = this.saturation(now) < this.limitOf(band, now);
     if (room && this.cycle === undefined && this.waitingAtOrAbove(request.priority) === 0) {
       this.observe(request.priority, "dispatched", 0);
-      this.released(now);
+      this.released(band, now);
       return Promise.resolve();
     }
     if (!room && this.sheds(band)) {
@@ -176,15 +178,18 @@ export class FlowController implements Admitter, FlowControlSource {
     if (this.queued === 0) return;
     const now = this.clock();
     const saturation = this.saturation(now);
+    let higherActive = false;
     for (const band of this.bands) {
+      const limit = band.usageLimit - (higherActive ? this.settings.activeReserve : 0);
+      higherActive ||= this.isActive(band, now);
       if (band.size === 0) continue;
-      if (saturation >= band.settings.usageLimit) {
-        this.shedWaitingSheddable(saturation);
+      if (saturation >= limit) {
+        this.shedWaitingSheddable(saturation, now);
         return; // head-of-line: nothing lower may pass
       }
       const waiter = band.popNext() as Waiter;
       this.settle(waiter, "dispatched", now);
-      this.released(now);
+      this.released(band, now);
       waiter.resolve();
       return;
     }
@@ -196,9 +201,9 @@ export class FlowController implements Admitter, FlowControlSource {
   }
 
   /** Refuses sheddable requests that were queued while there was room and now face saturation. */
-  private shedWaitingSheddable(saturation: number): void {
+  private shedWaitingSheddable(saturation: number, now: number): void {
     for (const band of this.bands) {
-      if (!this.sheds(band) || saturation < band.settings.usageLimit) continue;
+      if (!this.sheds(band) || saturation < this.limitOf(band, now)) continue;
       for (let w = band.popNext() as Waiter | undefined; w; w = band.popNext() as Waiter | undefined) {
         this.settle(w, "rejected_shed", this.clock());
         w.reject(this.shedError());
@@ -220,7 +225,8 @@ export class FlowController implements Admitter, FlowControlSource {
    * After any release, the rest of this event-loop turn belongs to the director (it accounts the
    * request as in flight): the next release waits for the cycle scheduled here.
    */
-  private released(now: number): void {
+  private released(band: PriorityBand, now: number): void {
+    band.lastDispatchAt = now;
     this.drain.record(now);
     this.cycle ??= setImmediate(this.dispatchCycle);
   }
@@ -275,6 +281,20 @@ export class FlowController implements Admitter, FlowControlSource {
     else this.newest = w.olderPrev;
     w.olderPrev = undefined;
     w.olderNext = undefined;
+  }
+
+  /** A band is active while it dispatched within the active window. */
+  private isActive(band: PriorityBand, now: number): boolean {
+    return now - band.lastDispatchAt <= this.settings.activeWindowMs;
+  }
+
+  /** The band's usage limit, less the active reserve when a higher band is active. */
+  private limitOf(band: PriorityBand, now: number): number {
+    for (const b of this.bands) {
+      if (b.priority <= band.priority) break;
+      if (this.isActive(b, now)) return band.usageLimit - this.settings.activeReserve;
+    }
+    return band.usageLimit;
   }
 
   private waitingAtOrAbove(priority: number): number {

@@ -2,7 +2,7 @@
  * One priority band: the flows of one priority, each in its own FlowQueue, and the band's fairness
  * policy choosing which flow's head goes next. Empty flows are dropped at once.
  */
-import type { BandSettings } from "./config.ts";
+import { type BandSettings, DEFAULT_PRIORITY_USAGE_LIMIT, DEFAULT_USAGE_LIMIT } from "./config.ts";
 import { fairnessPolicies, lookup, orderingPolicies, type QueueKind, queueKinds } from "./policy-registry.ts";
 import type { BandFlows, FairnessPolicy, FlowQueue, OrderingPolicy } from "./policy-types.ts";
 import type { QueuedRequest } from "./queued-request.ts";
@@ -13,9 +13,13 @@ export class PriorityBand implements BandFlows {
   readonly ordering: OrderingPolicy;
   /** Sorted ids of the non-empty flows. */
   readonly ids: string[] = [];
+  /** Saturation at which the band stops dispatching (before any active reserve). */
+  readonly usageLimit: number;
   /** Requests and body bytes held by the band. */
   size = 0;
   bytes = 0;
+  /** Clock time (ms) of the band's last dispatch; -Infinity = never. */
+  lastDispatchAt = Number.NEGATIVE_INFINITY;
   private readonly fairness: FairnessPolicy;
   private readonly queueKind: QueueKind;
   private readonly flows = new Map<string, FlowQueue>();
@@ -23,6 +27,8 @@ export class PriorityBand implements BandFlows {
   constructor(priority: number, settings: BandSettings) {
     this.priority = priority;
     this.settings = settings;
+    this.usageLimit =
+      settings.usageLimit ?? (priority > 0 ? DEFAULT_PRIORITY_USAGE_LIMIT : DEFAULT_USAGE_LIMIT);
     this.ordering = lookup(orderingPolicies, "ordering policy", settings.orderingPolicy);
     this.fairness = lookup(fairnessPolicies, "fairness policy", settings.fairnessPolicy)();
     this.queueKind = lookup(queueKinds, "queue", settings.queue);

@@ -77,11 +77,12 @@ export class EndpointScraper {
     });
   }
 
-  /** Starts polling (first scrape at once). Idempotent. */
-  start(): void {
-    if (!this.#stopped) return;
+  /** Starts polling (first scrape at once); resolves when that first attempt ended. Idempotent. */
+  start(): Promise<void> {
+    if (!this.#stopped) return Promise.resolve();
     this.#stopped = false;
     this.#loop();
+    return this.#running ?? Promise.resolve();
   }
 
   /** Stops polling and closes the connection; resolves when an in-progress scrape has ended. */

@@ -30,15 +30,20 @@ export class MetricsCollector {
     this.#options = options;
   }
 
-  /** Starts scraping every endpoint, now and as they come and go. */
-  start(): void {
+  /**
+   * Starts scraping every endpoint, now and as they come and go. Resolves when each present
+   * endpoint's first scrape attempt ended (at most the scrape timeout), so the gateway can start
+   * serving with fresh load numbers.
+   */
+  async start(): Promise<void> {
     if (this.#unsubscribe) return;
     this.#datastore.setNeverScrapedIsStale(true);
-    for (const s of this.#datastore.endpoints()) this.#add(s);
+    const first = this.#datastore.endpoints().map((s) => this.#add(s));
     this.#unsubscribe = this.#datastore.onEndpointsChanged(({ added, removed }) => {
       for (const s of removed) this.#remove(s);
-      for (const s of added) this.#add(s);
+      for (const s of added) void this.#add(s);
     });
+    await Promise.all(first);
   }
 
   /** Scrapers running now (one per endpoint with a known engine). */
@@ -55,8 +60,9 @@ export class MetricsCollector {
     await Promise.all(all.map((s) => s.stop()));
   }
 
-  #add(state: EndpointState): void {
-    if (this.#scrapers.has(state)) return;
+  /** Starts a scraper for `state`; resolves after its first attempt. */
+  #add(state: EndpointState): Promise<void> {
+    if (this.#scrapers.has(state)) return Promise.resolve();
     const log = this.#options.logger;
     let scraper: EndpointScraper;
     try {
@@ -78,10 +84,10 @@ export class MetricsCollector {
     } catch (e) {
       // Unknown engine-type label: the endpoint stays never-scraped (stale) and is avoided.
       log?.error({ endpoint: state.endpoint.id }, (e as Error).message);
-      return;
+      return Promise.resolve();
     }
     this.#scrapers.set(state, scraper);
-    scraper.start();
+    return scraper.start();
   }
 
   #remove(state: EndpointState): void {

@@ -84,6 +84,7 @@ async function handle(
       });
       prepared = await deps.director.prepare({ method, url, headers: req.headers, body }, keys, abort.signal);
     } catch (e) {
+      if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
       if (!(e instanceof GatewayError)) throw e;
       deps.logger.debug({ status: e.status, code: e.kind, msg: e.message }, "request refused");
       sendError(

@@ -92,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(options.scrapeTimeoutMs !== undefined ? { timeoutMs: options.scrapeTimeoutMs } : {}),
     onEndpointRemoved: (id) => schedulerMetrics.removeEndpoint(id),
   });
-  collector.start();
+  await collector.start();
   const pools = new UpstreamPools(datastore);
   const check = new ServedModelsCheck(datastore, logger);
   const deps = {

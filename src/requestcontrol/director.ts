@@ -70,8 +70,13 @@ export class Director {
     this.#schedulerMetrics = options.schedulerMetrics;
     const sm = options.schedulerMetrics;
     this.#runtimes = new PoolRuntimes(datastore, {
-      ...(options.explainDecisions ? { explain: true } : {}),
-      ...(sm ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) } : {}),
+      ...(options.metrics && { flowControlMetrics: options.metrics.flowControl }),
+      schedulerDeps: {
+        ...(options.explainDecisions ? { explain: true } : {}),
+        ...(sm
+          ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
+          : {}),
+      },
     });
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
@@ -79,6 +84,11 @@ export class Director {
       this.#runtimes.update(config);
       this.#schedulerMetrics?.retainPools(new Set(config.pools.keys()));
     });
+  }
+
+  /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
+  metricsRefreshed(): void {
+    this.#runtimes.notifyAll();
   }
 
   /** Per-pool runtime (scheduler, admitter), for adapters and tests. */
@@ -234,6 +244,16 @@ export class Director {
     const inFlight = this.#datastore.endpoint(c.endpoint.id)?.inFlight ?? c.inFlight;
     inFlight.requests = Math.max(0, inFlight.requests - 1);
     inFlight.tokens = Math.max(0, inFlight.tokens - p.tokenCharge);
+  }
+
+  /** The attempt on `c` got no response (connection refused, reset or timed out): back off from it. */
+  connectionFailed(c: Candidate): void {
+    this.#datastore.markUnreachable(c.endpoint.id);
+  }
+
+  /** `c` answered (any status): it is reachable. */
+  responded(c: Candidate): void {
+    this.#datastore.markReachable(c.endpoint.id);
   }
 
   /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */

@@ -41,7 +41,7 @@ export const endpointPickerConfigSchema = z.strictObject({
   apiVersion: z.literal(ENDPOINT_PICKER_CONFIG_API_VERSION),
   kind: z.literal("EndpointPickerConfig"),
   metadata: z.unknown().optional(),
-  plugins: z.array(pluginSpec).min(1),
+  plugins: z.array(pluginSpec).optional(),
   schedulingProfiles: z.array(profileSpec).optional(),
   saturationDetector: z.unknown().optional(),
   flowControl: z.unknown().optional(),
@@ -124,6 +124,11 @@ export interface BuiltPickerConfig {
 
 export interface BuildOptions {
   readonly registry?: PluginRegistry;
+  /**
+   * Plugin types other modules own (e.g. flow control's saturation detectors); they share the
+   * `plugins` list, are skipped here, and may not appear in a scheduling profile. Default: none.
+   */
+  readonly isForeignType?: (type: string) => boolean;
   /** Randomness for pickers and the LoRA filter (default Math.random). */
   readonly rng?: Rng;
   readonly source?: ConfigSource;
@@ -151,13 +156,24 @@ export function buildEndpointPickerConfig(spec: unknown, options: BuildOptions =
     );
   }
   const cfg = parsed.data;
+  if (cfg.plugins === undefined || cfg.plugins.length === 0) {
+    throw new EndpointPickerConfigError(["plugins"], "a scheduling config needs at least one plugin", source);
+  }
   const registry = options.registry ?? builtinRegistry();
   const rng = options.rng ?? Math.random;
+  const isForeign = (type: string) =>
+    registry.get(type) === undefined && (options.isForeignType?.(type) ?? false);
+  const foreign = new Map<string, string>();
 
   const plugins = new Map<string, Plugin>();
   const ctx: PluginContext = { rng, lookup: (name) => plugins.get(name) };
-  cfg.plugins.forEach((p, i) => {
+  const declared = cfg.plugins;
+  declared.forEach((p, i) => {
     const name = p.name ?? p.type;
+    if (isForeign(p.type)) {
+      foreign.set(name, p.type);
+      return;
+    }
     if (plugins.has(name)) {
       throw new EndpointPickerConfigError(
         ["plugins", i, p.name === undefined ? "type" : "name"],
@@ -218,6 +234,14 @@ export function buildEndpointPickerConfig(spec: unknown, options: BuildOptions =
       prof.plugins.forEach((ref, ri) => {
         const at = ["schedulingProfiles", pi, "plugins", ri] as const;
         const p = plugins.get(ref.pluginRef);
+        const foreignType = foreign.get(ref.pluginRef);
+        if (foreignType !== undefined) {
+          throw new EndpointPickerConfigError(
+            [...at, "pluginRef"],
+            `"${ref.pluginRef}" (${foreignType}) is not a scheduling plugin`,
+            source,
+          );
+        }
         if (p === undefined) {
           throw new EndpointPickerConfigError(
             [...at, "pluginRef"],
@@ -269,10 +293,34 @@ export function buildEndpointPickerConfig(spec: unknown, options: BuildOptions =
   };
 }
 
+/**
+ * Whether a document configures scheduling: it has `schedulingProfiles`, or a plugin that is not
+ * another module's (`isForeignType`). A document with only flow control's plugins and sections
+ * leaves the pools' schedulers alone.
+ */
+export function hasSchedulingSection(
+  raw: Readonly<Record<string, unknown>>,
+  isForeignType: (type: string) => boolean,
+): boolean {
+  if (raw["schedulingProfiles"] !== undefined) return true;
+  const plugins = raw["plugins"];
+  return (
+    Array.isArray(plugins) &&
+    plugins.some((p) => {
+      const type = (p as { type?: unknown } | null)?.type;
+      return typeof type !== "string" || !isForeignType(type);
+    })
+  );
+}
+
 /** The first problem of an EndpointPickerConfig document, for the config loader; undefined when valid. */
-export function endpointPickerConfigProblem(spec: unknown): { path: FieldPath; reason: string } | undefined {
+export function endpointPickerConfigProblem(
+  spec: Readonly<Record<string, unknown>>,
+  isForeignType: (type: string) => boolean,
+): { path: FieldPath; reason: string } | undefined {
+  if (!hasSchedulingSection(spec, isForeignType)) return undefined;
   try {
-    buildEndpointPickerConfig(spec);
+    buildEndpointPickerConfig(spec, { isForeignType });
     return undefined;
   } catch (e) {
     if (e instanceof EndpointPickerConfigError) return { path: e.path, reason: e.reason };

@@ -2,8 +2,8 @@
  * The one place that decides which scheduler a pool gets; the director calls it whenever a pool
  * appears or changes (or the EndpointPickerConfigs change).
  *
- * 1. An EndpointPickerConfig applies to a pool when its `metadata.name` equals the pool's
- *    extensionRef / endpointPickerRef name, or when it is the only EndpointPickerConfig.
+ * 1. An EndpointPickerConfig with `plugins` applies to a pool when its `metadata.name` equals the
+ *    pool's extensionRef / endpointPickerRef name, or when it is the only such config.
  * 2. Otherwise, pools annotated `experimental-use-scheduler-v2: "true"` and v1 pools get the scorer
  *    profile (queue 2 / kv 2 / prefix 3, + LoRA affinity for adapter requests, max-score picker).
  * 3. Otherwise (v1alpha2 pools) the legacy decision tree with a random picker.
@@ -11,7 +11,12 @@
 import type { PickerConfigRecord } from "../api/endpoint-picker-config.ts";
 import { POOL_GROUP_V1, type PoolRecord } from "../api/inference-pool.ts";
 import { defaultScorerProfiles, legacyDecisionTreeProfile } from "./default-profiles.ts";
-import { buildEndpointPickerConfig, ENDPOINT_PICKER_CONFIG_API_VERSION } from "./endpoint-picker-config.ts";
+import {
+  buildEndpointPickerConfig,
+  ENDPOINT_PICKER_CONFIG_API_VERSION,
+  hasSchedulingSection,
+} from "./endpoint-picker-config.ts";
+import { builtinRegistry } from "./plugins/builtin-plugins.ts";
 import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
 import type { PoolScheduling } from "./pool-scheduling.ts";
 import type { PluginObserver } from "./profile-runner.ts";
@@ -32,14 +37,19 @@ export interface PoolSchedulerDeps {
 /** Which scheduler a pool runs, for logs and tests. */
 export type SchedulerKind = "endpoint-picker-config" | "scorer-profile" | "legacy-decision-tree";
 
+const REGISTRY = builtinRegistry();
+/** Configs were validated at load, so a type scheduling does not know belongs to another module. */
+const isNotScheduling = (type: string): boolean => REGISTRY.get(type) === undefined;
+
 /** The EndpointPickerConfig that applies to `pool`, if any (rule 1 above). */
 export function pickerConfigFor(
   pool: PoolRecord,
   pickerConfigs: readonly PickerConfigRecord[],
 ): PickerConfigRecord | undefined {
+  const scheduling = pickerConfigs.filter((c) => hasSchedulingSection(c.raw, isNotScheduling));
   const named = pool.endpointPicker?.name;
-  const byName = named === undefined ? undefined : pickerConfigs.find((c) => c.name === named);
-  return byName ?? (pickerConfigs.length === 1 ? pickerConfigs[0] : undefined);
+  const byName = named === undefined ? undefined : scheduling.find((c) => c.name === named);
+  return byName ?? (scheduling.length === 1 ? scheduling[0] : undefined);
 }
 
 /** Rules 2 and 3 above. */
@@ -64,7 +74,8 @@ export function createPoolScheduler(
     // Validated when the configuration was loaded (config/build-config.ts), so this does not throw.
     const built = buildEndpointPickerConfig(
       { apiVersion: ENDPOINT_PICKER_CONFIG_API_VERSION, kind: "EndpointPickerConfig", ...config.raw },
-      { rng, source: { file: config.source.file } },
+      // Types it does not know were accepted as other modules' at load time.
+      { rng, source: { file: config.source.file }, isForeignType: isNotScheduling },
     );
     for (const h of built.preRequestHooks)
       if (h instanceof PrefixCacheScorer) deps.onPrefixScorer?.(pool.key, h);

@@ -159,17 +159,19 @@ export class Engine {
           continue; // would exceed max_loras: skipped, requests behind it may proceed
         }
         const hits = cfg.enablePrefixCaching ? this.cachedPrefix(seq) : [];
-        const computed = hits.length * bs;
+        const numHits = hits.length;
+        const computed = numHits * bs;
         const numNew = Math.min(seq.tokens.length - computed, budget);
-        const need = Math.ceil((computed + numNew) / bs) - hits.length;
+        const need = Math.ceil((computed + numNew) / bs) - numHits;
         let evictable = 0;
         for (const b of hits) if (this.pool.isFree(b)) evictable++;
         if (need > this.pool.numFree() - evictable) break; // head-of-line: no KV for it yet
         for (const b of hits) this.pool.touch(b);
-        seq.blocks = hits;
-        for (let k = 0; k < need; k++) seq.blocks.push(this.pool.allocate());
+        const blocks = hits;
+        for (let k = 0; k < need; k++) blocks.push(this.pool.allocate());
+        seq.blocks = blocks;
         seq.numComputed = computed;
-        seq.numCachedBlocks = hits.length;
+        seq.numCachedBlocks = numHits;
         if (cfg.enablePrefixCaching) {
           this.stats.prefixQueries += seq.tokens.length;
           this.stats.prefixHits += computed;

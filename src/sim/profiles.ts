@@ -28,8 +28,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     loraActivateMs: 0,
   },
   "a10-7b": {
-    costs: { baseMs: 25, prefillUsPerToken: 180, decodeUsPerSeq: 40, attnUsPerCtxToken: 0.9, jitter: 0.05 },
-    numGpuBlocks: 6000,
+    costs: { baseMs: 25, prefillUsPerToken: 180, decodeUsPerSeq: 40, attnUsPerCtxToken: 0.25, jitter: 0.05 },
+    numGpuBlocks: 5000,
     maxNumSeqs: 256,
     maxNumBatchedTokens: 2048,
     loraLoadMs: 200,

@@ -259,6 +259,7 @@ function stream(
 ): void {
   const frames = new StreamFrames(g.chat, id, Math.floor(Date.now() / 1000), model);
   res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": id });
+  res.flushHeaders(); // as Starlette's StreamingResponse: headers go out before the first token
   let sent = 0;
   let done = false;
   let errorAt = Number.POSITIVE_INFINITY;

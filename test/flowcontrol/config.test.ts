@@ -23,7 +23,9 @@ test("an absent section gives the Inference Extension defaults", () => {
   assert.equal(s.defaultBand.fairnessPolicy, "global-strict-fairness-policy");
   assert.equal(s.defaultBand.orderingPolicy, "fcfs-ordering-policy");
   assert.equal(s.defaultBand.queue, "list-queue");
-  assert.equal(s.defaultBand.usageLimit, 1);
+  assert.equal(s.defaultBand.usageLimit, undefined, "by priority: 1.25 above 0, else 1");
+  assert.equal(s.activeReserve, 0.2);
+  assert.equal(s.activeWindowMs, 10_000);
   assert.deepEqual(s.detector, { type: "utilization-detector" });
   assert.equal(s.queueSheddable, false);
 });

@@ -99,7 +99,7 @@ test("under saturation, queued bands leave in strict priority order, FCFS within
       fc.array(fc.record({ priority: fc.constantFrom(0, 1, 5, 10), flow }), { minLength: 1, maxLength: 80 }),
       async (arrivals) => {
         const h = harness();
-        h.detector.value = 1;
+        h.detector.value = 2;
         const all = arrivals.map((a, i) => h.admit(request(`${i}`, a.priority, a.flow)));
         await turns();
         h.detector.value = 0;
@@ -125,7 +125,7 @@ test("a saturated pool releases nothing, whatever arrives", async () => {
       fc.array(fc.record({ priority: fc.constantFrom(0, 1, 5), flow }), { maxLength: 40 }),
       async (arrivals) => {
         const h = harness();
-        h.detector.value = 1;
+        h.detector.value = 2;
         const all = arrivals.map((a, i) => h.admit(request(`${i}`, a.priority, a.flow)));
         for (let i = 0; i < 3; i++) {
           h.controller.notify();
@@ -147,7 +147,7 @@ test("round-robin fairness keeps backlogged flows within one dispatch of each ot
       fc.integer({ min: 1, max: 5 }),
       async (flows, step) => {
         const h = harness({ defaultPriorityBand: { fairnessPolicyRef: "round-robin-fairness-policy" } });
-        h.detector.value = 1;
+        h.detector.value = 2;
         const all = flows.map((f, i) => h.admit(request(`${f}:${i}`, 0, f)));
         await turns();
         // Release in steps of `step` dispatches, checking the per-flow counts between steps.

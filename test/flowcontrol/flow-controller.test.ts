@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { parseFlowControl } from "../../src/flowcontrol/config.ts";
 import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
-import { candidate, drained, harness, request, turns } from "./helpers.ts";
+import { candidate, drained, harness, request, SettableDetector, turns } from "./helpers.ts";
 
 test("an unsaturated pool admits at once and queues nothing", async () => {
   const h = harness();
@@ -14,7 +14,7 @@ test("an unsaturated pool admits at once and queues nothing", async () => {
 
 test("a saturated pool queues requests and releases them in arrival order when capacity frees", async () => {
   const h = harness();
-  h.detector.value = 1;
+  h.detector.value = 2;
   const all = ["a", "b", "c"].map((id) => h.admit(request(id)));
   await turns(3);
   assert.deepEqual(h.served, []);
@@ -27,7 +27,7 @@ test("a saturated pool queues requests and releases them in arrival order when c
 
 test("a Critical request that arrives after queued Standard ones is served first", async () => {
   const h = harness();
-  h.detector.value = 1;
+  h.detector.value = 2;
   const all = [h.admit(request("s1", 0)), h.admit(request("s2", 0)), h.admit(request("c1", 10))];
   await turns();
   h.detector.value = 0;
@@ -65,7 +65,7 @@ test("a band with a higher usage limit keeps flowing while lower bands wait", as
 
 test("sheddable requests get 429 with Retry-After when saturated, unless queueSheddable", async () => {
   const h = harness();
-  h.detector.value = 1;
+  h.detector.value = 2;
   await h.admit(request("x", -1));
   assert.deepEqual(
     h.failed.map((f) => [f.id, f.status, f.code]),
@@ -77,7 +77,7 @@ test("sheddable requests get 429 with Retry-After when saturated, unless queueSh
   assert.deepEqual(h.served, ["y"], "sheddable traffic passes while there is room");
 
   const q = harness({ queueSheddable: true });
-  q.detector.value = 1;
+  q.detector.value = 2;
   const waiting = q.admit(request("z", -1));
   await turns();
   assert.equal(q.controller.stats().queued, 1);
@@ -89,7 +89,7 @@ test("sheddable requests get 429 with Retry-After when saturated, unless queueSh
 
 test("request and byte limits answer 429 queue_full with Retry-After", async () => {
   const h = harness({ maxRequests: 2, priorityBands: [{ priority: 5, maxBytes: 150 }] });
-  h.detector.value = 1;
+  h.detector.value = 2;
   void h.admit(request("a"));
   void h.admit(request("b"));
   await h.admit(request("c"));
@@ -108,7 +108,7 @@ test("request and byte limits answer 429 queue_full with Retry-After", async () 
 
 test("a request that outlives its TTL gets 503 and is never dispatched", async () => {
   const h = harness({ defaultRequestTTL: "20ms" });
-  h.detector.value = 1;
+  h.detector.value = 2;
   await h.admit(request("slow"));
   assert.deepEqual(
     h.failed.map((f) => [f.id, f.status, f.code]),
@@ -123,7 +123,7 @@ test("a request that outlives its TTL gets 503 and is never dispatched", async (
 
 test("a client that disconnects leaves the queue at once and is never dispatched", async () => {
   const h = harness();
-  h.detector.value = 1;
+  h.detector.value = 2;
   const ac = new AbortController();
   const gone = h.admit(request("gone", 0, "f", { signal: ac.signal }));
   const stays = h.admit(request("stays"));
@@ -143,7 +143,7 @@ test("a client that disconnects leaves the queue at once and is never dispatched
 
 test("round-robin fairness interleaves flows inside a band", async () => {
   const h = harness({ defaultPriorityBand: { fairnessPolicyRef: "round-robin-fairness-policy" } });
-  h.detector.value = 1;
+  h.detector.value = 2;
   const all = [
     ...["a1", "a2", "a3", "a4"].map((id) => h.admit(request(id, 0, "tenant-a"))),
     ...["b1", "b2"].map((id) => h.admit(request(id, 0, "tenant-b"))),
@@ -200,7 +200,7 @@ test("dispatch follows the detector: in-flight work counts before the next scrap
 
 test("close() rejects every waiting request with 503", async () => {
   const h = harness();
-  h.detector.value = 1;
+  h.detector.value = 2;
   const all = [h.admit(request("a")), h.admit(request("b", 3))];
   await turns();
   h.controller.close();
@@ -222,7 +222,7 @@ test("a burst of sheddable requests is not shed while the pool has room", async 
 test("sheddable requests still waiting when the pool saturates are refused with 429", async () => {
   const h = harness();
   const all = ["x1", "x2", "x3"].map((id) => h.admit(request(id, -1)));
-  h.detector.value = 1; // x1 passed at once; x2 and x3 wait for the next turn, which finds the pool full
+  h.detector.value = 2; // x1 passed at once; x2 and x3 wait for the next turn, which finds the pool full
   await Promise.all(all);
   assert.deepEqual(h.served, ["x1"]);
   assert.deepEqual(
@@ -232,4 +232,41 @@ test("sheddable requests still waiting when the pool saturates are refused with 
       ["x3", 429, "request_shed"],
     ],
   );
+});
+
+test("by default Critical (priority > 0) may fill the headroom the thresholds keep: it passes at 1.1, Standard waits", async () => {
+  const h = harness();
+  h.detector.value = 1.1;
+  await h.admit(request("c", 1));
+  const s = h.admit(request("s", 0));
+  await turns(3);
+  assert.deepEqual(h.served, ["c"]);
+  h.detector.value = 0;
+  h.controller.notify();
+  await s;
+  assert.deepEqual(h.served, ["c", "s"]);
+});
+
+test("while a higher band is active, lower bands leave the active reserve free; afterwards they use it all", async () => {
+  let now = 1_000_000;
+  const detector = new SettableDetector();
+  const controller = new FlowController({
+    settings: parseFlowControl({ activeReserve: 0.2, activeWindow: "10s" }),
+    detector,
+    candidates: () => [],
+    clock: () => now,
+  });
+  const served: string[] = [];
+  const admit = (id: string, p: number) => controller.admit(request(id, p)).then(() => served.push(id));
+  await admit("standard-alone", 0);
+  detector.value = 0.5;
+  await admit("critical", 1);
+  detector.value = 0.9; // below Standard's 1.0, but inside the 0.2 reserve of the active Critical band
+  const waiting = admit("standard", 0);
+  await turns(3);
+  assert.deepEqual(served, ["standard-alone", "critical"]);
+  now += 10_001; // Critical idle for longer than the window
+  controller.notify();
+  await waiting;
+  assert.deepEqual(served, ["standard-alone", "critical", "standard"]);
 });
