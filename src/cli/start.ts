@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { createLogger } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
 
@@ -77,6 +77,11 @@ export function startCommand(): Command {
     .option("--profile <name>", "simulator latency profile (igw sim --help)", "a10-7b")
     .option("--port <n>", "gateway port (default: the seed Gateway's listener, 8081)", integer(0, 65535))
     .option("--log-level <level>", "gateway log level", "info")
+    .addOption(
+      new Option("--log-format <format>", "json lines, or text for people (auto: text on a terminal)")
+        .choices(["auto", "json", "text"] as const)
+        .default("auto" as const),
+    )
     .action(async (opts) => {
       const sim = await spawnSim(seedSimArgs(opts.replicas, opts.profile), opts.replicas);
       const dir = mkdtempSync(join(tmpdir(), "igw-start-"));
@@ -94,7 +99,7 @@ export function startCommand(): Command {
           manifests: [SEED],
           endpointsFile,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
-          logger: createLogger(opts.logLevel),
+          logger: createLogger(opts.logLevel, opts.logFormat),
         });
         const url = gw.url;
         process.stdout.write(
