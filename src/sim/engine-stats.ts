@@ -8,8 +8,6 @@ export class EngineStats {
   numRunning = 0;
   numWaiting = 0;
   kvUsage = 0;
-  /** Unix seconds of the last step (the value of vllm:lora_requests_info). */
-  lastStepUnix = 0;
   /** vllm:lora_requests_info series: "running|waiting" label pair -> last update (unix seconds). */
   readonly loraInfo = new Map<string, number>();
   promptTokens = 0;

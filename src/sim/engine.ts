@@ -291,9 +291,11 @@ export class Engine {
     for (const s of this.running) if (s.adapter !== null) run.add(s.adapter);
     for (const s of this.waiting) if (s.adapter !== null) wait.add(s.adapter);
     const key = `${[...run].sort().join(",")}|${[...wait].sort().join(",")}`;
-    this.stats.loraInfo.delete(key);
-    this.stats.loraInfo.set(key, unixSeconds);
-    this.stats.lastStepUnix = unixSeconds;
+    const info = this.stats.loraInfo;
+    info.delete(key);
+    info.set(key, unixSeconds);
+    // vLLM keeps every label combination forever; keep the most recent ones so memory stays bounded.
+    if (info.size > LORA_INFO_SERIES_CAP) info.delete(info.keys().next().value!);
   }
 
   private enqueue(seq: Sequence, front: boolean): void {
@@ -403,6 +405,9 @@ export class Engine {
     return ms;
   }
 }
+
+/** Most `vllm:lora_requests_info` series kept (oldest dropped first). */
+const LORA_INFO_SERIES_CAP = 256;
 
 function remove(list: Sequence[], seq: Sequence): void {
   const i = list.indexOf(seq);

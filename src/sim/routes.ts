@@ -194,6 +194,8 @@ function stateBody(r: Replica): string {
     kv_free_blocks: r.engine.pool.numFree(),
     kv_total_blocks: r.engine.pool.numBlocks,
     requests_seen: r.requestsSeen,
+    simulated_ms: r.runner.now(),
+    lost_ms: r.runner.lostMs,
   });
 }
 
