@@ -202,15 +202,12 @@ export class Engine {
     let prefillTokens = 0;
     let decodeSeqs = 0;
     let ctxTokens = 0;
-    let tokens = 0;
     for (const c of chunks) {
       const s = c.seq;
       if (c.numNew === 1 && s.numOutput > 0 && s.numComputed === s.tokens.length - 1) decodeSeqs++;
       else prefillTokens += c.numNew;
       ctxTokens += s.numComputed + c.numNew;
-      tokens += c.numNew;
     }
-    this.stats.iterationTokens.observe(tokens);
     const k = cfg.costs;
     let ms =
       k.baseMs +
@@ -231,6 +228,7 @@ export class Engine {
     const bs = this.config.blockSize;
     const caching = this.config.enablePrefixCaching;
     let finished = 0;
+    let iterationTokens = 0; // vLLM: prompt lengths of newly prefilled requests + generated tokens
     for (const { seq, numNew } of plan.chunks) {
       if (seq.status !== "running") continue; // aborted or preempted meanwhile
       seq.numComputed += numNew;
@@ -248,9 +246,11 @@ export class Engine {
       const word = (Math.imul(seq.wordSeed ^ (out * 0x9e3779b1), 2654435761) >>> 0) % OUTPUT_IDS.length;
       seq.tokens.push(OUTPUT_IDS[word]!);
       this.stats.generationTokens++;
+      iterationTokens++;
       if (out === 0) {
         seq.firstToken = now;
         this.stats.promptTokens += seq.promptLen;
+        iterationTokens += seq.promptLen;
         this.stats.ttft.observe(Math.max(0, now - seq.arrival) / 1000);
       } else {
         const gap = Math.max(0, now - seq.lastToken) / 1000;
@@ -266,6 +266,7 @@ export class Engine {
       }
       events.push({ seq, word, finish });
     }
+    this.stats.iterationTokens.observe(iterationTokens);
     if (finished > 0) {
       let k = 0;
       for (const s of this.running) if (s.status === "running") this.running[k++] = s;
@@ -361,6 +362,7 @@ export class Engine {
     if (seq.numOutput > 1) st.requestTpot.observe(sec(now - seq.firstToken) / (seq.numOutput - 1));
     st.promptTokensHist.observe(seq.promptLen);
     st.generationTokensHist.observe(seq.numOutput);
+    st.maxGenerationTokensHist.observe(seq.numOutput);
   }
 
   /** Cached blocks for the longest cached prefix (leaving at least one token to compute). */

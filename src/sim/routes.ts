@@ -124,6 +124,7 @@ function metrics(r: Replica, res: ServerResponse): void {
     compat: r.options.metricsCompat,
     config: r.config,
     gpuMemoryUtilization: r.options.gpuMemoryUtilization,
+    numGpuBlocksOverride: r.options.numGpuBlocksOverride,
   });
   res.writeHead(200, {
     "content-type": "text/plain; version=0.0.4; charset=utf-8",
