@@ -93,6 +93,8 @@ export const httpRouteSchema = z.object({
             .max(16)
             .default([]),
           timeouts: z.object({ request: durationSchema.optional() }).optional(),
+          /** Read only to report that filters are not applied. */
+          filters: z.array(z.unknown()).optional(),
         }),
       )
       .max(16)

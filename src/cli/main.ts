@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
+import { benchCommand } from "./bench.ts";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
+import { startCommand } from "./start.ts";
 import { version } from "./version.ts";
 
 const program = new Command("igw")
@@ -13,5 +15,7 @@ const program = new Command("igw")
 
 program.addCommand(serveCommand());
 program.addCommand(simCommand());
+program.addCommand(benchCommand());
+program.addCommand(startCommand());
 
 await program.parseAsync(process.argv);

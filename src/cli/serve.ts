@@ -54,8 +54,13 @@ export function serveCommand(): Command {
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
         .default("info"),
     )
+    .addOption(
+      new Option("--log-format <format>", "json lines, or text for people (auto: text on a terminal)")
+        .choices(["auto", "json", "text"] as const)
+        .default("auto" as const),
+    )
     .action(async (opts) => {
-      const logger = createLogger(opts.logLevel);
+      const logger = createLogger(opts.logLevel, opts.logFormat);
       try {
         const gw = await startGateway({
           manifests: opts.file,

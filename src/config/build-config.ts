@@ -16,6 +16,8 @@ import {
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
+import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
+import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
 
@@ -236,6 +238,10 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     if (gateways.length > 0 && value.spec.parentRefs.length === 0)
       warnings.push(`${object} has no parentRefs: it is not attached to any Gateway and serves nothing`);
     value.spec.rules.forEach((rule, r) => {
+      if ((rule.filters?.length ?? 0) > 0)
+        warnings.push(
+          `${object} rule ${r}: filters are not supported by the standalone gateway and are ignored`,
+        );
       rule.backendRefs.forEach((b, i) => {
         const path = ["spec", "rules", r, "backendRefs", i];
         if (b.kind !== "InferencePool" || (b.group !== POOL_GROUP_V1ALPHA2 && b.group !== POOL_GROUP_V1)) {
@@ -316,6 +322,18 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
   const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
     "EndpointPickerConfig",
   ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));
+  const fcDoc = all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig").find(
+    ({ value }) => value["flowControl"] !== undefined || value["saturationDetector"] !== undefined,
+  );
+  if (fcDoc) {
+    try {
+      settingsFromSection(flowControlSection([{ raw: fcDoc.value }]));
+    } catch (e) {
+      if (!(e instanceof FlowControlConfigError)) throw e;
+      const object = `EndpointPickerConfig ${fcDoc.value.metadata?.name ?? ""}`.trim();
+      for (const i of e.issues) issueAt(fcDoc.src, [...i.path], object, i.message);
+    }
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {

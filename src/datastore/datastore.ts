@@ -93,16 +93,47 @@ export class Datastore {
     return this.#poolMembers.get(poolKey) ?? [];
   }
 
-  /** Candidates for scheduling, built now; `metrics`/`inFlight` are the live records. */
+  /**
+   * Candidates for scheduling, built now; `metrics`/`inFlight` are the live records. Endpoints in
+   * their back-off after failed connections are left out, unless that would leave none.
+   */
   candidates(poolKey: string, now: number = Date.now()): Candidate[] {
     const members = this.#poolMembers.get(poolKey) ?? [];
-    return members.map((s) => ({
+    let usable = members;
+    for (const s of members) {
+      if (s.unreachableUntil > now) {
+        usable = members.filter((m) => m.unreachableUntil <= now);
+        if (usable.length === 0) usable = members;
+        break;
+      }
+    }
+    return usable.map((s) => ({
       endpoint: s.endpoint,
       metrics: s.metrics,
       inFlight: s.inFlight,
       stale:
         s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs,
     }));
+  }
+
+  /**
+   * A connection to the endpoint failed: skip it for 1 s, doubling per consecutive failure up to
+   * 30 s. Called by the director; `markReachable` ends the back-off.
+   */
+  markUnreachable(id: string, now: number = Date.now()): void {
+    const s = this.#endpoints.get(id);
+    if (!s) return;
+    s.connectFailures++;
+    s.unreachableUntil = now + Math.min(30_000, 1000 * 2 ** (s.connectFailures - 1));
+  }
+
+  /** The endpoint answered: no back-off. */
+  markReachable(id: string): void {
+    const s = this.#endpoints.get(id);
+    if (s && (s.connectFailures !== 0 || s.unreachableUntil !== 0)) {
+      s.connectFailures = 0;
+      s.unreachableUntil = 0;
+    }
   }
 
   /** Records what a pool's servers serve (written by the served-models check). */

@@ -10,11 +10,21 @@ export interface EndpointState {
   /** Replace or mutate in place; candidates read it at scheduling time. */
   metrics: EndpointMetrics;
   readonly inFlight: InFlight;
+  /** Until when (ms since epoch) the endpoint is skipped after failed connections; 0 = reachable. */
+  unreachableUntil: number;
+  /** Consecutive failed connections (drives the back-off); reset by a response. */
+  connectFailures: number;
 }
 
 /** A fresh record: never scraped, nothing in flight. */
 export function newEndpointState(endpoint: Endpoint): EndpointState {
-  return { endpoint, metrics: emptyMetrics(), inFlight: { requests: 0, tokens: 0 } };
+  return {
+    endpoint,
+    metrics: emptyMetrics(),
+    inFlight: { requests: 0, tokens: 0 },
+    unreachableUntil: 0,
+    connectFailures: 0,
+  };
 }
 
 /** `host:port`, with IPv6 hosts in brackets. */

@@ -20,23 +20,31 @@ import {
   type DetectorSpec,
 } from "./saturation/detector-registry.ts";
 
-const quantity = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  try {
-    return parseQuantity(v);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const quantity = z
+  .union([z.number(), z.string()], { error: "expected a number or a quantity such as 512Mi" })
+  .transform((v, ctx) => {
+    try {
+      return parseQuantity(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 
-const duration = z.union([z.string(), z.literal(0)]).transform((v, ctx) => {
-  try {
-    return typeof v === "number" ? 0 : parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: "custom", message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+const duration = z
+  .union([z.string(), z.number()], { error: "expected a duration such as 30s or 500ms" })
+  .transform((v, ctx) => {
+    if (typeof v === "number" && v !== 0) {
+      ctx.addIssue({ code: "custom", message: `a duration needs a unit: "${v}s" or "${v}ms", not ${v}` });
+      return z.NEVER;
+    }
+    try {
+      return typeof v === "number" ? 0 : parseDuration(v);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const bandFields = {
   priorityName: z.string().min(1).optional(),

@@ -10,9 +10,6 @@ import type { FlowControlMetrics } from "./metrics.ts";
 import { createSaturationDetector } from "./saturation/detector-registry.ts";
 import type { Admitter } from "./types.ts";
 
-/** The annotation that turns queueing on for a pool (ACK's name, kept as is). */
-export const QUEUEING_ANNOTATION = "inference-epp-env.networking.x-k8s.io/experimental-use-queueing";
-
 export interface PoolAdmitterOptions {
   readonly poolName: string;
   /** The pool's current candidates, read at every decision. */
@@ -28,11 +25,6 @@ export interface PoolAdmitterOptions {
 /** An Admitter plus close() to release timers and queued requests when the pool goes away. */
 export interface PoolAdmitter extends Admitter {
   close(): void;
-}
-
-/** True when a pool's annotations ask for queueing (`"true"`, case-insensitive). */
-export function queueingRequested(annotations: Readonly<Record<string, string>> | undefined): boolean {
-  return annotations?.[QUEUEING_ANNOTATION]?.trim().toLowerCase() === "true";
 }
 
 /** Builds the admitter for one pool. */

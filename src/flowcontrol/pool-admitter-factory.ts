@@ -1,19 +1,36 @@
 /**
- * The one place the director gets a pool's Admitter from; called whenever a pool appears or
- * changes (the replaced one is closed). Today every pool is pass-through: the flow-control
- * admitters of create-admitter.ts count never-scraped endpoints as full, so they are wired here
- * once the metrics scraper runs (pool.useQueueing selects queueing then).
+ * The one place the director gets a pool's Admitter from; called whenever a pool appears or its
+ * admission settings change (the replaced one is closed). Queueing (a FlowController) when the
+ * pool carries the `experimental-use-queueing: "true"` annotation or an EndpointPickerConfig has a
+ * `flowControl` section; otherwise the legacy admitter (non-Critical shed with 429 when saturated).
  */
+import type { PickerConfigRecord } from "../api/endpoint-picker-config.ts";
 import type { PoolRecord } from "../api/inference-pool.ts";
 import type { Candidate } from "../scheduling/types.ts";
-import type { PoolAdmitter } from "./create-admitter.ts";
-import { PassThroughAdmitter } from "./pass-through-admitter.ts";
+import { createPoolAdmitter, type PoolAdmitter } from "./create-admitter.ts";
+import type { FlowControlMetrics } from "./metrics.ts";
+import { flowControlSection, settingsFromSection } from "./picker-config-section.ts";
 
-/** What an admitter may read: the pool's live candidates (for saturation). */
+/** What an admitter may read: the pool's live candidates, the picker configs, the metrics families. */
 export interface AdmitterDeps {
   readonly candidates: () => readonly Candidate[];
+  readonly pickerConfigs?: readonly PickerConfigRecord[];
+  readonly metrics?: FlowControlMetrics;
 }
 
-export function admitterForPool(_pool: PoolRecord, _deps: AdmitterDeps): PoolAdmitter {
-  return Object.assign(new PassThroughAdmitter(), { close(): void {} });
+/** The admission settings' identity, to tell whether a config change needs a new admitter. */
+export function admissionFingerprint(pool: PoolRecord, pickerConfigs: readonly PickerConfigRecord[]): string {
+  return JSON.stringify([pool, flowControlSection(pickerConfigs) ?? null]);
+}
+
+/** Builds the pool's admitter. The section was validated at load (config/build-config.ts). */
+export function admitterForPool(pool: PoolRecord, deps: AdmitterDeps): PoolAdmitter {
+  const section = flowControlSection(deps.pickerConfigs ?? []);
+  return createPoolAdmitter({
+    poolName: pool.name,
+    candidates: deps.candidates,
+    queueing: pool.useQueueing || section?.flowControl !== undefined,
+    settings: settingsFromSection(section),
+    ...(deps.metrics && { metrics: deps.metrics }),
+  });
 }

@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
+import { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 
 const DURATION_BUCKETS = [
   0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120,
@@ -22,7 +23,42 @@ const TTFT_BUCKETS = [
 
 type Labels = "model_name" | "target_model_name";
 
+/** The per-(model, target) series of one family, bound once (label hashing is off the hot path). */
+interface Series {
+  readonly requests: { inc(): void };
+  readonly duration: { observe(v: number): void };
+  readonly requestSizes: { observe(v: number): void };
+  readonly responseSizes: { observe(v: number): void };
+  readonly inputTokens: { observe(v: number): void };
+  readonly outputTokens: { observe(v: number): void };
+  readonly ttft: { observe(v: number): void };
+  readonly running: { inc(): void; dec(): void };
+}
+
 class Family {
+  readonly #series = new Map<string, Series>();
+
+  /** Bound series for one label pair (model names come from the configuration, so the map stays small). */
+  series(modelName: string, targetModel: string): Series {
+    const key = `${modelName}\u0000${targetModel}`;
+    let s = this.#series.get(key);
+    if (!s) {
+      const labels = { model_name: modelName, target_model_name: targetModel };
+      s = {
+        requests: this.requests.labels(labels),
+        duration: this.duration.labels(labels),
+        requestSizes: this.requestSizes.labels(labels),
+        responseSizes: this.responseSizes.labels(labels),
+        inputTokens: this.inputTokens.labels(labels),
+        outputTokens: this.outputTokens.labels(labels),
+        ttft: this.ttft.labels(labels),
+        running: this.running.labels({ model_name: modelName }),
+      };
+      this.#series.set(key, s);
+    }
+    return s;
+  }
+
   readonly requests: Counter<Labels>;
   readonly errors: Counter<Labels | "error_code">;
   readonly duration: Histogram<Labels>;
@@ -119,6 +155,8 @@ export interface RequestRecord {
 
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** Flow-control families (queue size/bytes, queue duration, pool saturation), in this registry. */
+  readonly flowControl = new FlowControlMetrics(this.registry);
   readonly #families: Record<MetricFamily, Family>;
 
   constructor(datastore: Datastore) {
@@ -170,23 +208,24 @@ export class GatewayMetrics {
 
   /** A request entered the gateway with a known model (before admission). */
   started(family: MetricFamily, modelName: string, targetModel: string): void {
-    const f = this.#families[family];
-    f.requests.inc({ model_name: modelName, target_model_name: targetModel });
-    f.running.inc({ model_name: modelName });
+    const s = this.#families[family].series(modelName, targetModel);
+    s.requests.inc();
+    s.running.inc();
   }
 
   /** A request that `started` ended (successfully or not). */
   finished(r: RequestRecord): void {
     const f = this.#families[r.family];
-    const labels = { model_name: r.modelName, target_model_name: r.targetModel };
-    f.running.dec({ model_name: r.modelName });
-    f.duration.observe(labels, r.durationMs / 1000);
-    f.requestSizes.observe(labels, r.requestBytes);
-    f.responseSizes.observe(labels, r.responseBytes);
-    if (r.streamed && r.firstByteMs !== undefined) f.ttft.observe(labels, r.firstByteMs / 1000);
-    if (r.promptTokens !== undefined) f.inputTokens.observe(labels, r.promptTokens);
-    if (r.completionTokens !== undefined) f.outputTokens.observe(labels, r.completionTokens);
-    if (r.errorCode !== undefined) f.errors.inc({ ...labels, error_code: r.errorCode });
+    const s = f.series(r.modelName, r.targetModel);
+    s.running.dec();
+    s.duration.observe(r.durationMs / 1000);
+    s.requestSizes.observe(r.requestBytes);
+    s.responseSizes.observe(r.responseBytes);
+    if (r.streamed && r.firstByteMs !== undefined) s.ttft.observe(r.firstByteMs / 1000);
+    if (r.promptTokens !== undefined) s.inputTokens.observe(r.promptTokens);
+    if (r.completionTokens !== undefined) s.outputTokens.observe(r.completionTokens);
+    if (r.errorCode !== undefined)
+      f.errors.inc({ model_name: r.modelName, target_model_name: r.targetModel, error_code: r.errorCode });
   }
 
   /** A request refused before a model was resolved (bad JSON, no route...). `modelName` "" when unknown (bounded labels). */

@@ -39,7 +39,7 @@ export interface ForwardOptions {
 
 type AttemptResult =
   | { kind: "done"; status: number; completed: boolean }
-  | { kind: "retry"; reason: string }
+  | { kind: "retry"; reason: string; responded: boolean }
   | { kind: "aborted"; reason: "client" | "timeout" };
 
 /** Everything one request's attempts share. */
@@ -105,6 +105,9 @@ export async function forward(
         director.endAttempt(p, candidate);
       }
       served = candidate;
+      if (result.kind === "done" || (result.kind === "retry" && result.responded))
+        director.responded(candidate);
+      else if (result.kind === "retry") director.connectionFailed(candidate);
       if (result.kind !== "retry") break;
       lastReason = `${candidate.endpoint.id}: ${result.reason}`;
       candidate = last ? undefined : director.nextEndpoint(p, tried);
@@ -211,7 +214,7 @@ function attempt(
       },
       onResponseEnd() {
         if (discard) {
-          settle({ kind: "retry", reason: `HTTP ${status}` });
+          settle({ kind: "retry", reason: `HTTP ${status}`, responded: true });
           return;
         }
         const rest = relay.end();
@@ -226,7 +229,7 @@ function attempt(
           return;
         }
         if (!ex.committed) {
-          settle({ kind: "retry", reason: describe(err) });
+          settle({ kind: "retry", reason: describe(err), responded: status !== 0 });
           return;
         }
         res.destroy(err);

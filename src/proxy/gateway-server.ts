@@ -1,6 +1,6 @@
 /**
  * The HTTP adapter (node:http): `POST` requests go through the director and `forward`;
- * `GET /v1/models`, `/metrics` and `/health` are answered by the gateway itself. Errors become
+ * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway itself. Errors become
  * OpenAI-shaped JSON; the server keeps serving after each.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -49,6 +49,15 @@ async function handle(
   if (method === "GET" || method === "HEAD") {
     const path = url.split("?", 1)[0];
     if (path === "/v1/models") return sendJson(res, 200, listModels(deps.datastore, keys));
+    if (path?.startsWith("/v1/models/")) {
+      const id = decodeURIComponent(path.slice("/v1/models/".length));
+      const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
+      if (model) return sendJson(res, 200, model);
+      return sendError(
+        res,
+        new GatewayError("modelNotFound", `The model '${id}' does not exist`, { param: "model" }),
+      );
+    }
     if (path === "/metrics") {
       const text = await deps.metrics.registry.metrics();
       res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
@@ -82,6 +91,7 @@ async function handle(
       });
       prepared = await deps.director.prepare({ method, url, headers: req.headers, body }, keys, abort.signal);
     } catch (e) {
+      if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
       if (!(e instanceof GatewayError)) throw e;
       deps.logger.debug({ status: e.status, code: e.kind, msg: e.message }, "request refused");
       sendError(

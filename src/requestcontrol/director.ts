@@ -59,12 +59,19 @@ export class Director {
     this.#datastore = datastore;
     this.#metrics = options.metrics;
     this.#random = options.random ?? Math.random;
-    this.#runtimes = new PoolRuntimes(datastore);
+    this.#runtimes = new PoolRuntimes(datastore, {
+      ...(options.metrics && { flowControlMetrics: options.metrics.flowControl }),
+    });
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
       this.#routes = new RouteTable(config.routes);
       this.#runtimes.update(config);
     });
+  }
+
+  /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
+  metricsRefreshed(): void {
+    this.#runtimes.notifyAll();
   }
 
   /** Per-pool runtime (scheduler, admitter), for adapters and tests. */
@@ -210,6 +217,16 @@ export class Director {
     const inFlight = this.#datastore.endpoint(c.endpoint.id)?.inFlight ?? c.inFlight;
     inFlight.requests = Math.max(0, inFlight.requests - 1);
     inFlight.tokens = Math.max(0, inFlight.tokens - p.tokenCharge);
+  }
+
+  /** The attempt on `c` got no response (connection refused, reset or timed out): back off from it. */
+  connectionFailed(c: Candidate): void {
+    this.#datastore.markUnreachable(c.endpoint.id);
+  }
+
+  /** `c` answered (any status): it is reachable. */
+  responded(c: Candidate): void {
+    this.#datastore.markReachable(c.endpoint.id);
   }
 
   /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */

@@ -7,7 +7,8 @@ import type { PoolRecord } from "../api/inference-pool.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { PoolAdmitter } from "../flowcontrol/create-admitter.ts";
-import { admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
+import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
+import { admissionFingerprint, admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
 import { createPoolScheduler } from "../scheduling/pool-scheduler-factory.ts";
 import type { PoolScheduling } from "../scheduling/pool-scheduling.ts";
 
@@ -17,13 +18,29 @@ export interface PoolRuntime {
   readonly admitter: PoolAdmitter;
 }
 
+type RuntimeEntry = PoolRuntime & {
+  fingerprint: string;
+  pickerFingerprint: string;
+  admissionFingerprint: string;
+};
+
 export class PoolRuntimes {
   readonly #datastore: Datastore;
-  #runtimes = new Map<string, PoolRuntime & { fingerprint: string; pickerFingerprint: string }>();
+  readonly #flowControlMetrics: FlowControlMetrics | undefined;
+  readonly #unsubscribe: () => void;
+  #runtimes = new Map<string, RuntimeEntry>();
 
-  constructor(datastore: Datastore) {
+  constructor(datastore: Datastore, options: { flowControlMetrics?: FlowControlMetrics } = {}) {
     this.#datastore = datastore;
+    this.#flowControlMetrics = options.flowControlMetrics;
     this.update(datastore.config);
+    // Endpoints appearing (scale from zero) or leaving change capacity: let admitters re-check.
+    this.#unsubscribe = datastore.onEndpointsChanged(() => this.notifyAll());
+  }
+
+  /** Asks every pool's admitter to dispatch what now fits (endpoint changes, metrics refresh). */
+  notifyAll(): void {
+    for (const r of this.#runtimes.values()) r.admitter.notify();
   }
 
   get(poolKey: string): PoolRuntime | undefined {
@@ -33,7 +50,7 @@ export class PoolRuntimes {
   /** Rebuilds the runtimes of pools that changed; closes those of pools that went away. */
   update(config: ConfigSnapshot): void {
     const pickerFingerprint = JSON.stringify(config.pickerConfigs.map((p) => p.raw));
-    const next = new Map<string, PoolRuntime & { fingerprint: string; pickerFingerprint: string }>();
+    const next = new Map<string, RuntimeEntry>();
     for (const pool of config.pools.values()) {
       const fingerprint = JSON.stringify(pool);
       const old = this.#runtimes.get(pool.key);
@@ -41,10 +58,15 @@ export class PoolRuntimes {
         next.set(pool.key, old);
         continue;
       }
-      const sameAdmission = old !== undefined && old.fingerprint === fingerprint;
+      const admission = admissionFingerprint(pool, config.pickerConfigs);
+      const sameAdmission = old !== undefined && old.admissionFingerprint === admission;
       const admitter = sameAdmission
         ? old.admitter
-        : admitterForPool(pool, { candidates: () => this.#datastore.candidates(pool.key) });
+        : admitterForPool(pool, {
+            candidates: () => this.#datastore.candidates(pool.key),
+            pickerConfigs: config.pickerConfigs,
+            ...(this.#flowControlMetrics && { metrics: this.#flowControlMetrics }),
+          });
       if (old && !sameAdmission) old.admitter.close();
       next.set(pool.key, {
         pool,
@@ -52,6 +74,7 @@ export class PoolRuntimes {
         admitter,
         fingerprint,
         pickerFingerprint,
+        admissionFingerprint: admission,
       });
     }
     for (const [key, old] of this.#runtimes) if (!next.has(key)) old.admitter.close();
@@ -60,6 +83,7 @@ export class PoolRuntimes {
 
   /** Closes every admitter (gateway shutdown). */
   close(): void {
+    this.#unsubscribe();
     for (const r of this.#runtimes.values()) r.admitter.close();
     this.#runtimes.clear();
   }

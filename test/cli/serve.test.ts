@@ -39,3 +39,17 @@ test("igw serve runs the seed's manifests unchanged and prints where it listens"
     await gw.stop();
   }
 });
+
+test("text log lines are readable: time, level, message, fields", async () => {
+  const { formatLogLine } = await import("../../src/observability/logger.ts");
+  const line = formatLogLine(
+    JSON.stringify({
+      level: 40,
+      time: Date.UTC(2026, 0, 1, 12, 0, 1),
+      name: "igw",
+      pool: "default/p",
+      msg: "hello",
+    }),
+  );
+  assert.equal(line, "12:00:01 WARN  hello  pool=default/p");
+});

@@ -94,3 +94,21 @@ test("candidates are stale when scraped metrics are old; never-scraped counts as
   ds.setNeverScrapedIsStale(true);
   assert.deepEqual(stale()[2], ["never", true]);
 });
+
+test("an endpoint whose connections fail is left out of candidates for a growing back-off, unless none would remain", () => {
+  const ds = new Datastore(config(pool("a", { app: "q" }, [1])));
+  ds.setEndpointSpecs([
+    { host: "up", labels: { app: "q" } },
+    { host: "down", labels: { app: "q" } },
+  ]);
+  const ids = (now: number) => ds.candidates("default/a", now).map((c) => c.endpoint.host);
+  ds.markUnreachable("down:1", 10_000);
+  assert.deepEqual(ids(10_500), ["up"]);
+  assert.deepEqual(ids(11_001), ["up", "down"], "1 s after the first failure");
+  ds.markUnreachable("down:1", 11_001);
+  assert.deepEqual(ids(12_500), ["up"], "2 s after the second");
+  ds.markUnreachable("up:1", 12_500);
+  assert.deepEqual(ids(12_600), ["up", "down"], "never an empty list because of back-off");
+  ds.markReachable("down:1");
+  assert.deepEqual(ids(12_600), ["down"]);
+});

@@ -19,12 +19,14 @@ test("utilization: a server is full at 5 waiting or 80% KV; the pool is the mean
   assert.equal(d.saturation(pool, now), 1.25);
 });
 
-test("utilization: metrics older than 200 ms, or never scraped, count as full", () => {
+test("utilization: metrics older than 200 ms, or marked stale by the datastore, count as full", () => {
   const d = new UtilizationDetector();
   assert.equal(d.saturation([candidate("a:1", { updatedAt: now - 201 })], now), 1);
   assert.equal(d.saturation([candidate("a:1", { updatedAt: now - 150 })], now), 0);
-  assert.equal(d.saturation([candidate("a:1", { updatedAt: 0 })], now), 1);
   assert.equal(d.saturation([{ ...candidate("a:1", { updatedAt: now }), stale: true }], now), 1);
+  // Never scraped: stale once scrapers run (the datastore says so); before that, in-flight counts alone.
+  assert.equal(d.saturation([{ ...candidate("a:1", { updatedAt: 0 }), stale: true }], now), 1);
+  assert.equal(d.saturation([candidate("a:1", { updatedAt: 0 }, 2)], now), 0.4);
 });
 
 test("utilization: requests the gateway sent since the scrape count as waiting", () => {

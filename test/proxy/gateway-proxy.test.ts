@@ -203,6 +203,11 @@ describe("proxy against fake model servers", () => {
       body.data.map((m) => m.id),
       ["chat", "slow"],
     );
+    const one = await request(`${h.gw.url}/v1/models/chat`);
+    assert.equal(((await one.body.json()) as { id: string }).id, "chat");
+    const missing = await request(`${h.gw.url}/v1/models/gpt-4`);
+    assert.equal(missing.statusCode, 404);
+    await missing.body.dump();
   });
 
   test("/metrics exposes the Inference Extension's request metrics", async () => {
@@ -292,6 +297,15 @@ test("no endpoint gives 503; only dead endpoints give 502", async () => {
     const err = ((await res.body.json()) as { error: { code: string; message: string } }).error;
     assert.equal(err.code, "upstream_failure");
     assert.match(err.message, /after 2 attempts/);
+    const states = dead.gw.datastore.endpoints();
+    assert.ok(
+      states.every((s) => s.connectFailures === 1 && s.unreachableUntil > Date.now()),
+      "endpoints that refused connections are in back-off",
+    );
+    const again = await post(dead.gw, { model: "chat", prompt: "x" });
+    await again.body.dump();
+    assert.equal(again.statusCode, 502, "with every endpoint in back-off, they are still tried");
+    assert.ok(dead.gw.datastore.endpoints().every((s) => s.connectFailures === 2));
   } finally {
     await stop(dead);
   }
@@ -342,6 +356,81 @@ test("a target model no endpoint serves is reported once", async () => {
     assert.match(warnings[0]!.msg, /sends model "chat-v1".*they serve: \/model\/chat, slow/);
   } finally {
     await stop(h);
+    await up.close();
+  }
+});
+
+test("changes to the endpoints file and the manifests are picked up while running", async () => {
+  const up = await startFakeUpstream();
+  const h = await gateway([], { watchIntervalMs: 50 });
+  const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
+    const deadline = Date.now() + 30_000;
+    while (!(await ok())) {
+      assert.ok(Date.now() < deadline, `not picked up: ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const status = async (model: string): Promise<number> => {
+    const res = await post(h.gw, { model, prompt: "x" });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  try {
+    assert.equal(await status("chat"), 503);
+    writeFileSync(
+      h.files.path("endpoints.yaml"),
+      `endpoints:\n  - address: ${up.address}\n    labels: {app: t}\n`,
+    );
+    await until("endpoints file", async () => (await status("chat")) === 200);
+    writeFileSync(
+      h.files.path("gateway.yaml"),
+      `${MANIFESTS}---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModel
+metadata: {name: later}
+spec: {modelName: later, poolRef: {name: pool}}
+`,
+    );
+    await until("manifests", async () => (await status("later")) === 200);
+  } finally {
+    await stop(h);
+    await up.close();
+  }
+});
+
+test("requests that name an InferenceObjective are counted under inference_objective_*", async () => {
+  const up = await startFakeUpstream();
+  const files = tempFiles({
+    "gateway.yaml": `${MANIFESTS}---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceObjective
+metadata: {name: batch}
+spec: {priority: -3, poolRef: {name: pool}}
+`,
+    "endpoints.yaml": `endpoints:\n  - address: ${up.address}\n    labels: {app: t}\n`,
+  });
+  const gw = await startGateway({
+    manifests: [files.path("gateway.yaml")],
+    endpointsFile: files.path("endpoints.yaml"),
+    port: 0,
+    host: "127.0.0.1",
+    watchIntervalMs: 0,
+    checkIntervalMs: 0,
+    logger: silentLogger(),
+  });
+  try {
+    const res = await post(gw, { model: "chat", prompt: "x" }, { "x-gateway-inference-objective": "batch" });
+    await res.body.dump();
+    assert.equal(res.statusCode, 200);
+    const text = await (await request(`${gw.url}/metrics`)).body.text();
+    assert.match(
+      text,
+      /inference_objective_request_total\{model_name="chat",target_model_name="chat-v1"\} 1/,
+    );
+    assert.doesNotMatch(text, /inference_model_request_total\{model_name="chat"/);
+  } finally {
+    await gw.close();
+    files.cleanup();
     await up.close();
   }
 });

@@ -1,6 +1,7 @@
 /**
  * `utilization-detector` (default): a pod's saturation is max(queue / queueDepthThreshold,
- * kv / kvCacheUtilThreshold), 1.0 when its metrics are stale; the pool's is the mean over pods.
+ * kv / kvCacheUtilThreshold), 1.0 when its metrics are stale (older than the threshold, or marked
+ * stale by the datastore — a never-scraped endpoint is, once scrapers run); the pool's is the mean.
  * Queue depth is the scraped waiting count, or — fresher — the gateway's in-flight requests not
  * in the scraped running batch, whichever is larger (so dispatches between scrapes count at once).
  */
@@ -63,11 +64,9 @@ export class UtilizationDetector implements SaturationDetector {
   }
 
   private isStale(c: Candidate, now: number): boolean {
-    return (
-      c.stale ||
-      c.metrics.updatedAt === 0 ||
-      now - c.metrics.updatedAt > this.params.metricsStalenessThresholdMs
-    );
+    // Never scraped: the datastore decides (stale once a scraper runs; before, in-flight counts alone).
+    if (c.stale || c.metrics.updatedAt === 0) return c.stale;
+    return now - c.metrics.updatedAt > this.params.metricsStalenessThresholdMs;
   }
 }
 

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { test } from "node:test";
+import { request } from "undici";
+
+test("igw start runs the seed's manifests in front of simulated servers and says where to send requests", async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "start",
+      "--replicas",
+      "2",
+      "--profile",
+      "instant",
+      "--port",
+      "0",
+      "--log-level",
+      "warn",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  try {
+    let out = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        const m = /^igw serve: listening on (\S+)$/m.exec(out);
+        if (m && out.includes("Gateway metrics")) resolve(m[1]!);
+      });
+      child.once("exit", (code) => reject(new Error(`igw start exited with ${code}`)));
+    });
+    assert.match(out, /2 simulated vLLM servers/);
+    const res = await request(`${url}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({
+        model: "travel-helper",
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 3,
+      }),
+    });
+    const body = (await res.body.json()) as { model: string };
+    assert.equal(res.statusCode, 200);
+    assert.equal(body.model, "travel-helper");
+  } finally {
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  }
+});
