@@ -30,6 +30,24 @@ const HOP_BY_HOP = new Set([
   "upgrade",
   "host",
   "content-length",
+  "expect",
+]);
+
+/** Errors that mean "this endpoint could not be reached or dropped the connection": retried, backed off. */
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "UND_ERR_DESTROYED",
 ]);
 
 export interface ForwardOptions {
@@ -40,6 +58,7 @@ export interface ForwardOptions {
 type AttemptResult =
   | { kind: "done"; status: number; completed: boolean }
   | { kind: "retry"; reason: string; responded: boolean }
+  | { kind: "failed"; reason: string }
   | { kind: "aborted"; reason: "client" | "timeout" };
 
 /** Everything one request's attempts share. */
@@ -108,8 +127,9 @@ export async function forward(
       if (result.kind === "done" || (result.kind === "retry" && result.responded))
         director.responded(candidate);
       else if (result.kind === "retry") director.connectionFailed(candidate);
+      if (result.kind === "retry" || result.kind === "failed")
+        lastReason = `${candidate.endpoint.id}: ${result.reason}`;
       if (result.kind !== "retry") break;
-      lastReason = `${candidate.endpoint.id}: ${result.reason}`;
       candidate = last ? undefined : director.nextEndpoint(p, tried);
     }
   } finally {
@@ -131,10 +151,15 @@ export async function forward(
     const err =
       result?.kind === "aborted"
         ? new GatewayError("upstreamTimeout", `the model server did not answer within ${p.timeoutMs} ms`)
-        : new GatewayError(
-            "upstreamFailure",
-            `the model server failed after ${tried.size} attempt${tried.size === 1 ? "" : "s"} (${lastReason || "no endpoint"})`,
-          );
+        : result?.kind === "failed"
+          ? new GatewayError(
+              "upstreamFailure",
+              `the request could not be sent to the model server (${lastReason})`,
+            )
+          : new GatewayError(
+              "upstreamFailure",
+              `the model server failed after ${tried.size} attempt${tried.size === 1 ? "" : "s"} (${lastReason || "no endpoint"})`,
+            );
     status = err.status;
     errorCode = ErrorKinds[err.kind].code;
     if (!ex.committed) sendError(res, err, p.parsed.id);
@@ -226,6 +251,10 @@ function attempt(
         if (ex.clientGone || ex.timedOut) {
           if (ex.committed && !res.destroyed) res.destroy();
           settle({ kind: "aborted", reason: ex.clientGone ? "client" : "timeout" });
+          return;
+        }
+        if (!ex.committed && !CONNECTION_ERRORS.has((err as { code?: string }).code ?? "")) {
+          settle({ kind: "failed", reason: describe(err) });
           return;
         }
         if (!ex.committed) {

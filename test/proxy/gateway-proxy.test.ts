@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
 import { silentLogger } from "../../src/observability/logger.ts";
@@ -431,6 +432,41 @@ spec: {priority: -3, poolRef: {name: pool}}
   } finally {
     await gw.close();
     files.cleanup();
+    await up.close();
+  }
+});
+
+test("a client's Expect: 100-continue (curl with large bodies) is answered by the gateway, not forwarded", async () => {
+  const up = await startFakeUpstream();
+  const h = await gateway([up.address]);
+  try {
+    const body = JSON.stringify({ model: "chat", prompt: "x".repeat(3000) });
+    const { port } = new URL(h.gw.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      let text = "";
+      let sent = false;
+      socket.on("data", (c) => {
+        text += String(c);
+        if (!sent && text.includes("100 Continue\r\n\r\n")) {
+          sent = true;
+          socket.write(body);
+        }
+        if (text.includes('"model"') || text.includes('"error"')) socket.end();
+      });
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+      socket.write(
+        `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n`,
+      );
+    });
+    assert.match(answer, /^HTTP\/1.1 100 Continue/);
+    assert.match(answer, /HTTP\/1.1 200 OK/);
+    assert.match(answer, /"model":"chat"/);
+    assert.equal(up.received.at(-1)?.headers["expect"], undefined);
+  } finally {
+    await stop(h);
     await up.close();
   }
 });
