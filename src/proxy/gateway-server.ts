@@ -101,7 +101,10 @@ async function handle(
       );
       return;
     }
-    await forward(deps.director, deps.pools, prepared, res, abort.signal, { maxAttempts: deps.maxAttempts });
+    await forward(deps.director, deps.pools, prepared, res, abort.signal, {
+      maxAttempts: deps.maxAttempts,
+      logger: deps.logger,
+    });
   } finally {
     res.off("close", onClose);
   }
