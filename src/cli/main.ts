@@ -2,6 +2,7 @@
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
 import { benchCommand } from "./bench.ts";
+import { demoCommand } from "./demo.ts";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
 import { startCommand } from "./start.ts";
@@ -17,5 +18,6 @@ program.addCommand(serveCommand());
 program.addCommand(simCommand());
 program.addCommand(benchCommand());
 program.addCommand(startCommand());
+program.addCommand(demoCommand());
 
 await program.parseAsync(process.argv);

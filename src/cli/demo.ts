@@ -1,0 +1,60 @@
+/** `igw demo`: the seed's experiment end to end (see src/demo/run-demo.ts). */
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { runDemo } from "../demo/run-demo.ts";
+
+const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));
+
+function positive(what: string, integer: boolean) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`${what} must be a ${integer ? "whole " : ""}number > 0`);
+    return n;
+  };
+}
+
+function seedNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--seed must be a whole number >= 0");
+  return n;
+}
+
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description(
+      "run the seed's experiment: 5 simulated A10 servers, the gateway on examples/seed, Critical and Standard load at once; compare with round robin and the seed's figures",
+    )
+    .option(
+      "--num-prompts <n>",
+      "prompts per class (the seed's full run: 300)",
+      positive("--num-prompts", true),
+      120,
+    )
+    .option("--time-scale <x>", "simulated clock speed-up", positive("--time-scale", false), 1)
+    .option(
+      "--length-scale <x>",
+      "multiplies the seed's prompt/output lengths and the servers' KV blocks",
+      positive("--length-scale", false),
+      0.1,
+    )
+    .option("--seed-dir <dir>", "the seed's manifests", SEED)
+    .option("--out <dir>", "where the chart and summary go", "demo-results")
+    .option("--no-baseline", "skip the round-robin baseline")
+    .option("--no-critical-alone", "skip the Critical-alone run")
+    .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
+    .action(async (o) => {
+      await runDemo({
+        seedDir: o.seedDir,
+        numPrompts: o.numPrompts,
+        timeScale: o.timeScale,
+        lengthScale: o.lengthScale,
+        outDir: o.out,
+        baseline: o.baseline,
+        criticalAlone: o.criticalAlone,
+        seed: o.seed,
+        progress: process.stderr.isTTY === true,
+        print: (t) => process.stdout.write(t),
+      });
+    });
+}

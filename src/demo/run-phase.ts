@@ -1,0 +1,171 @@
+/**
+ * One phase of the demo: fresh simulated servers, a front (the gateway on the seed's manifests,
+ * or the round-robin baseline), the seed's benchmark classes at once, CPU use per process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TrafficClass } from "../bench/config.ts";
+import { runBenchmark } from "../bench/run-benchmark.ts";
+import type { BenchmarkRun, ClassRun } from "../bench/run-types.ts";
+import { CpuMeter } from "./cpu-usage.ts";
+import type { ClassKey, ClassResult } from "./demo-types.ts";
+import { type IgwProcess, startIgw } from "./igw-process.ts";
+import { startRoundRobinProxy } from "./round-robin-proxy.ts";
+
+/** What a phase runs. */
+export interface PhaseSpec {
+  readonly label: string;
+  /** `gateway`: igw serve on the seed's manifests (queueing on); `round-robin`: no gateway. */
+  readonly front: "gateway" | "round-robin";
+  readonly classes: readonly ClassKey[];
+}
+
+/** Everything phases share. */
+export interface DemoContext {
+  readonly simArgs: readonly string[];
+  readonly replicas: number;
+  /** Pod labels the pool selects (from the seed's Deployment). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly manifestDir: string;
+  readonly numPrompts: number;
+  readonly lengths: { prefixLen: number; inputLen: number; outputLen: number; rangeRatio: number };
+  readonly maxConcurrency: number;
+  readonly seed: number;
+  readonly progress: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface PhaseResult {
+  readonly spec: PhaseSpec;
+  readonly run: BenchmarkRun;
+  readonly classes: Partial<Record<ClassKey, ClassResult>>;
+  /** CPU per process over the benchmark: seconds and cores (1 = one full core). */
+  readonly cpu: readonly { name: string; cpuSeconds: number | undefined; cores: number | undefined }[];
+  readonly wallS: number;
+}
+
+/** Client model names: through the gateway the InferenceModels' names; without it, what the servers serve. */
+const MODELS: Record<PhaseSpec["front"], Record<ClassKey, string>> = {
+  gateway: { critical: "qwen", standard: "travel-helper" },
+  "round-robin": { critical: "qwen", standard: "travel-helper-v1" },
+};
+const NAMES: Record<ClassKey, string> = { critical: "qwen", standard: "travel-helper" };
+
+/** Runs one phase and stops every process it started, also on failure. */
+export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<PhaseResult> {
+  const dir = mkdtempSync(join(tmpdir(), "igw-demo-"));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const sim = await startIgw("sim", ctx.simArgs, ctx.replicas);
+    stops.push(sim.stop);
+    const pids = new Map<string, number>([["simulated servers", sim.pid]]);
+    let baseUrl: string;
+    if (spec.front === "gateway") {
+      const gw = await startGateway(sim, ctx, dir);
+      stops.push(gw.stop);
+      pids.set("gateway", gw.pid);
+      baseUrl = gw.urls[0]!;
+    } else {
+      const proxy = await startRoundRobinProxy(sim.urls);
+      stops.push(proxy.close);
+      baseUrl = proxy.url;
+    }
+    pids.set(
+      spec.front === "gateway" ? "benchmark client" : "benchmark client + round-robin proxy",
+      process.pid,
+    );
+    const models = MODELS[spec.front];
+    for (const key of spec.classes) await preflight(baseUrl, models[key]);
+
+    const classes: TrafficClass[] = spec.classes.map((key) => ({
+      name: NAMES[key],
+      model: models[key],
+      numPrompts: ctx.numPrompts,
+      ...ctx.lengths,
+      requestRate: Number.POSITIVE_INFINITY,
+      burstiness: 1,
+      maxConcurrency: ctx.maxConcurrency,
+      headers: {},
+      seed: ctx.seed,
+    }));
+    const meter = new CpuMeter(pids);
+    const started = performance.now();
+    const run = await runBenchmark({
+      baseUrl,
+      endpoint: "/v1/completions",
+      backend: "openai",
+      classes,
+      multiClass: true,
+      ignoreEos: true,
+      extraBody: {},
+      percentiles: [99],
+      numWarmups: 0,
+      readyCheckTimeoutS: 0,
+      requestIdPrefix: `demo-${spec.front}-`,
+      requestTimeoutS: 21_600,
+      progress: ctx.progress,
+      scrapeMetrics: [],
+      collectText: false,
+      alignPrompts: false,
+      log: () => {},
+    });
+    const wallS = (performance.now() - started) / 1000;
+    const cpu = meter.stop();
+    const results: Partial<Record<ClassKey, ClassResult>> = {};
+    spec.classes.forEach((key, i) => {
+      results[key] = classResult(key, run.classes[i]!, run.t0);
+    });
+    return { spec, run, classes: results, cpu, wallS };
+  } finally {
+    for (const stop of stops.reverse()) await stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function startGateway(sim: IgwProcess, ctx: DemoContext, dir: string): Promise<IgwProcess> {
+  const labels = Object.entries(ctx.labels)
+    .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+    .join(", ");
+  const file = join(dir, "endpoints.yaml");
+  writeFileSync(
+    file,
+    `endpoints:\n${sim.urls.map((u) => `- address: ${new URL(u).host}\n  labels: {${labels}}\n`).join("")}`,
+  );
+  return startIgw(
+    "serve",
+    ["-f", ctx.manifestDir, "--endpoints", file, "--port", "0", "--host", "127.0.0.1", "--log-level", "warn"],
+    1,
+  );
+}
+
+/** One tiny request per model, so a routing or naming problem fails the demo before any timing. */
+async function preflight(baseUrl: string, model: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, prompt: "ping", max_tokens: 1 }),
+  });
+  if (res.status !== 200)
+    throw new Error(`preflight for model "${model}" answered ${res.status}: ${await res.text()}`);
+}
+
+function classResult(key: ClassKey, c: ClassRun, t0: number): ClassResult {
+  const s = c.metrics.summaries;
+  return {
+    key,
+    name: c.name,
+    completed: c.metrics.completed,
+    failed: c.metrics.failed,
+    numPrompts: c.numPrompts,
+    errorsByStatus: c.metrics.errorsByStatus,
+    meanTtftMs: s.ttft.mean,
+    medianTtftMs: s.ttft.median,
+    p99TtftMs: s.ttft.percentiles.find(([p]) => p === 99)?.[1] ?? Number.NaN,
+    meanTpotMs: s.tpot.mean,
+    durationS: c.durationS,
+    points: c.outputs
+      .filter((o) => o.success)
+      .map((o) => ({ sentS: o.startTime - t0, ttftMs: o.ttft * 1000 })),
+  };
+}
