@@ -21,6 +21,10 @@ export interface FakeServerOptions {
   failEvery?: { every: number; status: number };
   /** Send the whole stream in one write (all tokens arrive in one chunk). */
   oneWrite?: boolean;
+  /** /tokenize counts this many tokens per word (default 1, like the simulator). */
+  tokensPerWord?: number;
+  /** Answer /detokenize (default true): one word per `tokensPerWord` tokens. */
+  detokenize?: boolean;
 }
 
 /**
@@ -53,11 +57,18 @@ export async function startFakeServer(opts: FakeServerOptions = {}) {
       }
       if (url === "/tokenize") {
         const body = JSON.parse(text) as { prompt: string };
-        const words = body.prompt.split(/\s+/).filter(Boolean);
+        const n = body.prompt.split(/\s+/).filter(Boolean).length * (opts.tokensPerWord ?? 1);
         res.writeHead(200, { "content-type": "application/json" });
         res.end(
-          JSON.stringify({ count: words.length, tokens: words.map((_, i) => i), max_model_len: 100000 }),
+          JSON.stringify({ count: n, tokens: Array.from({ length: n }, (_, i) => i), max_model_len: 100000 }),
         );
+        return;
+      }
+      if (url === "/detokenize" && opts.detokenize !== false) {
+        const body = JSON.parse(text) as { tokens: number[] };
+        const words = Math.floor(body.tokens.length / (opts.tokensPerWord ?? 1));
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ prompt: Array.from({ length: words }, () => "w").join(" ") }));
         return;
       }
       const body = JSON.parse(text) as Record<string, unknown>;
