@@ -38,7 +38,6 @@ test("igw start runs the seed's manifests in front of simulated servers and says
       method: "POST",
       body: JSON.stringify({
         model: "qwen", // Critical: admitted even while scrapes lag on a loaded test machine
-
         messages: [{ role: "user", content: "hi" }],
         max_tokens: 3,
       }),
