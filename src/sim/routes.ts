@@ -261,7 +261,7 @@ function stream(
   midStreamError: boolean,
 ): void {
   const frames = new StreamFrames(g.chat, id, Math.floor(Date.now() / 1000), model);
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": id });
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
   res.flushHeaders(); // as Starlette's StreamingResponse: headers go out before the first token
   let sent = 0;
   let done = false;
@@ -274,6 +274,7 @@ function stream(
       ignoreEos: g.ignoreEos,
       adapter,
       priority: g.priority,
+      cacheSalt: g.cacheSalt,
     },
     {
       onToken(word: number, finish: FinishReason | null) {
@@ -327,6 +328,7 @@ function unary(
         ignoreEos: g.ignoreEos,
         adapter,
         priority: g.priority,
+        cacheSalt: g.cacheSalt,
       },
       {
         onToken(word: number, finish: FinishReason | null) {
