@@ -124,6 +124,7 @@ function metrics(r: Replica, res: ServerResponse): void {
     compat: r.options.metricsCompat,
     config: r.config,
     gpuMemoryUtilization: r.options.gpuMemoryUtilization,
+    numGpuBlocksOverride: r.options.numGpuBlocksOverride,
   });
   res.writeHead(200, {
     "content-type": "text/plain; version=0.0.4; charset=utf-8",
@@ -194,6 +195,8 @@ function stateBody(r: Replica): string {
     kv_free_blocks: r.engine.pool.numFree(),
     kv_total_blocks: r.engine.pool.numBlocks,
     requests_seen: r.requestsSeen,
+    simulated_ms: r.runner.now(),
+    lost_ms: r.runner.lostMs,
   });
 }
 
@@ -258,7 +261,7 @@ function stream(
   midStreamError: boolean,
 ): void {
   const frames = new StreamFrames(g.chat, id, Math.floor(Date.now() / 1000), model);
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": id });
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
   res.flushHeaders(); // as Starlette's StreamingResponse: headers go out before the first token
   let sent = 0;
   let done = false;
@@ -271,6 +274,7 @@ function stream(
       ignoreEos: g.ignoreEos,
       adapter,
       priority: g.priority,
+      cacheSalt: g.cacheSalt,
     },
     {
       onToken(word: number, finish: FinishReason | null) {
@@ -324,6 +328,7 @@ function unary(
         ignoreEos: g.ignoreEos,
         adapter,
         priority: g.priority,
+        cacheSalt: g.cacheSalt,
       },
       {
         onToken(word: number, finish: FinishReason | null) {

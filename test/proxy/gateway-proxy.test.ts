@@ -291,7 +291,8 @@ test("no endpoint gives 503; only dead endpoints give 502", async () => {
   } finally {
     await stop(none);
   }
-  const dead = await gateway([`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`]);
+  const { logger, records } = captureLogger();
+  const dead = await gateway([`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`], { logger });
   try {
     const res = await post(dead.gw, { model: "chat", prompt: "x" });
     assert.equal(res.statusCode, 502);
@@ -307,6 +308,8 @@ test("no endpoint gives 503; only dead endpoints give 502", async () => {
     await again.body.dump();
     assert.equal(again.statusCode, 502, "with every endpoint in back-off, they are still tried");
     assert.ok(dead.gw.datastore.endpoints().every((s) => s.connectFailures === 2));
+    const warnings = records.filter((r) => r.msg.includes("could not be reached"));
+    assert.equal(warnings.length, 2, "one warning per endpoint when its back-off starts, not per request");
   } finally {
     await stop(dead);
   }
