@@ -2,7 +2,7 @@
  * Closed-loop streaming load for simulator benchmarks: `concurrency` workers per URL, each sending
  * /v1/completions requests (distinct random-word prompts, ignore_eos) back to back. Measures like
  * `vllm bench serve`: TTFT, TPOT = (E2EL - TTFT)/(out - 1), and output tokens per second, over a
- * window after a warm-up (requests that start and finish inside [warmup, warmup+window]).
+ * window after a warm-up (TTFT/TPOT of the requests that finish inside [warmup, warmup+window]).
  */
 import { Pool } from "undici";
 
@@ -78,7 +78,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       failures++;
       return;
     }
-    if (start >= winStart && last < winEnd) {
+    if (last >= winStart && last < winEnd) {
       ttfts.push(first - start);
       tpots.push((last - first) / (tokens - 1));
     }

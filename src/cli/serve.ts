@@ -49,6 +49,17 @@ export function serveCommand(): Command {
       integer(0, 3_600_000),
       1000,
     )
+    .option(
+      "--scrape-interval <ms>",
+      "how often each model server's /metrics is scraped",
+      integer(1, 60_000),
+      50,
+    )
+    .option("--scrape-timeout <ms>", "timeout of one metrics scrape", integer(1, 60_000), 1000)
+    .option(
+      "--explain-decisions",
+      "answer with x-gateway-scheduling-decision: the chosen endpoint's and the runner-up's scores",
+    )
     .addOption(
       new Option("--log-level <level>", "log level")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -70,6 +81,9 @@ export function serveCommand(): Command {
           bodyLimit: opts.bodyLimit,
           maxAttempts: opts.maxAttempts,
           watchIntervalMs: opts.watchInterval,
+          scrapeIntervalMs: opts.scrapeInterval,
+          scrapeTimeoutMs: opts.scrapeTimeout,
+          ...(opts.explainDecisions ? { explainDecisions: true } : {}),
           logger,
         });
         for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);

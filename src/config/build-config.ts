@@ -18,6 +18,9 @@ import {
 } from "../datastore/config-snapshot.ts";
 import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
 import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
+import { fairnessPolicies, orderingPolicies } from "../flowcontrol/policy-registry.ts";
+import { detectorTypes } from "../flowcontrol/saturation/detector-registry.ts";
+import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
 
@@ -35,6 +38,11 @@ interface Located<T> {
 /** Reads and validates the manifests at `paths`; throws ConfigError listing every problem. */
 export function loadConfig(paths: readonly string[], options: BuildOptions): ConfigSnapshot {
   return buildConfig(readDocuments(paths), options);
+}
+
+/** Plugin types of an EndpointPickerConfig that flow control owns (not scheduling plugins). */
+function flowControlPluginType(type: string): boolean {
+  return detectorTypes.includes(type) || type in fairnessPolicies || type in orderingPolicies;
 }
 
 /** Validates already-parsed documents; throws ConfigError listing every problem. */
@@ -319,6 +327,16 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     policies.push(p);
   }
 
+  for (const { value, src } of all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig")) {
+    const problem = endpointPickerConfigProblem(value, flowControlPluginType);
+    if (problem)
+      issueAt(
+        src,
+        [...problem.path],
+        `EndpointPickerConfig ${value.metadata?.name ?? ""}`.trim(),
+        problem.reason,
+      );
+  }
   const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
     "EndpointPickerConfig",
   ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));

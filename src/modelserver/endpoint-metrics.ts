@@ -20,6 +20,12 @@ export interface EndpointMetrics {
   numGpuBlocks?: number;
   /** Wall time (ms since epoch) of the last successful scrape; 0 = never scraped. */
   updatedAt: number;
+  /**
+   * The gateway's InFlight counts when the last successful scrape started (set by the scraper), so
+   * scheduling can add only the work sent since that scrape (see scheduling/effective-load.ts).
+   */
+  inFlightRequestsAtScrape?: number;
+  inFlightTokensAtScrape?: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
@@ -38,6 +44,11 @@ export function emptyMetrics(): EndpointMetrics {
     activeAdapters: new Set(),
     waitingAdapters: new Set(),
     maxActiveAdapters: 0,
+    // Every field present from the start, so all records share one object shape (fast scorers).
+    blockSize: undefined,
+    numGpuBlocks: undefined,
     updatedAt: 0,
+    inFlightRequestsAtScrape: 0,
+    inFlightTokensAtScrape: 0,
   };
 }

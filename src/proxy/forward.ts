@@ -17,6 +17,8 @@ import type { UpstreamPools } from "./upstream-pools.ts";
 
 /** Header telling the client (and tests) which endpoint served the request. */
 export const SERVED_ENDPOINT_HEADER = "x-gateway-destination-endpoint-served";
+/** The scheduler's DecisionExplanation as JSON, when the gateway runs with explanations on. */
+export const DECISION_HEADER = "x-gateway-scheduling-decision";
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -53,6 +55,8 @@ const CONNECTION_ERRORS = new Set([
 export interface ForwardOptions {
   /** Endpoints tried per request, first included (≥ 1). */
   readonly maxAttempts: number;
+  /** Send the scheduler's explanation in DECISION_HEADER (when the request has one). */
+  readonly explainHeader?: boolean;
 }
 
 type AttemptResult =
@@ -72,6 +76,8 @@ interface Exchange {
   responseBytes: number;
   firstByteMs: number | undefined;
   abortCurrent: ((reason: Error) => void) | undefined;
+  /** DECISION_HEADER value, when explanations are sent. */
+  readonly decision: string | undefined;
 }
 
 /** Forwards with retries, writes the response (or an error) and tells the director it is over. */
@@ -93,6 +99,7 @@ export async function forward(
     responseBytes: 0,
     firstByteMs: undefined,
     abortCurrent: undefined,
+    decision: options.explainHeader && p.explanation ? JSON.stringify(p.explanation) : undefined,
   };
   const onAbort = (): void => {
     ex.clientGone = true;
@@ -220,10 +227,9 @@ function attempt(
           return;
         }
         ex.committed = true;
-        res.writeHead(
-          statusCode,
-          responseHeaders(upstream, relay.rewrites, p.parsed.id, candidate.endpoint.id),
-        );
+        const headers = responseHeaders(upstream, relay.rewrites, p.parsed.id, candidate.endpoint.id);
+        if (ex.decision !== undefined) headers[DECISION_HEADER] = ex.decision;
+        res.writeHead(statusCode, headers);
         ex.firstByteMs = performance.now() - p.receivedAt;
         if (String(upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
       },

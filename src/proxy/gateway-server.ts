@@ -25,6 +25,8 @@ export interface GatewayServerDeps {
   readonly bodyLimit: number;
   /** Endpoints tried per request (first included). */
   readonly maxAttempts: number;
+  /** Answer with the scheduler's decision explanation header. */
+  readonly explainHeader?: boolean;
 }
 
 /** A server for one port; `listenerKeys()` names the listeners (routes) it serves right now. */
@@ -101,7 +103,15 @@ async function handle(
       );
       return;
     }
-    await forward(deps.director, deps.pools, prepared, res, abort.signal, { maxAttempts: deps.maxAttempts });
+    if (prepared.explanation)
+      deps.logger.debug(
+        { requestId: prepared.parsed.id, decision: prepared.explanation },
+        "scheduling decision",
+      );
+    await forward(deps.director, deps.pools, prepared, res, abort.signal, {
+      maxAttempts: deps.maxAttempts,
+      ...(deps.explainHeader ? { explainHeader: true } : {}),
+    });
   } finally {
     res.off("close", onClose);
   }

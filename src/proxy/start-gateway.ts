@@ -12,8 +12,10 @@ import { watchPaths } from "../config/file-watcher.ts";
 import { ServedModelsCheck } from "../config/served-models-check.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { Datastore } from "../datastore/datastore.ts";
+import { MetricsCollector } from "../modelserver/metrics-collector.ts";
 import { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
+import { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import { Director } from "../requestcontrol/director.ts";
 import { createGatewayServer } from "./gateway-server.ts";
 import { DEFAULT_BODY_LIMIT } from "./read-body.ts";
@@ -37,6 +39,12 @@ export interface GatewayOptions {
   /** Recheck `/v1/models` of the endpoints this often, ms; 0 = only on start and changes. Default 30000. */
   readonly checkIntervalMs?: number;
   readonly logger?: Logger;
+  /** Model-server metrics scrape interval per endpoint, ms. Default 50. */
+  readonly scrapeIntervalMs?: number;
+  /** Model-server metrics scrape timeout, ms. Default 1000. */
+  readonly scrapeTimeoutMs?: number;
+  /** Send each scheduling decision's explanation in the `x-gateway-scheduling-decision` response header. */
+  readonly explainDecisions?: boolean;
 }
 
 export interface RunningGateway {
@@ -71,7 +79,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const datastore = new Datastore(initial);
   datastore.setEndpointSpecs(endpoints);
   const metrics = new GatewayMetrics(datastore);
-  const director = new Director(datastore, { metrics });
+  const schedulerMetrics = new SchedulerMetrics(metrics.registry);
+  const director = new Director(datastore, {
+    metrics,
+    schedulerMetrics,
+    // Explanations are built for the header, or for the debug log.
+    explainDecisions: options.explainDecisions === true || logger.isLevelEnabled("debug"),
+  });
+  const collector = new MetricsCollector(datastore, {
+    logger,
+    ...(options.scrapeIntervalMs !== undefined ? { intervalMs: options.scrapeIntervalMs } : {}),
+    ...(options.scrapeTimeoutMs !== undefined ? { timeoutMs: options.scrapeTimeoutMs } : {}),
+    onEndpointRemoved: (id) => schedulerMetrics.removeEndpoint(id),
+  });
+  await collector.start();
   const pools = new UpstreamPools(datastore);
   const check = new ServedModelsCheck(datastore, logger);
   const deps = {
@@ -82,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     maxAttempts: Math.max(1, options.maxAttempts ?? 3),
+    ...(options.explainDecisions ? { explainHeader: true } : {}),
   };
 
   // One server per listener port, or one on the override port serving every listener.
@@ -181,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         ),
       );
       director.close();
+      await collector.close();
       await pools.close();
     },
   };

@@ -12,7 +12,8 @@ import type { ListenerRecord } from "../api/gateway.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
-import type { Candidate, SchedulingRequest } from "../scheduling/types.ts";
+import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
+import type { Candidate, DecisionExplanation, SchedulingRequest } from "../scheduling/types.ts";
 import { ErrorKinds, GatewayError } from "./errors.ts";
 import { type InboundRequest, type ParsedRequest, parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
@@ -34,6 +35,8 @@ export interface PreparedRequest {
   readonly timeoutMs: number | undefined;
   /** Scheduler's choice: target first, then fallbacks. Never empty. */
   readonly endpoints: readonly Candidate[];
+  /** Why the scheduler chose it (only with DirectorOptions.explainDecisions). */
+  readonly explanation?: DecisionExplanation;
   /** `performance.now()` at arrival. */
   readonly receivedAt: number;
   readonly runtime: PoolRuntime;
@@ -44,6 +47,10 @@ export interface PreparedRequest {
 export interface DirectorOptions {
   readonly metrics?: GatewayMetrics;
   readonly random?: () => number;
+  /** Scheduler metrics (decision and plugin latency, prefix index). */
+  readonly schedulerMetrics?: SchedulerMetrics;
+  /** Attach a DecisionExplanation to every PreparedRequest (explanation header, debug log). */
+  readonly explainDecisions?: boolean;
 }
 
 export class Director {
@@ -51,6 +58,7 @@ export class Director {
   readonly #runtimes: PoolRuntimes;
   readonly #metrics: GatewayMetrics | undefined;
   readonly #random: () => number;
+  readonly #schedulerMetrics: SchedulerMetrics | undefined;
   #routes: RouteTable;
   #unsubscribe: () => void;
   #modelNames: { config: ConfigSnapshot; names: ReadonlySet<string> } | undefined;
@@ -59,13 +67,22 @@ export class Director {
     this.#datastore = datastore;
     this.#metrics = options.metrics;
     this.#random = options.random ?? Math.random;
+    this.#schedulerMetrics = options.schedulerMetrics;
+    const sm = options.schedulerMetrics;
     this.#runtimes = new PoolRuntimes(datastore, {
       ...(options.metrics && { flowControlMetrics: options.metrics.flowControl }),
+      schedulerDeps: {
+        ...(options.explainDecisions ? { explain: true } : {}),
+        ...(sm
+          ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
+          : {}),
+      },
     });
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
       this.#routes = new RouteTable(config.routes);
       this.#runtimes.update(config);
+      this.#schedulerMetrics?.retainPools(new Set(config.pools.keys()));
     });
   }
 
@@ -156,7 +173,16 @@ export class Director {
     this.#metrics?.started(family, resolution.clientModel, resolution.targetModel);
     try {
       await runtime.admitter.admit(buildFlowRequest(parsed, resolution, signal));
-      const result = runtime.scheduling.scheduler.schedule(scheduling, this.#datastore.candidates(poolKey));
+      const candidates = this.#datastore.candidates(poolKey);
+      const t0 = performance.now();
+      const result = runtime.scheduling.scheduler.schedule(scheduling, candidates);
+      this.#schedulerMetrics?.observeDecision((performance.now() - t0) / 1000, result.endpoints.length > 0);
+      if (result.endpoints.length === 0 && candidates.length > 0)
+        // The scheduler's filters kept no endpoint (e.g. the legacy tree for non-critical work
+        // when every server is busy): refused as in the Inference Extension, 429.
+        throw new GatewayError("shed", `no endpoint of InferencePool ${poolKey} can take this request now`, {
+          retryAfterSeconds: 1,
+        });
       if (result.endpoints.length === 0)
         throw new GatewayError("noEndpoint", `no ready endpoint in InferencePool ${poolKey}`, {
           retryAfterSeconds: 1,
@@ -173,6 +199,7 @@ export class Director {
         body,
         timeoutMs,
         endpoints: result.endpoints,
+        ...(result.explanation ? { explanation: result.explanation } : {}),
         receivedAt,
         runtime,
         tokenCharge: scheduling.promptTokens + (parsed.maxTokens ?? 0),

@@ -9,7 +9,7 @@ import type { Datastore } from "../datastore/datastore.ts";
 import type { PoolAdmitter } from "../flowcontrol/create-admitter.ts";
 import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import { admissionFingerprint, admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
-import { createPoolScheduler } from "../scheduling/pool-scheduler-factory.ts";
+import { createPoolScheduler, type PoolSchedulerDeps } from "../scheduling/pool-scheduler-factory.ts";
 import type { PoolScheduling } from "../scheduling/pool-scheduling.ts";
 
 export interface PoolRuntime {
@@ -27,12 +27,18 @@ type RuntimeEntry = PoolRuntime & {
 export class PoolRuntimes {
   readonly #datastore: Datastore;
   readonly #flowControlMetrics: FlowControlMetrics | undefined;
+  readonly #schedulerDeps: PoolSchedulerDeps;
   readonly #unsubscribe: () => void;
   #runtimes = new Map<string, RuntimeEntry>();
 
-  constructor(datastore: Datastore, options: { flowControlMetrics?: FlowControlMetrics } = {}) {
+  /** `schedulerDeps`: explanations, plugin timing and prefix-scorer registration for every pool. */
+  constructor(
+    datastore: Datastore,
+    options: { flowControlMetrics?: FlowControlMetrics; schedulerDeps?: PoolSchedulerDeps } = {},
+  ) {
     this.#datastore = datastore;
     this.#flowControlMetrics = options.flowControlMetrics;
+    this.#schedulerDeps = options.schedulerDeps ?? {};
     this.update(datastore.config);
     // Endpoints appearing (scale from zero) or leaving change capacity: let admitters re-check.
     this.#unsubscribe = datastore.onEndpointsChanged(() => this.notifyAll());
@@ -70,7 +76,7 @@ export class PoolRuntimes {
       if (old && !sameAdmission) old.admitter.close();
       next.set(pool.key, {
         pool,
-        scheduling: createPoolScheduler(pool, config.pickerConfigs),
+        scheduling: createPoolScheduler(pool, config.pickerConfigs, this.#schedulerDeps),
         admitter,
         fingerprint,
         pickerFingerprint,

@@ -8,8 +8,6 @@ export class EngineStats {
   numRunning = 0;
   numWaiting = 0;
   kvUsage = 0;
-  /** Unix seconds of the last step (the value of vllm:lora_requests_info). */
-  lastStepUnix = 0;
   /** vllm:lora_requests_info series: "running|waiting" label pair -> last update (unix seconds). */
   readonly loraInfo = new Map<string, number>();
   promptTokens = 0;
@@ -30,12 +28,15 @@ export class EngineStats {
   readonly iterationTokens = new Histogram(BUCKETS.iterationTokens);
   readonly promptTokensHist: Histogram;
   readonly generationTokensHist: Histogram;
+  /** Max generated tokens over the request's n sequences (n = 1 here: its generated tokens). */
+  readonly maxGenerationTokensHist: Histogram;
   readonly maxTokensHist: Histogram;
   readonly nHist = new Histogram([1, 2, 5, 10, 20]);
 
   constructor(maxModelLen: number) {
     this.promptTokensHist = new Histogram(buckets125(maxModelLen));
     this.generationTokensHist = new Histogram(buckets125(maxModelLen));
+    this.maxGenerationTokensHist = new Histogram(buckets125(maxModelLen));
     this.maxTokensHist = new Histogram(buckets125(maxModelLen));
   }
 }

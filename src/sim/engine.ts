@@ -202,15 +202,12 @@ export class Engine {
     let prefillTokens = 0;
     let decodeSeqs = 0;
     let ctxTokens = 0;
-    let tokens = 0;
     for (const c of chunks) {
       const s = c.seq;
       if (c.numNew === 1 && s.numOutput > 0 && s.numComputed === s.tokens.length - 1) decodeSeqs++;
       else prefillTokens += c.numNew;
       ctxTokens += s.numComputed + c.numNew;
-      tokens += c.numNew;
     }
-    this.stats.iterationTokens.observe(tokens);
     const k = cfg.costs;
     let ms =
       k.baseMs +
@@ -231,6 +228,7 @@ export class Engine {
     const bs = this.config.blockSize;
     const caching = this.config.enablePrefixCaching;
     let finished = 0;
+    let iterationTokens = 0; // vLLM: prompt lengths of newly prefilled requests + generated tokens
     for (const { seq, numNew } of plan.chunks) {
       if (seq.status !== "running") continue; // aborted or preempted meanwhile
       seq.numComputed += numNew;
@@ -248,9 +246,11 @@ export class Engine {
       const word = (Math.imul(seq.wordSeed ^ (out * 0x9e3779b1), 2654435761) >>> 0) % OUTPUT_IDS.length;
       seq.tokens.push(OUTPUT_IDS[word]!);
       this.stats.generationTokens++;
+      iterationTokens++;
       if (out === 0) {
         seq.firstToken = now;
         this.stats.promptTokens += seq.promptLen;
+        iterationTokens += seq.promptLen;
         this.stats.ttft.observe(Math.max(0, now - seq.arrival) / 1000);
       } else {
         const gap = Math.max(0, now - seq.lastToken) / 1000;
@@ -266,6 +266,7 @@ export class Engine {
       }
       events.push({ seq, word, finish });
     }
+    this.stats.iterationTokens.observe(iterationTokens);
     if (finished > 0) {
       let k = 0;
       for (const s of this.running) if (s.status === "running") this.running[k++] = s;
@@ -291,9 +292,11 @@ export class Engine {
     for (const s of this.running) if (s.adapter !== null) run.add(s.adapter);
     for (const s of this.waiting) if (s.adapter !== null) wait.add(s.adapter);
     const key = `${[...run].sort().join(",")}|${[...wait].sort().join(",")}`;
-    this.stats.loraInfo.delete(key);
-    this.stats.loraInfo.set(key, unixSeconds);
-    this.stats.lastStepUnix = unixSeconds;
+    const info = this.stats.loraInfo;
+    info.delete(key);
+    info.set(key, unixSeconds);
+    // vLLM keeps every label combination forever; keep the most recent ones so memory stays bounded.
+    if (info.size > LORA_INFO_SERIES_CAP) info.delete(info.keys().next().value!);
   }
 
   private enqueue(seq: Sequence, front: boolean): void {
@@ -359,6 +362,7 @@ export class Engine {
     if (seq.numOutput > 1) st.requestTpot.observe(sec(now - seq.firstToken) / (seq.numOutput - 1));
     st.promptTokensHist.observe(seq.promptLen);
     st.generationTokensHist.observe(seq.numOutput);
+    st.maxGenerationTokensHist.observe(seq.numOutput);
   }
 
   /** Cached blocks for the longest cached prefix (leaving at least one token to compute). */
@@ -403,6 +407,9 @@ export class Engine {
     return ms;
   }
 }
+
+/** Most `vllm:lora_requests_info` series kept (oldest dropped first). */
+const LORA_INFO_SERIES_CAP = 256;
 
 function remove(list: Sequence[], seq: Sequence): void {
   const i = list.indexOf(seq);

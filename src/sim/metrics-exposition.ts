@@ -12,6 +12,8 @@ export interface ExpositionContext {
   compat: MetricsCompat;
   config: EngineConfig;
   gpuMemoryUtilization: number;
+  /** --num-gpu-blocks-override as given (undefined = not set). */
+  numGpuBlocksOverride: number | undefined;
 }
 
 /** Python prometheus_client's number format (floatToGoString): 1 -> "1.0", 1e6 -> "1e+06". */
@@ -116,20 +118,24 @@ export function renderMetrics(st: EngineStats, ctx: ExpositionContext): string {
       );
     }
   }
+  // CacheConfig fields in declaration order, values as Python's str().
   const cacheLabels: Labels = [
     ["block_size", String(cfg.blockSize)],
-    ["cache_dtype", "auto"],
-    ["calculate_kv_scales", "False"],
-    ["cpu_offload_gb", "0"],
-    ["enable_prefix_caching", cfg.enablePrefixCaching ? "True" : "False"],
     ["gpu_memory_utilization", String(ctx.gpuMemoryUtilization)],
-    ["is_attention_free", "False"],
-    ["num_cpu_blocks", "None"],
-    ["num_gpu_blocks", String(cfg.numGpuBlocks)],
-    ["num_gpu_blocks_override", "None"],
-    ["prefix_caching_hash_algo", "sha256"],
-    ["sliding_window", "None"],
     ["swap_space", "4"],
+    ["cache_dtype", "auto"],
+    ["is_attention_free", "False"],
+    [
+      "num_gpu_blocks_override",
+      ctx.numGpuBlocksOverride === undefined ? "None" : String(ctx.numGpuBlocksOverride),
+    ],
+    ["sliding_window", "None"],
+    ["enable_prefix_caching", cfg.enablePrefixCaching ? "True" : "False"],
+    ["prefix_caching_hash_algo", "sha256"],
+    ["cpu_offload_gb", "0"],
+    ["calculate_kv_scales", "False"],
+    ["num_gpu_blocks", String(cfg.numGpuBlocks)],
+    ["num_cpu_blocks", "None"],
     ...(v1 ? [["engine", ctx.engineLabel] as const] : []),
   ];
   w.gauge("vllm:cache_config_info", "Information of the LLMEngine CacheConfig", cacheLabels, 1);
@@ -180,6 +186,14 @@ export function renderMetrics(st: EngineStats, ctx: ExpositionContext): string {
     base,
     st.iterationTokens,
   );
+  if (v1) {
+    w.histogram(
+      "vllm:request_max_num_generation_tokens",
+      "Histogram of maximum number of requested generation tokens.",
+      base,
+      st.maxGenerationTokensHist,
+    );
+  }
   w.histogram("vllm:request_params_n", "Histogram of the n request parameter.", base, st.nHist);
   w.histogram(
     "vllm:request_params_max_tokens",

@@ -22,7 +22,6 @@ export class Replica {
   /** LoRA adapters served: name -> path. */
   readonly loras = new Map<string, string>();
   readonly faultRng: Rng;
-  readonly createdUnix = Math.floor(Date.now() / 1000);
   /** Real time (Date.now()) from which /health answers 200. */
   readonly readyAt: number;
   /** Generation requests received (for --dead-after). */

@@ -124,6 +124,7 @@ function metrics(r: Replica, res: ServerResponse): void {
     compat: r.options.metricsCompat,
     config: r.config,
     gpuMemoryUtilization: r.options.gpuMemoryUtilization,
+    numGpuBlocksOverride: r.options.numGpuBlocksOverride,
   });
   res.writeHead(200, {
     "content-type": "text/plain; version=0.0.4; charset=utf-8",
@@ -194,6 +195,8 @@ function stateBody(r: Replica): string {
     kv_free_blocks: r.engine.pool.numFree(),
     kv_total_blocks: r.engine.pool.numBlocks,
     requests_seen: r.requestsSeen,
+    simulated_ms: r.runner.now(),
+    lost_ms: r.runner.lostMs,
   });
 }
 

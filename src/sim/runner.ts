@@ -8,8 +8,9 @@ export interface TokenSink {
   onToken(word: number, finish: FinishReason | null): void;
 }
 
-/** How far (simulated ms) the engine clock may run behind real time before it stops catching up. */
-const MAX_LAG_MS = 50;
+/** How far (real ms) the engine clock may fall behind real time and still catch up (steps run
+ *  back to back until it has); beyond that the lost time is skipped (the simulated GPU "stalls"). */
+const MAX_LAG_REAL_MS = 250;
 
 /**
  * Drives an Engine with real timers. The simulated clock runs timeScale times faster than real time;
@@ -24,6 +25,8 @@ export class EngineRunner {
   private active = false;
   private closed = false;
   private lastEnd = 0;
+  /** Simulated ms skipped because this process fell more than MAX_LAG_REAL_MS behind (CPU starved). */
+  lostMs = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
 
   constructor(engine: Engine, timeScale: number) {
@@ -95,6 +98,8 @@ export class EngineRunner {
       this.active = false;
       return;
     }
-    this.step(Math.max(end, this.now() - MAX_LAG_MS));
+    const floor = this.now() - MAX_LAG_REAL_MS * this.timeScale;
+    if (floor > end) this.lostMs += floor - end;
+    this.step(Math.max(end, floor));
   }
 }

@@ -29,19 +29,6 @@ export function tokenize(text: string): number[] {
   return ids;
 }
 
-/** Number of tokens of a text, without building ids (hot path for validation). */
-export function countTokens(text: string): number {
-  let n = 0;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const space = c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11;
-    if (!space && !inWord) n++;
-    inWord = !space;
-  }
-  return n;
-}
-
 /** The word for an id: the remembered word, else `<id>` for ids this process never produced. */
 export function idToWord(id: number): string {
   return reverse.get(id) ?? `<${id}>`;

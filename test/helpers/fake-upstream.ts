@@ -20,9 +20,15 @@ export interface FakeUpstream {
   readonly received: ReceivedRequest[];
   /** Models listed at GET /v1/models. */
   served: { id: string; parent?: string | null }[];
+  /** Answer of GET /metrics (the gateway scrapes it; not recorded in `received`). Default: idle vLLM. */
+  metricsPage: string;
   handler: FakeHandler;
   close(): Promise<void>;
 }
+
+/** A vLLM metrics page with nothing waiting or running and an empty KV cache. */
+export const IDLE_VLLM_METRICS =
+  "vllm:num_requests_waiting 0\nvllm:num_requests_running 0\nvllm:kv_cache_usage_perc 0\n";
 
 /** Answers like vLLM: JSON echoing `model`, or SSE when `stream` is true (3 tokens). */
 export const echoHandler: FakeHandler = (req, res) => {
@@ -50,10 +56,16 @@ export async function startFakeUpstream(handler: FakeHandler = echoHandler): Pro
     address: "",
     received: [],
     served: [],
+    metricsPage: IDLE_VLLM_METRICS,
     handler,
     close: async () => {},
   };
   const server: Server = createServer((raw, res) => {
+    if (raw.method === "GET" && raw.url === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(fake.metricsPage);
+      return;
+    }
     if (raw.method === "GET" && raw.url === "/v1/models") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(

@@ -167,17 +167,19 @@ describe("igw serve with the seed's manifests in front of three igw sim replicas
   test("a spoofed x-gateway-destination-endpoint has no effect", async () => {
     const target = new URL(sims.urls[0]!).host;
     const servedBy = new Set<string>();
+    // Distinct prompts: the seed pool's scorer profile sends a repeated prompt back to the
+    // endpoint holding its prefix, which is not what this test is about.
     for (let i = 0; i < 12; i++) {
       const r = await post(
         gw.url,
-        { model: "qwen", prompt: "x", max_tokens: 1 },
+        { model: "qwen", prompt: `a${i}`, max_tokens: 1 },
         { "x-gateway-destination-endpoint": "127.0.0.1:1" },
       );
       assert.equal(r.status, 200, r.text);
       servedBy.add(String(r.headers["x-gateway-destination-endpoint-served"]));
       const r2 = await post(
         gw.url,
-        { model: "qwen", prompt: "x", max_tokens: 1 },
+        { model: "qwen", prompt: `b${i}`, max_tokens: 1 },
         { "x-gateway-destination-endpoint": target },
       );
       servedBy.add(String(r2.headers["x-gateway-destination-endpoint-served"]));

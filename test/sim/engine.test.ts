@@ -208,6 +208,7 @@ function render(e: Engine): string {
     compat: "v1",
     config: e.config,
     gpuMemoryUtilization: 0.9,
+    numGpuBlocksOverride: undefined,
   });
 }
 

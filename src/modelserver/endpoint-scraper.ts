@@ -1,0 +1,166 @@
+/**
+ * Polls one endpoint's `/metrics` about every `intervalMs` (default 50 ms) with a timeout, and writes
+ * what it reads into that endpoint's mutable EndpointMetrics record. A failed scrape leaves the record
+ * untouched, so its `updatedAt` ages and the datastore marks the endpoint stale.
+ */
+import { Client } from "undici";
+import type { Endpoint } from "../datastore/endpoint.ts";
+import type { EndpointMetrics, InFlight } from "./endpoint-metrics.ts";
+import { type EngineMapping, mappingForEndpoint } from "./engine-mappings.ts";
+import { scanPrometheusText } from "./prom-text-scanner.ts";
+
+export interface ScraperOptions {
+  /** Time between scrape starts, ms (default 50). */
+  intervalMs?: number;
+  /** Whole-scrape timeout, ms (default 1000). */
+  timeoutMs?: number;
+  /** Path of the metrics page (default `/metrics`). */
+  path?: string;
+  /** Engine mapping; default chosen from the endpoint's engine-type label. */
+  mapping?: EngineMapping;
+  /** Clock for `updatedAt`, ms since epoch (default Date.now). */
+  now?: () => number;
+  /** Called after every scrape attempt (for logs and metrics). */
+  onScrape?: (outcome: ScrapeOutcome) => void;
+}
+
+/** The per-endpoint record a scraper writes (the datastore's EndpointState has this shape). */
+export interface ScrapeTarget {
+  readonly metrics: EndpointMetrics;
+  readonly inFlight: InFlight;
+}
+
+/** What one scrape attempt did. */
+export interface ScrapeOutcome {
+  readonly endpoint: string;
+  readonly ok: boolean;
+  /** Why it failed (HTTP status, timeout, missing metric...). */
+  readonly error?: string;
+  readonly durationMs: number;
+}
+
+/** One endpoint's scrape loop. Created on endpoint add, stopped on endpoint remove. */
+export class EndpointScraper {
+  readonly endpoint: Endpoint;
+  readonly #record: ScrapeTarget;
+  readonly #client: Client;
+  readonly #mapping: EngineMapping;
+  readonly #interval: number;
+  readonly #timeout: number;
+  readonly #path: string;
+  readonly #now: () => number;
+  readonly #onScrape: ((o: ScrapeOutcome) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+  /** Successful and failed scrape counts since creation. */
+  succeeded = 0;
+  failed = 0;
+  /** The last failure's reason, cleared by a success. */
+  lastError: string | undefined;
+
+  /** `record`: where the load goes (its `metrics` is read at each write, so it may be replaced). */
+  constructor(endpoint: Endpoint, record: ScrapeTarget, options: ScraperOptions = {}) {
+    this.endpoint = endpoint;
+    this.#record = record;
+    this.#mapping = options.mapping ?? mappingForEndpoint(endpoint);
+    this.#interval = options.intervalMs ?? 50;
+    this.#timeout = options.timeoutMs ?? 1000;
+    this.#path = options.path ?? "/metrics";
+    this.#now = options.now ?? Date.now;
+    this.#onScrape = options.onScrape;
+    const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
+    this.#client = new Client(`http://${host}:${endpoint.port}`, {
+      headersTimeout: this.#timeout,
+      bodyTimeout: this.#timeout,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** Starts polling (first scrape at once); resolves when that first attempt ended. Idempotent. */
+  start(): Promise<void> {
+    if (!this.#stopped) return Promise.resolve();
+    this.#stopped = false;
+    this.#loop();
+    return this.#running ?? Promise.resolve();
+  }
+
+  /** Stops polling and closes the connection; resolves when an in-progress scrape has ended. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    await this.#client.close().catch(() => undefined);
+  }
+
+  #loop(): void {
+    if (this.#stopped) return;
+    const started = performance.now();
+    this.#running = this.scrapeOnce().then(() => {
+      this.#running = undefined;
+      if (this.#stopped) return;
+      const wait = Math.max(0, this.#interval - (performance.now() - started));
+      this.#timer = setTimeout(() => this.#loop(), wait);
+      this.#timer.unref();
+    });
+  }
+
+  /** One scrape: fetch, scan, map, write. Never throws; the outcome goes to onScrape and the counters. */
+  async scrapeOnce(): Promise<ScrapeOutcome> {
+    const started = performance.now();
+    const requestsAtStart = this.#record.inFlight.requests;
+    const tokensAtStart = this.#record.inFlight.tokens;
+    let error: string | undefined;
+    try {
+      const res = await this.#client.request({
+        path: this.#path,
+        method: "GET",
+        signal: AbortSignal.timeout(this.#timeout),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new Error(`GET ${this.#path} returned HTTP ${res.statusCode}`);
+      const load = this.#mapping.extract(scanPrometheusText(text, this.#mapping.families));
+      const m = this.#record.metrics;
+      m.waiting = load.waiting;
+      m.running = load.running;
+      m.kvCacheUsage = load.kvCacheUsage;
+      m.activeAdapters = load.activeAdapters;
+      m.waitingAdapters = load.waitingAdapters;
+      m.maxActiveAdapters = load.maxActiveAdapters;
+      if (load.blockSize !== undefined) m.blockSize = load.blockSize;
+      if (load.numGpuBlocks !== undefined) m.numGpuBlocks = load.numGpuBlocks;
+      m.inFlightRequestsAtScrape = requestsAtStart;
+      m.inFlightTokensAtScrape = tokensAtStart;
+      m.updatedAt = this.#now();
+    } catch (e) {
+      error = describe(e, this.#timeout);
+    }
+    const outcome: ScrapeOutcome = {
+      endpoint: this.endpoint.id,
+      ok: error === undefined,
+      ...(error === undefined ? {} : { error }),
+      durationMs: performance.now() - started,
+    };
+    if (error === undefined) {
+      this.succeeded++;
+      this.lastError = undefined;
+    } else {
+      this.failed++;
+      this.lastError = error;
+    }
+    this.#onScrape?.(outcome);
+    return outcome;
+  }
+}
+
+function describe(e: unknown, timeoutMs: number): string {
+  if (e instanceof Error) {
+    if (e.name === "TimeoutError" || e.name === "HeadersTimeoutError" || e.name === "BodyTimeoutError") {
+      return `scrape timed out after ${timeoutMs} ms`;
+    }
+    const code = (e as { code?: unknown }).code;
+    return typeof code === "string" ? `${code}: ${e.message}` : e.message;
+  }
+  return String(e);
+}

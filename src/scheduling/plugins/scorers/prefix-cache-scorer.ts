@@ -1,0 +1,99 @@
+/**
+ * prefix-cache-scorer (approximate): score = leading blocks of the request's prefix text the
+ * endpoint was sent before / blocks in the request. It is also a PreRequestHook: the index learns
+ * the blocks of each request on the endpoint actually chosen.
+ */
+import { z } from "zod";
+import { definePlugin } from "../../plugin-registry.ts";
+import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import { prefixBlockHashes } from "../prefix/prefix-hasher.ts";
+import { PrefixIndex } from "../prefix/prefix-index.ts";
+
+export interface PrefixCacheScorerOptions {
+  /** Characters per block (default 64 ≈ 16 tokens). */
+  hashBlockSize: number;
+  /** Blocks considered at most (default 256). */
+  maxPrefixBlocksToMatch: number;
+  /** LRU entries per endpoint (default 31,250). */
+  lruCapacityPerServer: number;
+}
+
+/** Counters for the gateway's /metrics (prefix indexer size and hit ratio). */
+export interface PrefixCacheStats {
+  readonly indexSize: number;
+  /** Blocks the chosen endpoints already held, and blocks looked up, since start. */
+  readonly hitBlocks: number;
+  readonly lookupBlocks: number;
+}
+
+export class PrefixCacheScorer implements Scorer, PreRequestHook {
+  readonly type = "prefix-cache-scorer";
+  readonly name: string;
+  readonly options: PrefixCacheScorerOptions;
+  readonly index: PrefixIndex;
+  #hitBlocks = 0;
+  #lookupBlocks = 0;
+  /** The last scored request (schedule and preRequest run back to back), to hash once. */
+  #last: { requestId: string; hashes: bigint[]; matched: Map<string, number> } | undefined;
+
+  constructor(name = "prefix-cache-scorer", options: Partial<PrefixCacheScorerOptions> = {}) {
+    this.name = name;
+    this.options = {
+      hashBlockSize: options.hashBlockSize ?? 64,
+      maxPrefixBlocksToMatch: options.maxPrefixBlocksToMatch ?? 256,
+      lruCapacityPerServer: options.lruCapacityPerServer ?? 31_250,
+    };
+    this.index = new PrefixIndex(this.options.lruCapacityPerServer);
+  }
+
+  #hashes(request: SchedulingRequest): bigint[] {
+    if (this.#last?.requestId === request.requestId) return this.#last.hashes;
+    return prefixBlockHashes(
+      request.prefixText,
+      request.targetModel,
+      this.options.hashBlockSize,
+      this.options.maxPrefixBlocksToMatch,
+    );
+  }
+
+  score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
+    const hashes = this.#hashes(request);
+    const matched = this.index.matchPrefix(hashes);
+    this.#last = { requestId: request.requestId, hashes, matched };
+    const total = hashes.length;
+    return candidates.map((c) => (total === 0 ? 0 : (matched.get(c.endpoint.id) ?? 0) / total));
+  }
+
+  preRequest(request: SchedulingRequest, chosen: Candidate): void {
+    const hashes = this.#hashes(request);
+    const id = chosen.endpoint.id;
+    const matched =
+      this.#last?.requestId === request.requestId ? this.#last.matched : this.index.matchPrefix(hashes);
+    this.#hitBlocks += matched.get(id) ?? 0;
+    this.#lookupBlocks += hashes.length;
+    this.index.add(id, hashes);
+    this.#last = undefined;
+  }
+
+  /** Forget an endpoint that left the pool. */
+  removeEndpoint(endpointId: string): void {
+    this.index.removeEndpoint(endpointId);
+  }
+
+  stats(): PrefixCacheStats {
+    return { indexSize: this.index.size, hitBlocks: this.#hitBlocks, lookupBlocks: this.#lookupBlocks };
+  }
+}
+
+export const prefixCacheScorerPlugin = definePlugin({
+  type: "prefix-cache-scorer",
+  kind: "scorer",
+  description:
+    "prefers endpoints that were sent the longest leading part of this prompt (approximate prefix cache)",
+  parameters: z.strictObject({
+    hashBlockSize: z.number().int().min(1).max(4096).default(64),
+    maxPrefixBlocksToMatch: z.number().int().min(1).max(4096).default(256),
+    lruCapacityPerServer: z.number().int().min(1).default(31_250),
+  }),
+  create: (name, p) => new PrefixCacheScorer(name, p),
+});

@@ -1,0 +1,38 @@
+/**
+ * session-affinity-scorer: a request carrying a session header (default `x-session-token`, whose
+ * value is the base64url of an endpoint id, as sessionTokenFor() makes it) scores 1 on that endpoint
+ * and 0 elsewhere; without the header every endpoint scores 0.
+ */
+import { z } from "zod";
+import { definePlugin } from "../../plugin-registry.ts";
+import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
+
+/** The session token a response carries so the client's next turn returns to `endpointId`. */
+export function sessionTokenFor(endpointId: string): string {
+  return Buffer.from(endpointId, "utf8").toString("base64url");
+}
+
+export class SessionAffinityScorer implements Scorer {
+  readonly type = "session-affinity-scorer";
+  readonly name: string;
+  /** Lower-cased header name. */
+  readonly headerName: string;
+  constructor(name = "session-affinity-scorer", headerName = "x-session-token") {
+    this.name = name;
+    this.headerName = headerName.toLowerCase();
+  }
+  score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
+    const token = request.headers[this.headerName];
+    if (token === undefined || token === "") return candidates.map(() => 0);
+    const target = Buffer.from(token, "base64url").toString("utf8");
+    return candidates.map((c) => (c.endpoint.id === target ? 1 : 0));
+  }
+}
+
+export const sessionAffinityScorerPlugin = definePlugin({
+  type: "session-affinity-scorer",
+  kind: "scorer",
+  description: "sends a session back to the endpoint named by its session header",
+  parameters: z.strictObject({ headerName: z.string().min(1).default("x-session-token") }),
+  create: (name, p) => new SessionAffinityScorer(name, p.headerName),
+});

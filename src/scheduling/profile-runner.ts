@@ -1,0 +1,117 @@
+/**
+ * Runs one scheduling profile: filters in order, then every scorer (each score clamped to [0, 1],
+ * total = Σ weight × score), then the picker. Optionally explains the decision and times each plugin.
+ */
+import type {
+  Candidate,
+  DecisionExplanation,
+  Filter,
+  Picker,
+  Plugin,
+  SchedulingRequest,
+  ScoredCandidate,
+  Scorer,
+} from "./types.ts";
+
+/** A scorer and its weight in a profile (weight ≥ 0). */
+export interface WeightedScorer {
+  readonly scorer: Scorer;
+  readonly weight: number;
+}
+
+/** Filters → weighted scorers → one picker. */
+export interface SchedulerProfile {
+  readonly name: string;
+  readonly filters: readonly Filter[];
+  readonly scorers: readonly WeightedScorer[];
+  readonly picker: Picker;
+}
+
+/** Receives each plugin call's duration in seconds (for the per-plugin latency histogram). */
+export type PluginObserver = (
+  extensionPoint: "filter" | "scorer" | "picker",
+  plugin: Plugin,
+  seconds: number,
+) => void;
+
+export interface RunOptions {
+  /** Build a DecisionExplanation (costs one extra pass over the scores). */
+  explain?: boolean;
+  observe?: PluginObserver;
+  /** Candidates removed before the profile ran (stale), added to filteredOut. */
+  removedBefore?: number;
+}
+
+export interface ProfileRun {
+  /** Target first, then fallbacks; empty when the filters kept nothing. */
+  readonly endpoints: Candidate[];
+  /** Candidates left after the filters (0 = every candidate was filtered out). */
+  readonly eligible: number;
+  readonly explanation?: DecisionExplanation;
+}
+
+function clamp01(x: number): number {
+  return Number.isNaN(x) ? 0 : Math.min(1, Math.max(0, x));
+}
+
+/** Runs `profile` over `candidates` for `request`. Never invents endpoints. */
+export function runProfile(
+  profile: SchedulerProfile,
+  request: SchedulingRequest,
+  candidates: readonly Candidate[],
+  options: RunOptions = {},
+): ProfileRun {
+  const observe = options.observe;
+  let current: readonly Candidate[] = candidates;
+  for (const f of profile.filters) {
+    if (current.length === 0) break;
+    const t0 = observe ? performance.now() : 0;
+    current = f.filter(request, current);
+    if (observe) observe("filter", f, (performance.now() - t0) / 1000);
+  }
+  if (current.length === 0) return { endpoints: [], eligible: 0 };
+
+  const n = current.length;
+  const totals = new Array<number>(n).fill(0);
+  const perScorer: number[][] = [];
+  for (const { scorer, weight } of profile.scorers) {
+    const t0 = observe ? performance.now() : 0;
+    const raw = scorer.score(request, current);
+    if (observe) observe("scorer", scorer, (performance.now() - t0) / 1000);
+    const clamped = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const s = clamp01(raw[i] ?? 0);
+      clamped[i] = s;
+      totals[i]! += weight * s;
+    }
+    if (options.explain) perScorer.push(clamped);
+  }
+  const scored: ScoredCandidate[] = current.map((candidate, i) => ({ candidate, score: totals[i]! }));
+  const t0 = observe ? performance.now() : 0;
+  const picked = profile.picker.pick(scored);
+  if (observe) observe("picker", profile.picker, (performance.now() - t0) / 1000);
+  // Guard the contract: only candidates of this run, each once.
+  const endpoints: Candidate[] = [];
+  for (const c of picked) if (!endpoints.includes(c) && current.includes(c)) endpoints.push(c);
+
+  if (!options.explain || endpoints.length === 0) return { endpoints, eligible: n };
+  const chosenIndex = current.indexOf(endpoints[0]!);
+  let runnerUp = -1;
+  for (let i = 0; i < n; i++) {
+    if (i !== chosenIndex && (runnerUp < 0 || totals[i]! > totals[runnerUp]!)) runnerUp = i;
+  }
+  const describe = (i: number) => {
+    const scores: Record<string, number> = {};
+    profile.scorers.forEach((s, k) => {
+      scores[s.scorer.name] = perScorer[k]![i]!;
+    });
+    return { endpoint: current[i]!.endpoint.id, total: totals[i]!, scores };
+  };
+  const explanation: DecisionExplanation = {
+    profile: profile.name,
+    chosen: describe(chosenIndex),
+    ...(runnerUp >= 0 ? { runnerUp: describe(runnerUp) } : {}),
+    filteredOut: candidates.length - n + (options.removedBefore ?? 0),
+  };
+  return { endpoints, eligible: n, explanation };
+}
