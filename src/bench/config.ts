@@ -198,3 +198,47 @@ export function resolveClass(o: ClassOverrides, defaults: Omit<TrafficClass, "na
     throw new RangeError(`class ${c.name}: burstiness must be > 0, got ${c.burstiness}`);
   return c;
 }
+
+/** A traffic class with `vllm bench serve`'s defaults (1000 prompts, 1024 in, 128 out, rate inf), overridden by `o`. */
+export function defaultClass(o: Partial<TrafficClass> & { name: string; model: string }): TrafficClass {
+  return {
+    numPrompts: 1000,
+    inputLen: 1024,
+    outputLen: 128,
+    prefixLen: 0,
+    rangeRatio: 0,
+    requestRate: Number.POSITIVE_INFINITY,
+    burstiness: 1,
+    maxConcurrency: null,
+    headers: {},
+    seed: 0,
+    ...o,
+  };
+}
+
+/** A BenchConfig with the CLI's defaults for `classes` against `baseUrl` (completions, P99, no progress bar). */
+export function defaultBenchConfig(
+  baseUrl: string,
+  classes: TrafficClass[],
+  o: Partial<BenchConfig> = {},
+): BenchConfig {
+  return {
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    endpoint: "/v1/completions",
+    backend: "openai",
+    classes,
+    multiClass: classes.length > 1,
+    ignoreEos: true,
+    extraBody: {},
+    percentiles: [99],
+    numWarmups: 0,
+    readyCheckTimeoutS: 0,
+    requestIdPrefix: "bench-",
+    requestTimeoutS: 21600,
+    progress: false,
+    scrapeMetrics: [],
+    collectText: false,
+    alignPrompts: true,
+    ...o,
+  };
+}

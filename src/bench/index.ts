@@ -5,7 +5,7 @@
  */
 export { renderChartSvg, writeChart } from "./chart.ts";
 export type { BenchConfig, ClassOverrides, TrafficClass } from "./config.ts";
-export { parseClassSpec, resolveClass } from "./config.ts";
+export { defaultBenchConfig, defaultClass, parseClassSpec, resolveClass } from "./config.ts";
 export type { BenchmarkMetrics, PercentileMetric, Slo } from "./metrics.ts";
 export { computeMetrics } from "./metrics.ts";
 export { formatBlock, formatReport, type ReportOptions } from "./report.ts";

@@ -186,16 +186,9 @@ async function runBenchCli(o: BenchOptions): Promise<void> {
   const host = o.host.includes(":") && !o.host.startsWith("[") ? `[${o.host}]` : o.host;
   const baseUrl = (o.baseUrl ?? `http://${host}:${o.port}`).replace(/\/+$/, "");
   const headers = keyValues(o.header, "--header");
-  let modelId = o.model;
-  let served = o.servedModelName;
-  if (modelId === undefined) {
-    process.stdout.write("Model not specified, fetching first model from server...\n");
-    const [name, root] = await firstServedModel(baseUrl, headers);
-    process.stdout.write(`First model name: ${name}, first model id: ${root}\n`);
-    modelId = root;
-    served ??= name;
-  }
-  served ??= modelId;
+  // Validate classes and the workload file before talking to the server.
+  let overrides: ClassOverrides[] = o.class.map(parseClassSpec);
+  if (o.workload) overrides = [...loadWorkload(o.workload), ...overrides];
   const percentileMetrics = o.percentileMetrics.split(",").map((s) => s.trim()) as PercentileMetric[];
   for (const m of percentileMetrics) {
     if (!(PERCENTILE_METRICS as readonly string[]).includes(m)) {
@@ -248,6 +241,16 @@ async function runBenchCli(o: BenchOptions): Promise<void> {
       endRps: o.rampUpEndRps,
     };
   }
+  let modelId = o.model;
+  let served = o.servedModelName;
+  if (modelId === undefined) {
+    process.stdout.write("Model not specified, fetching first model from server...\n");
+    const [name, root] = await firstServedModel(baseUrl, headers);
+    process.stdout.write(`First model name: ${name}, first model id: ${root}\n`);
+    modelId = root;
+    served ??= name;
+  }
+  served ??= modelId;
   const defaults: Omit<TrafficClass, "name"> = {
     model: served,
     numPrompts: o.numPrompts,
@@ -265,8 +268,6 @@ async function runBenchCli(o: BenchOptions): Promise<void> {
     ...(o.loraModules ? { loraModules: o.loraModules } : {}),
     loraAssignment: o.loraAssignment as "random" | "round-robin",
   };
-  let overrides: ClassOverrides[] = o.class.map(parseClassSpec);
-  if (o.workload) overrides = [...loadWorkload(o.workload), ...overrides];
   const multiClass = overrides.length > 0;
   const classes = multiClass
     ? overrides.map((c) => resolveClass(c, defaults))

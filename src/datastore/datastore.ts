@@ -118,22 +118,26 @@ export class Datastore {
 
   /**
    * A connection to the endpoint failed: skip it for 1 s, doubling per consecutive failure up to
-   * 30 s. Called by the director; `markReachable` ends the back-off.
+   * 30 s. Called by the director; `markReachable` ends the back-off. `started`: it was not
+   * backing off before (so callers can log once per episode).
    */
-  markUnreachable(id: string, now: number = Date.now()): void {
+  markUnreachable(id: string, now: number = Date.now()): { backoffMs: number; started: boolean } | undefined {
     const s = this.#endpoints.get(id);
-    if (!s) return;
+    if (!s) return undefined;
+    const started = s.unreachableUntil <= now;
     s.connectFailures++;
-    s.unreachableUntil = now + Math.min(30_000, 1000 * 2 ** (s.connectFailures - 1));
+    const backoffMs = Math.min(30_000, 1000 * 2 ** (s.connectFailures - 1));
+    s.unreachableUntil = now + backoffMs;
+    return { backoffMs, started };
   }
 
-  /** The endpoint answered: no back-off. */
-  markReachable(id: string): void {
+  /** The endpoint answered: no back-off. True when it was backing off. */
+  markReachable(id: string): boolean {
     const s = this.#endpoints.get(id);
-    if (s && (s.connectFailures !== 0 || s.unreachableUntil !== 0)) {
-      s.connectFailures = 0;
-      s.unreachableUntil = 0;
-    }
+    if (!s || (s.connectFailures === 0 && s.unreachableUntil === 0)) return false;
+    s.connectFailures = 0;
+    s.unreachableUntil = 0;
+    return true;
   }
 
   /** Records what a pool's servers serve (written by the served-models check). */

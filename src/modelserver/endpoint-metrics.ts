@@ -21,11 +21,10 @@ export interface EndpointMetrics {
   /** Wall time (ms since epoch) of the last successful scrape; 0 = never scraped. */
   updatedAt: number;
   /**
-   * The gateway's InFlight counts when the last successful scrape started (set by the scraper), so
-   * scheduling can add only the work sent since that scrape (see scheduling/effective-load.ts).
+   * The gateway's InFlight request count when the last successful scrape started (set by the
+   * scraper), so scheduling can add only the work sent since that scrape (scheduling/effective-load.ts).
    */
   inFlightRequestsAtScrape?: number;
-  inFlightTokensAtScrape?: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
@@ -49,6 +48,5 @@ export function emptyMetrics(): EndpointMetrics {
     numGpuBlocks: undefined,
     updatedAt: 0,
     inFlightRequestsAtScrape: 0,
-    inFlightTokensAtScrape: 0,
   };
 }

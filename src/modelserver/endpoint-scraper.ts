@@ -110,7 +110,6 @@ export class EndpointScraper {
   async scrapeOnce(): Promise<ScrapeOutcome> {
     const started = performance.now();
     const requestsAtStart = this.#record.inFlight.requests;
-    const tokensAtStart = this.#record.inFlight.tokens;
     let error: string | undefined;
     try {
       const res = await this.#client.request({
@@ -131,7 +130,6 @@ export class EndpointScraper {
       if (load.blockSize !== undefined) m.blockSize = load.blockSize;
       if (load.numGpuBlocks !== undefined) m.numGpuBlocks = load.numGpuBlocks;
       m.inFlightRequestsAtScrape = requestsAtStart;
-      m.inFlightTokensAtScrape = tokensAtStart;
       m.updatedAt = this.#now();
     } catch (e) {
       error = describe(e, this.#timeout);

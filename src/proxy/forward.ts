@@ -7,6 +7,7 @@
  * nothing was sent yet). `signal` fires when the client goes away.
  */
 import type { ServerResponse } from "node:http";
+import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { Director, PreparedRequest } from "../requestcontrol/director.ts";
 import { ErrorKinds, GatewayError } from "../requestcontrol/errors.ts";
@@ -55,6 +56,8 @@ const CONNECTION_ERRORS = new Set([
 export interface ForwardOptions {
   /** Endpoints tried per request, first included (≥ 1). */
   readonly maxAttempts: number;
+  /** Where endpoint reachability changes are logged. */
+  readonly logger?: Logger;
   /** Send the scheduler's explanation in DECISION_HEADER (when the request has one). */
   readonly explainHeader?: boolean;
 }
@@ -131,9 +134,21 @@ export async function forward(
         director.endAttempt(p, candidate);
       }
       served = candidate;
-      if (result.kind === "done" || (result.kind === "retry" && result.responded))
-        director.responded(candidate);
-      else if (result.kind === "retry") director.connectionFailed(candidate);
+      if (result.kind === "done" || (result.kind === "retry" && result.responded)) {
+        if (director.responded(candidate))
+          options.logger?.info(
+            { endpoint: candidate.endpoint.id },
+            `endpoint ${candidate.endpoint.id} answers again`,
+          );
+      } else if (result.kind === "retry") {
+        const backoff = director.connectionFailed(candidate);
+        if (backoff?.started)
+          options.logger?.warn(
+            { endpoint: candidate.endpoint.id, reason: result.reason, backoffMs: backoff.backoffMs },
+            `endpoint ${candidate.endpoint.id} could not be reached (${result.reason}); ` +
+              `not scheduling it for ${backoff.backoffMs} ms`,
+          );
+      }
       if (result.kind === "retry" || result.kind === "failed")
         lastReason = `${candidate.endpoint.id}: ${result.reason}`;
       if (result.kind !== "retry") break;

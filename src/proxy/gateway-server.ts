@@ -110,6 +110,7 @@ async function handle(
       );
     await forward(deps.director, deps.pools, prepared, res, abort.signal, {
       maxAttempts: deps.maxAttempts,
+      logger: deps.logger,
       ...(deps.explainHeader ? { explainHeader: true } : {}),
     });
   } finally {

@@ -247,13 +247,13 @@ export class Director {
   }
 
   /** The attempt on `c` got no response (connection refused, reset or timed out): back off from it. */
-  connectionFailed(c: Candidate): void {
-    this.#datastore.markUnreachable(c.endpoint.id);
+  connectionFailed(c: Candidate): { backoffMs: number; started: boolean } | undefined {
+    return this.#datastore.markUnreachable(c.endpoint.id);
   }
 
-  /** `c` answered (any status): it is reachable. */
-  responded(c: Candidate): void {
-    this.#datastore.markReachable(c.endpoint.id);
+  /** `c` answered (any status): it is reachable. True when it was backing off. */
+  responded(c: Candidate): boolean {
+    return this.#datastore.markReachable(c.endpoint.id);
   }
 
   /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */

@@ -3,13 +3,11 @@
  *
  * Between two scrapes (50 ms) a busy gateway may send many requests; the engine has not reported
  * them yet, so every decision would see the same numbers and pile onto one endpoint. The scraper
- * stores the endpoint's InFlight counts at the moment the scrape started
- * (`inFlightRequestsAtScrape`/`inFlightTokensAtScrape`); the difference to the current InFlight
- * counts is the work sent since (minus work that finished since, clamped at 0). That delta is added:
+ * stores the endpoint's InFlight request count at the moment the scrape started
+ * (`inFlightRequestsAtScrape`); the difference to the current count is the work sent since (minus work that finished since, clamped at 0). That delta is added:
  * - to `waiting` (the engine will queue or run it; counting it as waiting is the conservative view),
- * - to `running` for the running-requests scorer,
- * - to `kvCacheUsage` as delta tokens / (block_size × num_gpu_blocks) when the engine reports its
- *   cache geometry (vllm:cache_config_info), clamped to 1.
+ * - to `running` for the running-requests scorer.
+ * KV utilisation is the scraped value (see effectiveKvCacheUsage).
  * After the next scrape the baseline moves and the engine's own numbers contain that work.
  */
 import type { Candidate } from "./types.ts";
@@ -30,13 +28,12 @@ export function effectiveRunning(c: Candidate): number {
   return c.metrics.running + sentSinceScrape(c);
 }
 
-/** Scraped KV utilisation + tokens sent since the scrape over the cache size (when known), in [0, 1]. */
+/**
+ * Scraped KV utilisation, in [0, 1]. In-flight tokens are deliberately not added: requests sharing
+ * a prefix share its KV blocks, so prompt + max tokens overestimate new KV use many times over
+ * exactly where prefix-aware routing concentrates traffic (measured in bench/routing.ts); the
+ * request-count delta above already keeps bursts from piling up.
+ */
 export function effectiveKvCacheUsage(c: Candidate): number {
-  const m = c.metrics;
-  let kv = m.kvCacheUsage;
-  if (m.blockSize !== undefined && m.numGpuBlocks !== undefined && m.blockSize * m.numGpuBlocks > 0) {
-    const tokens = c.inFlight.tokens - (m.inFlightTokensAtScrape ?? 0);
-    if (tokens > 0) kv += tokens / (m.blockSize * m.numGpuBlocks);
-  }
-  return Math.min(1, Math.max(0, kv));
+  return Math.min(1, Math.max(0, c.metrics.kvCacheUsage));
 }

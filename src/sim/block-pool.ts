@@ -7,25 +7,36 @@ export class BlockPool {
   readonly numBlocks: number;
   private readonly refCount: Int32Array;
   private readonly hashOf: Float64Array;
-  /** Free blocks in LRU order: the first key is evicted first. */
-  private readonly free = new Map<number, true>();
+  /**
+   * Free blocks in LRU order as an intrusive doubly-linked list (O(1) pop, remove, append; a Map
+   * would rescan the deleted entries at its head on every pop). Slot numBlocks is the sentinel.
+   */
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  private freeCount: number;
   private readonly cache = new Map<number, number>();
 
   constructor(numBlocks: number) {
     this.numBlocks = numBlocks;
     this.refCount = new Int32Array(numBlocks);
     this.hashOf = new Float64Array(numBlocks).fill(Number.NaN);
-    for (let i = 0; i < numBlocks; i++) this.free.set(i, true);
+    this.next = new Int32Array(numBlocks + 1);
+    this.prev = new Int32Array(numBlocks + 1);
+    const head = numBlocks;
+    this.next[head] = head;
+    this.prev[head] = head;
+    this.freeCount = 0;
+    for (let i = 0; i < numBlocks; i++) this.append(i);
   }
 
   /** Blocks not referenced by any request (cached-but-unused blocks count as free). */
   numFree(): number {
-    return this.free.size;
+    return this.freeCount;
   }
 
   /** Blocks referenced by at least one request. */
   numUsed(): number {
-    return this.numBlocks - this.free.size;
+    return this.numBlocks - this.freeCount;
   }
 
   /** The cached block holding this hash, if any. */
@@ -40,16 +51,16 @@ export class BlockPool {
 
   /** Takes a reference on a cached block (a prefix-cache hit). */
   touch(block: number): void {
-    if (this.refCount[block] === 0) this.free.delete(block);
+    if (this.refCount[block] === 0) this.unlink(block);
     this.refCount[block]!++;
   }
 
   /** Hands out the least recently freed block, evicting its cached hash. Caller checks numFree() first. */
   allocate(): number {
-    const next = this.free.keys().next();
-    if (next.done) throw new Error("KV block pool exhausted (caller must check numFree first)");
-    const block = next.value;
-    this.free.delete(block);
+    const block = this.next[this.numBlocks]!;
+    if (block === this.numBlocks)
+      throw new Error("KV block pool exhausted (caller must check numFree first)");
+    this.unlink(block);
     const h = this.hashOf[block]!;
     if (!Number.isNaN(h)) {
       if (this.cache.get(h) === block) this.cache.delete(h);
@@ -63,7 +74,7 @@ export class BlockPool {
   release(block: number): void {
     const r = --this.refCount[block]!;
     if (r < 0) throw new Error(`KV block ${block} released twice`);
-    if (r === 0) this.free.set(block, true);
+    if (r === 0) this.append(block);
   }
 
   /** Registers a full block under its hash (first writer wins, as in vLLM). */
@@ -76,6 +87,24 @@ export class BlockPool {
 
   /** Fraction of blocks in use, 0..1 (vLLM: 1 - free/total). */
   usage(): number {
-    return this.numBlocks === 0 ? 0 : 1 - this.free.size / this.numBlocks;
+    return this.numBlocks === 0 ? 0 : 1 - this.freeCount / this.numBlocks;
+  }
+
+  private append(block: number): void {
+    const head = this.numBlocks;
+    const last = this.prev[head]!;
+    this.next[last] = block;
+    this.prev[block] = last;
+    this.next[block] = head;
+    this.prev[head] = block;
+    this.freeCount++;
+  }
+
+  private unlink(block: number): void {
+    const p = this.prev[block]!;
+    const n = this.next[block]!;
+    this.next[p] = n;
+    this.prev[n] = p;
+    this.freeCount--;
   }
 }

@@ -48,4 +48,6 @@ export interface NewRequest {
   adapter: string | null;
   /** Lower runs first under the priority policy. */
   priority: number;
+  /** vLLM's cache_salt: mixed into the first block's hash, so only requests with the same salt share a cached prefix. */
+  cacheSalt?: string | null;
 }

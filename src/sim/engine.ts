@@ -73,6 +73,9 @@ export class Engine {
       target,
       req.adapter,
       extraKeyOf(req.adapter),
+      req.cacheSalt
+        ? (Math.imul(extraKeyOf(req.adapter), 31) + extraKeyOf(req.cacheSalt)) >>> 0
+        : extraKeyOf(req.adapter),
       req.priority,
       now,
       this.nextWordSeed++,
@@ -382,7 +385,8 @@ export class Engine {
     const bs = this.config.blockSize;
     for (let b = seq.hashes.length; b < n; b++) {
       const parent = b === 0 ? this.hashSeed : seq.hashes[b - 1]!;
-      seq.hashes.push(blockHash(parent, seq.tokens, b * bs, (b + 1) * bs, seq.extraKey));
+      const extra = b === 0 ? seq.firstBlockKey : seq.extraKey;
+      seq.hashes.push(blockHash(parent, seq.tokens, b * bs, (b + 1) * bs, extra));
     }
   }
 

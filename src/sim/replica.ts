@@ -33,7 +33,7 @@ export class Replica {
 
   constructor(index: number, options: SimOptions) {
     this.index = index;
-    this.options = options;
+    this.options = { ...options }; // per replica: POST /admin/config changes one replica only
     this.config = engineConfig(options, index);
     this.engine = new Engine(this.config);
     this.runner = new EngineRunner(this.engine, options.timeScale);

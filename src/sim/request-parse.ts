@@ -12,6 +12,7 @@ export interface GenerationRequest {
   includeUsage: boolean;
   ignoreEos: boolean;
   priority: number;
+  cacheSalt: string | null;
 }
 
 type Json = Record<string, unknown>;
@@ -152,6 +153,10 @@ export function parseGenerationRequest(
         `(${p} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
     );
   }
+  const salt = body["cache_salt"];
+  if (salt !== undefined && salt !== null && (typeof salt !== "string" || salt.length === 0)) {
+    throw new ApiError(400, "Parameter 'cache_salt' must be a non-empty string if provided.", "cache_salt");
+  }
   return {
     chat,
     model: typeof model === "string" ? model : undefined,
@@ -161,5 +166,6 @@ export function parseGenerationRequest(
     includeUsage,
     ignoreEos: optBool(body, "ignore_eos"),
     priority,
+    cacheSalt: typeof salt === "string" ? salt : null,
   };
 }

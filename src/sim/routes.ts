@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { applyRuntimeConfig, runtimeConfig } from "./admin-config.ts";
 import { ApiError, errorBody } from "./api-error.ts";
 import type { FinishReason } from "./engine-types.ts";
 import { injectedFailure } from "./faults.ts";
@@ -66,12 +67,13 @@ export function handleRequest(r: Replica, req: IncomingMessage, res: ServerRespo
   const q = url.indexOf("?");
   const path = q >= 0 ? url.slice(0, q) : url;
   const method = req.method ?? "GET";
-  const route = ROUTES[path];
-  if (route === undefined || (route.runtimeLora === true && !runtimeLoraAllowed(r))) {
+  const routes = ROUTES[path];
+  if (routes === undefined || (routes[0]!.runtimeLora === true && !runtimeLoraAllowed(r))) {
     sendJson(res, 404, '{"detail":"Not Found"}');
     return;
   }
-  if (route.method !== method) {
+  const route = routes.find((x) => x.method === method);
+  if (route === undefined) {
     sendJson(res, 405, '{"detail":"Method Not Allowed"}');
     return;
   }
@@ -91,23 +93,27 @@ interface Route {
   handle(r: Replica, req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
-const ROUTES: Record<string, Route> = {
-  "/health": { method: "GET", handle: async (r, _q, res) => health(r, res) },
-  "/ping": { method: "GET", handle: async (r, _q, res) => health(r, res) },
-  "/version": {
-    method: "GET",
-    handle: async (_r, _q, res) => sendJson(res, 200, '{"version":"0.10.1 (igw sim)"}'),
-  },
-  "/metrics": { method: "GET", handle: async (r, _q, res) => metrics(r, res) },
-  "/v1/models": { method: "GET", handle: async (r, _q, res) => sendJson(res, 200, modelsBody(r)) },
-  "/v1/completions": { method: "POST", handle: (r, q, res) => generate(r, q, res, false) },
-  "/v1/chat/completions": { method: "POST", handle: (r, q, res) => generate(r, q, res, true) },
-  "/tokenize": { method: "POST", handle: tokenizeRoute },
-  "/detokenize": { method: "POST", handle: detokenizeRoute },
-  "/v1/load_lora_adapter": { method: "POST", runtimeLora: true, handle: loadLora },
-  "/v1/unload_lora_adapter": { method: "POST", runtimeLora: true, handle: unloadLora },
-  "/admin/kill": { method: "POST", handle: adminKill },
-  "/admin/state": { method: "GET", handle: async (r, _q, res) => sendJson(res, 200, stateBody(r)) },
+/** Path -> the routes for its methods. */
+const ROUTES: Record<string, Route[]> = {
+  "/health": [{ method: "GET", handle: async (r, _q, res) => health(r, res) }],
+  "/ping": [{ method: "GET", handle: async (r, _q, res) => health(r, res) }],
+  "/version": [
+    { method: "GET", handle: async (_r, _q, res) => sendJson(res, 200, '{"version":"0.10.1 (igw sim)"}') },
+  ],
+  "/metrics": [{ method: "GET", handle: async (r, _q, res) => metrics(r, res) }],
+  "/v1/models": [{ method: "GET", handle: async (r, _q, res) => sendJson(res, 200, modelsBody(r)) }],
+  "/v1/completions": [{ method: "POST", handle: (r, q, res) => generate(r, q, res, false) }],
+  "/v1/chat/completions": [{ method: "POST", handle: (r, q, res) => generate(r, q, res, true) }],
+  "/tokenize": [{ method: "POST", handle: tokenizeRoute }],
+  "/detokenize": [{ method: "POST", handle: detokenizeRoute }],
+  "/v1/load_lora_adapter": [{ method: "POST", runtimeLora: true, handle: loadLora }],
+  "/v1/unload_lora_adapter": [{ method: "POST", runtimeLora: true, handle: unloadLora }],
+  "/admin/kill": [{ method: "POST", handle: adminKill }],
+  "/admin/state": [{ method: "GET", handle: async (r, _q, res) => sendJson(res, 200, stateBody(r)) }],
+  "/admin/config": [
+    { method: "GET", handle: async (r, _q, res) => sendJson(res, 200, JSON.stringify(runtimeConfig(r))) },
+    { method: "POST", handle: adminConfig },
+  ],
 };
 
 function health(r: Replica, res: ServerResponse): void {
@@ -261,7 +267,7 @@ function stream(
   midStreamError: boolean,
 ): void {
   const frames = new StreamFrames(g.chat, id, Math.floor(Date.now() / 1000), model);
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "x-request-id": id });
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" });
   res.flushHeaders(); // as Starlette's StreamingResponse: headers go out before the first token
   let sent = 0;
   let done = false;
@@ -274,6 +280,7 @@ function stream(
       ignoreEos: g.ignoreEos,
       adapter,
       priority: g.priority,
+      cacheSalt: g.cacheSalt,
     },
     {
       onToken(word: number, finish: FinishReason | null) {
@@ -327,6 +334,7 @@ function unary(
         ignoreEos: g.ignoreEos,
         adapter,
         priority: g.priority,
+        cacheSalt: g.cacheSalt,
       },
       {
         onToken(word: number, finish: FinishReason | null) {
@@ -417,6 +425,11 @@ async function unloadLora(r: Replica, req: IncomingMessage, res: ServerResponse)
   r.loras.delete(name);
   r.engine.unloadAdapter(name);
   sendText(res, 200, `Success: LoRA adapter '${name}' removed successfully.`);
+}
+
+async function adminConfig(r: Replica, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  applyRuntimeConfig(r, await readJson(req));
+  sendJson(res, 200, JSON.stringify(runtimeConfig(r)));
 }
 
 async function adminKill(r: Replica, _req: IncomingMessage, res: ServerResponse): Promise<void> {

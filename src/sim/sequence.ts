@@ -17,6 +17,8 @@ export class Sequence {
   readonly target: number;
   readonly adapter: string | null;
   readonly extraKey: number;
+  /** Extra key of block 0: the adapter key mixed with the cache salt (= extraKey without a salt). */
+  readonly firstBlockKey: number;
   readonly priority: number;
   readonly arrival: number;
   /** Seed for the output words. */
@@ -44,6 +46,7 @@ export class Sequence {
     target: number,
     adapter: string | null,
     extraKey: number,
+    firstBlockKey: number,
     priority: number,
     arrival: number,
     wordSeed: number,
@@ -55,6 +58,7 @@ export class Sequence {
     this.target = target;
     this.adapter = adapter;
     this.extraKey = extraKey;
+    this.firstBlockKey = firstBlockKey;
     this.priority = priority;
     this.arrival = arrival;
     this.wordSeed = wordSeed;

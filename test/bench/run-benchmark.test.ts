@@ -87,3 +87,37 @@ test("a finite rate spreads sends over n/rate seconds; failures are counted by s
   assert.ok(spread > 0.2, `sends spread over ${spread}s, expected about 0.5s`);
   assert.ok(run.aggregate.durationS >= 0.45);
 });
+
+test("the programmatic API (as igw demo uses it) runs two classes and formats their reports", async () => {
+  const {
+    defaultBenchConfig,
+    defaultClass,
+    formatReport,
+    runBenchmark: run,
+  } = await import("../../src/bench/index.ts");
+  const s = await startFakeServer();
+  after(() => s.close());
+  const small = { numPrompts: 5, inputLen: 8, outputLen: 3 };
+  const result = await run(
+    defaultBenchConfig(
+      s.url,
+      [
+        defaultClass({ name: "gold", model: "m", priority: 0, ...small }),
+        defaultClass({ name: "bronze", model: "m", ...small }),
+      ],
+      { log: () => {} },
+    ),
+  );
+  assert.equal(result.multiClass, true);
+  assert.deepEqual(
+    result.classes.map((c) => [c.name, c.metrics.completed]),
+    [
+      ["gold", 5],
+      ["bronze", 5],
+    ],
+  );
+  const text = formatReport(result, { percentileMetrics: ["ttft"], metricPercentiles: [99] });
+  assert.match(text, /Class gold \(model=m, priority=0\)/);
+  assert.match(text, /Class bronze \(model=m\)/);
+  assert.match(text, /============ Serving Benchmark Result ============\nSuccessful requests: +10 /);
+});

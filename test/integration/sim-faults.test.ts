@@ -149,3 +149,30 @@ test("--max-waiting-queue-length answers 429 when the waiting queue is full", as
   await first.body?.cancel().catch(() => undefined);
   await second.body?.cancel();
 });
+
+test("POST /admin/config changes one replica's faults at run time; other options are refused", async (t) => {
+  const sim = await startSimulator({ port: 0, model: "m", replicas: 2 });
+  t.after(() => sim.close());
+  const [a, b] = sim.urls as [string, string];
+  const set = await post(`${a}/admin/config`, { "failure-rate": 1, failure_types: ["503"] });
+  assert.equal(set.status, 200);
+  assert.equal(((await set.json()) as Record<string, unknown>)["failure-rate"], 1);
+  const failing = await post(`${a}/v1/completions`, { model: "m", prompt: "x", max_tokens: 1 });
+  assert.equal(failing.status, 503);
+  await failing.body?.cancel();
+  const other = await post(`${b}/v1/completions`, { model: "m", prompt: "x", max_tokens: 1 });
+  assert.equal(other.status, 200, "the other replica is unchanged");
+  await other.json();
+  const refused = await post(`${a}/admin/config`, { "max-num-seqs": 2 });
+  assert.equal(refused.status, 400);
+  assert.match(
+    ((await refused.json()) as { error: { message: string } }).error.message,
+    /not changeable at run time/,
+  );
+  const bad = await post(`${a}/admin/config`, { "stall-prob": 2 });
+  assert.equal(bad.status, 400);
+  await bad.body?.cancel();
+  const now = (await (await fetch(`${a}/admin/config`)).json()) as Record<string, unknown>;
+  assert.deepEqual(now["failure-types"], ["503"]);
+  assert.equal(now["stall-prob"], 0, "a rejected update changes nothing");
+});

@@ -46,7 +46,6 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   assert.deepEqual([metrics.waiting, metrics.running, metrics.kvCacheUsage], [3, 2, 0.5]);
   assert.equal(metrics.updatedAt, 1_000_000);
   assert.equal(metrics.inFlightRequestsAtScrape, 4);
-  assert.equal(metrics.inFlightTokensAtScrape, 1000);
 
   clock += 5000;
   state.status = 500;

@@ -9,6 +9,8 @@ import { captureLogger } from "../helpers/capture-logger.ts";
 import { deadPort, echoHandler, type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
+// Every model here is Critical: the pool has no queueing, so the legacy admitter would shed
+// Standard requests whenever scraped metrics lag on a loaded machine; these tests are about the proxy.
 const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferencePool
 metadata: {name: pool}
@@ -30,6 +32,7 @@ kind: InferenceModel
 metadata: {name: slow}
 spec:
   modelName: slow
+  criticality: Critical
   poolRef: {name: pool}
 ---
 apiVersion: gateway.networking.k8s.io/v1
@@ -291,7 +294,8 @@ test("no endpoint gives 503; only dead endpoints give 502", async () => {
   } finally {
     await stop(none);
   }
-  const dead = await gateway([`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`]);
+  const { logger, records } = captureLogger();
+  const dead = await gateway([`127.0.0.1:${await deadPort()}`, `127.0.0.1:${await deadPort()}`], { logger });
   try {
     const res = await post(dead.gw, { model: "chat", prompt: "x" });
     assert.equal(res.statusCode, 502);
@@ -307,6 +311,8 @@ test("no endpoint gives 503; only dead endpoints give 502", async () => {
     await again.body.dump();
     assert.equal(again.statusCode, 502, "with every endpoint in back-off, they are still tried");
     assert.ok(dead.gw.datastore.endpoints().every((s) => s.connectFailures === 2));
+    const warnings = records.filter((r) => r.msg.includes("could not be reached"));
+    assert.equal(warnings.length, 2, "one warning per endpoint when its back-off starts, not per request");
   } finally {
     await stop(dead);
   }
@@ -320,7 +326,7 @@ test("a reload applies a valid change and keeps the running configuration on an 
 apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceModel
 metadata: {name: new}
-spec: {modelName: new-model, poolRef: {name: pool}}
+spec: {modelName: new-model, criticality: Critical, poolRef: {name: pool}}
 `;
     assert.equal((await post(h.gw, { model: "new-model", prompt: "x" })).statusCode, 404);
     writeFileSync(h.files.path("gateway.yaml"), MANIFESTS + extra);
@@ -389,7 +395,7 @@ test("changes to the endpoints file and the manifests are picked up while runnin
 apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceModel
 metadata: {name: later}
-spec: {modelName: later, poolRef: {name: pool}}
+spec: {modelName: later, criticality: Critical, poolRef: {name: pool}}
 `,
     );
     await until("manifests", async () => (await status("later")) === 200);

@@ -237,3 +237,21 @@ test("step time follows the cost model; stalls and cold LoRA loads lengthen step
   const warm = lora.schedule(cold.durationMs)!;
   assert.equal(warm.durationMs, 10 + (4 * 100 + 4) / 1000, "the adapter is cached and active now");
 });
+
+test("cache_salt: only requests with the same salt share a cached prefix", () => {
+  const e = new Engine(testConfig({ blockSize: 4, maxNumBatchedTokens: 256 }));
+  e.add(req("a", 40, 1, { cacheSalt: "tenant-1" }), 0);
+  run(e);
+  const firstChunk = (salt: string | null): number => {
+    const s = e.add(req(`b-${salt}`, 40, 1, { cacheSalt: salt }), 0);
+    let n = -1;
+    run(e, (plan) => {
+      const c = plan.chunks.find((x) => x.seq === s);
+      if (c !== undefined && n < 0) n = c.numNew;
+    });
+    return n;
+  };
+  assert.equal(firstChunk("tenant-2"), 40, "another salt misses");
+  assert.equal(firstChunk(null), 40, "no salt misses a salted prefix");
+  assert.equal(firstChunk("tenant-1"), 4, "the same salt hits");
+});
