@@ -30,26 +30,33 @@ export class StreamFrames {
       `"created":${created},"model":${JSON.stringify(model)},"choices":[`;
   }
 
-  /** Chat only: the first frame, sent with the first token: delta {role:"assistant", content:""}. */
-  role(): string {
-    return `${this.head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
+  /** Chat only: the first frame, sent with the first token: delta {role:"assistant", content:""}.
+   *  u: usage so far, with stream_options.continuous_usage_stats. */
+  role(u?: Usage): string {
+    return `${this.head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}${close(u)}`;
   }
 
-  /** The frame of one token (word indexes OUTPUT_WORDS); the last one carries finish_reason. */
-  token(word: number, finish: string | null): string {
+  /** The frame of one token (word indexes OUTPUT_WORDS); the last one carries finish_reason.
+   *  u: usage so far, with stream_options.continuous_usage_stats. */
+  token(word: number, finish: string | null, u?: Usage): string {
     const text = PIECE_JSON[word]!;
     if (this.chat) {
       return finish === null
-        ? `${this.head}{"index":0,"delta":{"content":${text}},"logprobs":null,"finish_reason":null}]}\n\n`
-        : `${this.head}{"index":0,"delta":{"content":${text}},"logprobs":null,"finish_reason":"${finish}","stop_reason":null}]}\n\n`;
+        ? `${this.head}{"index":0,"delta":{"content":${text}},"logprobs":null,"finish_reason":null}${close(u)}`
+        : `${this.head}{"index":0,"delta":{"content":${text}},"logprobs":null,"finish_reason":"${finish}","stop_reason":null}${close(u)}`;
     }
-    return `${this.head}{"index":0,"text":${text},"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`},"stop_reason":null}]}\n\n`;
+    return `${this.head}{"index":0,"text":${text},"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`},"stop_reason":null}${close(u)}`;
   }
 
   /** The final usage frame (stream_options.include_usage): choices [] plus usage. */
   usage(u: Usage): string {
     return `${this.head}],"usage":${JSON.stringify(u)}}\n\n`;
   }
+}
+
+/** Closes a chunk's choices list, with a usage object if given. */
+function close(u: Usage | undefined): string {
+  return u === undefined ? "]}\n\n" : `],"usage":${JSON.stringify(u)}}\n\n`;
 }
 
 /** The stream terminator. */

@@ -10,6 +10,8 @@ export interface GenerationRequest {
   maxTokens: number;
   stream: boolean;
   includeUsage: boolean;
+  /** stream_options.continuous_usage_stats (with include_usage): usage in every chunk. */
+  continuousUsage: boolean;
   ignoreEos: boolean;
   priority: number;
   cacheSalt: string | null;
@@ -164,6 +166,7 @@ export function parseGenerationRequest(
     maxTokens,
     stream,
     includeUsage,
+    continuousUsage: includeUsage && isObject(so) && so["continuous_usage_stats"] === true,
     ignoreEos: optBool(body, "ignore_eos"),
     priority,
     cacheSalt: typeof salt === "string" ? salt : null,

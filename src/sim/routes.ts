@@ -285,7 +285,8 @@ function stream(
     {
       onToken(word: number, finish: FinishReason | null) {
         if (done) return;
-        let out = sent === 0 && g.chat ? frames.role() : "";
+        const p = g.promptTokens.length;
+        let out = sent === 0 && g.chat ? frames.role(g.continuousUsage ? usage(p, 0) : undefined) : "";
         sent++;
         if (sent >= errorAt && finish === null) {
           done = true;
@@ -293,7 +294,7 @@ function stream(
           res.end(out + frames.token(word, null) + errorFrame(MID_STREAM_ERROR) + DONE_FRAME);
           return;
         }
-        out += frames.token(word, finish);
+        out += frames.token(word, finish, g.continuousUsage ? usage(p, sent) : undefined);
         if (finish === null) {
           res.write(out);
           return;

@@ -95,3 +95,23 @@ test("errors: stream_options without stream is a 400 in vLLM's error shape", asy
     },
   });
 });
+
+test("continuous_usage_stats: every chunk carries usage so far", async () => {
+  const r = await raw(`${sim.urls[0]}/v1/chat/completions`, {
+    model: "m",
+    messages: [{ role: "user", content: "a b c" }],
+    max_tokens: 2,
+    stream: true,
+    stream_options: { include_usage: true, continuous_usage_stats: true },
+    ignore_eos: true,
+  });
+  const frames = r.text.split("\n\n").filter((f) => f.length > 0);
+  assert.equal(frames.length, 5); // role, 2 tokens, final usage, [DONE]
+  const usages = frames.slice(0, 4).map((f) => (JSON.parse(f.slice(6)) as { usage: unknown }).usage);
+  assert.deepEqual(usages, [
+    { prompt_tokens: 3, total_tokens: 3, completion_tokens: 0 },
+    { prompt_tokens: 3, total_tokens: 4, completion_tokens: 1 },
+    { prompt_tokens: 3, total_tokens: 5, completion_tokens: 2 },
+    { prompt_tokens: 3, total_tokens: 5, completion_tokens: 2 },
+  ]);
+});
