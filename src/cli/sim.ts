@@ -21,7 +21,16 @@ export function simCommand(): Command<[string[]]> {
           return;
         }
         const fromFile = parsed.configFile !== undefined ? loadSimConfigFile(parsed.configFile) : {};
-        const sim = await startSimulator({ ...fromFile, ...parsed.values });
+        const sim = await startSimulator(
+          { ...fromFile, ...parsed.values },
+          {
+            onAllDead: () => {
+              if (!sim.options.exitWhenDead) return;
+              process.stderr.write("igw sim: every replica is dead; exiting (--exit-when-dead)\n");
+              process.exit(1);
+            },
+          },
+        );
         for (const [i, url] of sim.urls.entries()) {
           process.stdout.write(
             `igw sim: replica ${i} listening on ${url} model=${sim.replicas[i]!.names[0]}\n`,

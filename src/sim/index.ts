@@ -26,9 +26,13 @@ export function resolveSimOptions(partial: Partial<SimOptions>): SimOptions {
 
 /**
  * Starts `replicas` simulated vLLM servers in this process (ports port..port+N-1, or ephemeral ports
- * with port 0). Used by `igw sim` and by tests; close() stops all of them.
+ * with port 0). Used by `igw sim` and by tests; close() stops all of them. hooks.onAllDead runs when
+ * the last live replica dies (the CLI exits then with --exit-when-dead).
  */
-export async function startSimulator(options: Partial<SimOptions> = {}): Promise<RunningSimulator> {
+export async function startSimulator(
+  options: Partial<SimOptions> = {},
+  hooks: { onAllDead?: () => void } = {},
+): Promise<RunningSimulator> {
   const o = resolveSimOptions(options);
   const replicas: Replica[] = [];
   const close = async () => {
@@ -36,7 +40,9 @@ export async function startSimulator(options: Partial<SimOptions> = {}): Promise
   };
   try {
     for (let i = 0; i < o.replicas; i++) {
-      const r = new Replica(i, o);
+      const r = new Replica(i, o, () => {
+        if (replicas.every((x) => x.dead)) hooks.onAllDead?.();
+      });
       replicas.push(r);
       await r.listen(o.port === 0 ? 0 : o.port + i, o.host);
     }

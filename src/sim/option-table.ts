@@ -275,6 +275,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     min: 0,
     help: "replica dies (resets connections, stops listening) after N requests; 0 = never",
   },
+  {
+    name: "exit-when-dead",
+    key: "exitWhenDead",
+    kind: "bool",
+    help: "exit the process (code 1) once every replica is dead: the process is gone",
+  },
 ];
 
 /** vLLM options accepted and ignored (they mean nothing here): name -> takes a value. */

@@ -51,6 +51,8 @@ export interface SimOptions {
   stallMs: number;
   midStreamErrorProb: number;
   deadAfter: number;
+  /** `igw sim` only: exit the process (code 1) once every replica is dead ("process gone"). */
+  exitWhenDead: boolean;
 }
 
 /** Defaults (vLLM's where vLLM has the option). */
@@ -95,6 +97,7 @@ export function defaultOptions(): SimOptions {
     stallMs: 1000,
     midStreamErrorProb: 0,
     deadAfter: 0,
+    exitWhenDead: false,
   };
 }
 

@@ -31,7 +31,11 @@ export class Replica {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(index: number, options: SimOptions) {
+  private readonly onDeath: (() => void) | undefined;
+
+  /** onDeath: called once when this replica dies (--dead-after or POST /admin/kill). */
+  constructor(index: number, options: SimOptions, onDeath?: () => void) {
+    this.onDeath = onDeath;
     this.index = index;
     this.options = { ...options }; // per replica: POST /admin/config changes one replica only
     this.config = engineConfig(options, index);
@@ -76,6 +80,7 @@ export class Replica {
     this.server.close();
     for (const s of this.sockets) s.resetAndDestroy();
     this.sockets.clear();
+    this.onDeath?.();
   }
 
   /** Graceful stop for shutdown: stops the engine, closes connections and the listener. */

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { startSimProcess } from "../helpers/sim-process.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -35,4 +36,21 @@ test("igw sim --help lists the options and the ignored vLLM options", () => {
   assert.equal(r.status, 0);
   assert.match(r.stdout, /--max-num-batched-tokens/);
   assert.match(r.stdout, /Accepted and ignored vLLM options: .*--trust-remote-code/);
+});
+
+test("--exit-when-dead: the process is gone once its only replica dies", async (t) => {
+  const sim = await startSimProcess(["--model", "m", "--dead-after", "1", "--exit-when-dead"]);
+  t.after(() => sim.stop());
+  const exited = new Promise<number | null>((resolve) => sim.child.once("exit", (code) => resolve(code)));
+  const post = () =>
+    fetch(`${sim.urls[0]}/v1/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "m", prompt: "x", max_tokens: 1 }),
+    });
+  const ok = await post();
+  assert.equal(ok.status, 200);
+  await ok.json();
+  await assert.rejects(post());
+  assert.equal(await exited, 1);
 });
