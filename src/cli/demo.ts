@@ -29,9 +29,9 @@ export function demoCommand(): Command {
       "--num-prompts <n>",
       "prompts per class (the seed's full run: 300)",
       positive("--num-prompts", true),
-      120,
+      150,
     )
-    .option("--time-scale <x>", "simulated clock speed-up", positive("--time-scale", false), 1)
+    .option("--time-scale <x>", "simulated clock speed-up", positive("--time-scale", false), 2)
     .option(
       "--length-scale <x>",
       "multiplies the seed's prompt/output lengths and the servers' KV blocks",

@@ -86,6 +86,8 @@ export const flowControlSchema = z
     activeReserve: z.number().min(0).optional(),
     /** Extension: a band is active when it dispatched within this duration (default 10s). */
     activeWindow: duration.optional(),
+    /** Extension: after a dispatch or completion, lower bands wait this long so its band takes the room first (default 100ms). */
+    reclaimWindow: duration.optional(),
   })
   .strict();
 
@@ -126,6 +128,8 @@ export interface FlowControlSettings {
   readonly activeReserve: number;
   /** How long (ms) after its last dispatch a band counts as active. */
   readonly activeWindowMs: number;
+  /** How long (ms) after a dispatch or completion only its band (and higher) may take the room. */
+  readonly reclaimWindowMs: number;
 }
 
 /** Usage limit of bands with priority <= 0: the detector's own notion of full (upstream's static limit). */
@@ -137,6 +141,8 @@ export const DEFAULT_USAGE_LIMIT = 1;
 export const DEFAULT_PRIORITY_USAGE_LIMIT = 1.25;
 export const DEFAULT_ACTIVE_RESERVE = 0.2;
 export const DEFAULT_ACTIVE_WINDOW_MS = 10_000;
+/** Longer than a client's turnaround between one request's end and its next request's arrival. */
+export const DEFAULT_RECLAIM_WINDOW_MS = 100;
 
 /** Per-band byte limit when none is set: 1 GB, as in the Inference Extension. */
 export const DEFAULT_BAND_MAX_BYTES = 1_000_000_000;
@@ -243,5 +249,6 @@ export function parseFlowControl(
     queueSheddable: input.queueSheddable ?? false,
     activeReserve: input.activeReserve ?? DEFAULT_ACTIVE_RESERVE,
     activeWindowMs: input.activeWindow ?? DEFAULT_ACTIVE_WINDOW_MS,
+    reclaimWindowMs: input.reclaimWindow ?? DEFAULT_RECLAIM_WINDOW_MS,
   };
 }

@@ -7,7 +7,8 @@
  * director accounts each one as in flight before the detector is asked again.
  * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
  * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
- * for it. Sheddable requests (priority < 0) are refused with 429 instead of queued unless
+ * for it; and for `reclaimWindow` after one of its requests is dispatched or completes, lower bands
+ * wait (at most 10 windows in a row), so its arriving and returning clients take the room first. Sheddable requests (priority < 0) are refused with 429 instead of queued unless
  * `queueSheddable` is set.
  */
 import { GatewayError } from "../requestcontrol/errors.ts";
@@ -59,6 +60,9 @@ class Waiter extends QueuedRequest {
 
 function noop(): void {}
 
+/** A band held back by higher bands' activity passes after this many reclaim windows in a row. */
+const HOLD_CAP_WINDOWS = 10;
+
 export class FlowController implements Admitter, FlowControlSource {
   readonly poolName: string;
   readonly detector: SaturationDetector;
@@ -79,6 +83,7 @@ export class FlowController implements Admitter, FlowControlSource {
   private newest: Waiter | undefined;
   private cycle: NodeJS.Immediate | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: FlowControllerOptions) {
@@ -102,7 +107,12 @@ export class FlowController implements Admitter, FlowControlSource {
     }
     const band = this.bandFor(request.priority);
     const room = this.saturation(now) < this.limitOf(band, now);
-    if (room && this.cycle === undefined && this.waitingAtOrAbove(request.priority) === 0) {
+    if (
+      room &&
+      this.cycle === undefined &&
+      this.waitingAtOrAbove(request.priority) === 0 &&
+      this.reclaimedUntil(band, now) <= now
+    ) {
       this.observe(request.priority, "dispatched", 0);
       this.released(band, now);
       return Promise.resolve();
@@ -139,8 +149,15 @@ export class FlowController implements Admitter, FlowControlSource {
     return promise;
   }
 
-  /** Runs a dispatch cycle now unless one is already pending. Called on metrics refresh and completion. */
-  notify(): void {
+  /**
+   * Runs a dispatch cycle now unless one is already pending. Called on metrics refresh and on
+   * completion (with the finished request's priority: lower bands then wait `reclaimWindow`).
+   */
+  notify(completedPriority?: number): void {
+    if (completedPriority !== undefined) {
+      const band = this.bandByPriority.get(completedPriority);
+      if (band) band.lastCompletionAt = this.clock();
+    }
     if (this.cycle === undefined) this.dispatchCycle();
   }
 
@@ -167,8 +184,10 @@ export class FlowController implements Admitter, FlowControlSource {
     while (this.oldest) this.evict(this.oldest, "evicted_shutdown", "the pool is shutting down");
     if (this.cycle) clearImmediate(this.cycle);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.reclaimTimer) clearTimeout(this.reclaimTimer);
     this.cycle = undefined;
     this.expiryTimer = undefined;
+    this.reclaimTimer = undefined;
     this.untrack();
   }
 
@@ -186,6 +205,12 @@ export class FlowController implements Admitter, FlowControlSource {
       if (saturation >= limit) {
         this.shedWaitingSheddable(saturation, now);
         return; // head-of-line: nothing lower may pass
+      }
+      const until = this.reclaimedUntil(band, now);
+      if (until > now) {
+        // A higher band just freed room its clients are about to take again: hold the cycle.
+        this.reclaimTimer ??= setTimeout(this.reclaimEnded, until - now);
+        return;
       }
       const waiter = band.popNext() as Waiter;
       this.settle(waiter, "dispatched", now);
@@ -227,6 +252,7 @@ export class FlowController implements Admitter, FlowControlSource {
    */
   private released(band: PriorityBand, now: number): void {
     band.lastDispatchAt = now;
+    band.heldSince = undefined;
     this.drain.record(now);
     this.cycle ??= setImmediate(this.dispatchCycle);
   }
@@ -281,6 +307,29 @@ export class FlowController implements Admitter, FlowControlSource {
     else this.newest = w.olderPrev;
     w.olderPrev = undefined;
     w.olderNext = undefined;
+  }
+
+  private readonly reclaimEnded = (): void => {
+    this.reclaimTimer = undefined;
+    this.notify();
+  };
+
+  /**
+   * Until when (clock ms) a higher band's recent dispatch or completion holds this band back
+   * (<= now = free): its clients are arriving, or about to send their next request. A band held
+   * for HOLD_CAP_WINDOWS windows in a row is let through (the usage limit still applies).
+   */
+  private reclaimedUntil(band: PriorityBand, now: number): number {
+    const window = this.settings.reclaimWindowMs;
+    let until = Number.NEGATIVE_INFINITY;
+    for (const b of this.bands) {
+      if (b.priority <= band.priority) break;
+      const end = Math.max(b.lastCompletionAt, b.lastDispatchAt) + window;
+      if (end > now && end > until) until = end;
+    }
+    if (until <= now) return until;
+    band.heldSince ??= now;
+    return now - band.heldSince >= HOLD_CAP_WINDOWS * window ? Number.NEGATIVE_INFINITY : until;
   }
 
   /** A band is active while it dispatched within the active window. */

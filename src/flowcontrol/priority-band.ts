@@ -20,6 +20,10 @@ export class PriorityBand implements BandFlows {
   bytes = 0;
   /** Clock time (ms) of the band's last dispatch; -Infinity = never. */
   lastDispatchAt = Number.NEGATIVE_INFINITY;
+  /** Clock time (ms) a request of this band last completed; -Infinity = never. */
+  lastCompletionAt = Number.NEGATIVE_INFINITY;
+  /** Clock time (ms) since which higher bands' activity holds this band back; undefined = not held. */
+  heldSince: number | undefined = undefined;
   private readonly fairness: FairnessPolicy;
   private readonly queueKind: QueueKind;
   private readonly flows = new Map<string, FlowQueue>();

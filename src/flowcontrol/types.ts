@@ -24,8 +24,11 @@ export interface SaturationDetector {
   saturation(candidates: readonly Candidate[], now: number): number;
 }
 
-/** What the director awaits. `notify()` is called on every metrics refresh and request completion. */
+/**
+ * What the director awaits. `notify()` is called on every metrics refresh and request completion;
+ * for a completion it passes the finished request's priority (so its band may reclaim the capacity).
+ */
 export interface Admitter {
   admit(request: FlowRequest): Promise<void>;
-  notify(): void;
+  notify(completedPriority?: number): void;
 }

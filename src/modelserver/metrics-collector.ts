@@ -16,6 +16,8 @@ export interface MetricsCollectorOptions {
   readonly logger?: Logger;
   /** Called when an endpoint leaves (e.g. to drop it from prefix indexes). */
   readonly onEndpointRemoved?: (endpointId: string) => void;
+  /** Called after every scrape attempt (fresh numbers, or one step closer to stale): admitters re-check. */
+  readonly onScraped?: () => void;
 }
 
 export class MetricsCollector {
@@ -70,6 +72,7 @@ export class MetricsCollector {
         ...(this.#options.intervalMs !== undefined ? { intervalMs: this.#options.intervalMs } : {}),
         ...(this.#options.timeoutMs !== undefined ? { timeoutMs: this.#options.timeoutMs } : {}),
         onScrape: (o) => {
+          this.#options.onScraped?.();
           if (!o.ok && !this.#failing.has(o.endpoint)) {
             this.#failing.add(o.endpoint);
             log?.warn(

@@ -91,6 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(options.scrapeIntervalMs !== undefined ? { intervalMs: options.scrapeIntervalMs } : {}),
     ...(options.scrapeTimeoutMs !== undefined ? { timeoutMs: options.scrapeTimeoutMs } : {}),
     onEndpointRemoved: (id) => schedulerMetrics.removeEndpoint(id),
+    onScraped: () => director.metricsRefreshed(),
   });
   await collector.start();
   const pools = new UpstreamPools(datastore);

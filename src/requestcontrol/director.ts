@@ -278,7 +278,7 @@ export class Director {
       ...(outcome.completionTokens !== undefined ? { completionTokens: outcome.completionTokens } : {}),
       ...(outcome.errorCode !== undefined ? { errorCode: outcome.errorCode } : {}),
     });
-    p.runtime.admitter.notify();
+    p.runtime.admitter.notify(p.resolution.priority);
   }
 
   /** Every InferenceModel name of the current configuration (metric labels, 404 messages). */

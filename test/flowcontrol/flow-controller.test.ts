@@ -270,3 +270,51 @@ test("while a higher band is active, lower bands leave the active reserve free; 
   await waiting;
   assert.deepEqual(served, ["standard-alone", "critical", "standard"]);
 });
+
+test("after a Critical completion, lower bands wait the reclaim window so the next Critical request takes the room", async () => {
+  const h = harness({ reclaimWindow: "50ms" });
+  await h.admit(request("c1", 1));
+  h.detector.value = 2;
+  const standard = h.admit(request("s", 0));
+  await turns(2);
+  h.detector.value = 0.1; // c1 finished: room again
+  h.controller.notify(1);
+  await turns(3);
+  assert.deepEqual(h.served, ["c1"], "Standard held back during the reclaim window");
+  await h.admit(request("c2", 1)); // the Critical client's next request takes the room at once
+  await standard; // released by the window's timer, with no further notify
+  assert.deepEqual(h.served, ["c1", "c2", "s"]);
+});
+
+test("a completion in the same or a lower band does not hold anyone back", async () => {
+  const h = harness({ reclaimWindow: "10s" });
+  h.detector.value = 2;
+  const s = h.admit(request("s", 0));
+  await turns();
+  h.detector.value = 0;
+  h.controller.notify(0);
+  await s;
+  assert.deepEqual(h.served, ["s"]);
+});
+
+test("arriving Critical requests go to the servers first; a held lower band still passes within ten windows", async () => {
+  const h = harness({ reclaimWindow: "20ms" });
+  await h.admit(request("c0", 1)); // Critical is arriving
+  const standard = h.admit(request("s", 0)); // room, but held: Critical clients are still arriving
+  await turns(3);
+  assert.deepEqual(h.served, ["c0"]);
+  // A steady stream of Critical arrivals, 5 ms apart, for far longer than ten windows.
+  let i = 1;
+  let streamEnded = false;
+  const stream = (async () => {
+    for (; i <= 100; i++) {
+      await h.admit(request(`c${i}`, 1));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    streamEnded = true;
+  })();
+  await standard;
+  assert.equal(streamEnded, false, "Standard passed while Critical was still streaming");
+  assert.ok(h.served.indexOf("s") > 1, "but only after the Critical requests that were arriving");
+  await stream;
+});

@@ -42,9 +42,10 @@ export class SettableDetector implements SaturationDetector {
 }
 
 /** A controller over a settable detector, with the results of its admissions recorded in order. */
-export function harness(flowControl: unknown = {}) {
+export function harness(flowControl: Record<string, unknown> = {}) {
   const detector = new SettableDetector();
-  const settings: FlowControlSettings = parseFlowControl(flowControl);
+  // No reclaim hold unless a test asks for one: the others check order, not pacing.
+  const settings: FlowControlSettings = parseFlowControl({ reclaimWindow: 0, ...flowControl });
   const controller = new FlowController({ settings, detector, candidates: () => [] });
   const served: string[] = [];
   const failed: { id: string; status: number; code: string; retryAfter: number | undefined }[] = [];
