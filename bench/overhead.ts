@@ -1,6 +1,7 @@
 /**
  * Gateway overhead, measured in one run as gateway vs direct against `igw sim --profile instant`
- * (one replica, serving `qwen`): `igw serve -f examples/seed` with an endpoints file listing the sim.
+ * (one replica, serving `qwen`): `igw serve -f bench/overhead-manifests.yaml` (the seed's pool,
+ * model and route without the queueing annotation) with an endpoints file listing the sim.
  *
  *   npm run bench:overhead [-- --duration 3 --rounds 3 --concurrency 32 --streams 200 --tokens 32]
  *
@@ -14,6 +15,7 @@
  * The load generator, the gateway and the simulator share this machine's cores.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
 import { startGatewayProcess } from "../test/helpers/gateway-process.ts";
@@ -37,6 +39,8 @@ const STREAMS = Number(args.streams);
 const TOKENS = Number(args.tokens);
 const RATE = Number(args.rate);
 
+/** The seed's pool, model and route without the queueing annotation (see the file's header). */
+const MANIFESTS = fileURLToPath(new URL("overhead-manifests.yaml", import.meta.url));
 const NON_STREAM_BODY = JSON.stringify({ model: "qwen", prompt: "Hello there", max_tokens: 1 });
 const STREAM_BODY = JSON.stringify({
   model: "qwen",
@@ -151,7 +155,7 @@ const files = tempFiles({
 });
 const gw = await startGatewayProcess([
   "-f",
-  "examples/seed",
+  MANIFESTS,
   "--endpoints",
   files.path("endpoints.yaml"),
   "--log-level",

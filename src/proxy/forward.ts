@@ -244,6 +244,7 @@ function attempt(
         ex.committed = true;
         const headers = responseHeaders(upstream, relay.rewrites, p.parsed.id, candidate.endpoint.id);
         if (ex.decision !== undefined) headers[DECISION_HEADER] = ex.decision;
+        Object.assign(headers, p.runtime.scheduling.responseHeaders?.(candidate.endpoint.id));
         res.writeHead(statusCode, headers);
         ex.firstByteMs = performance.now() - p.receivedAt;
         if (String(upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();

@@ -3,6 +3,7 @@
  * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway itself. Errors become
  * OpenAI-shaped JSON; the server keeps serving after each.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Datastore } from "../datastore/datastore.ts";
@@ -79,6 +80,12 @@ async function handle(
     );
   }
 
+  // Every answer, errors included, carries the request id (the client's, or one made here).
+  const requestId =
+    typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"] !== ""
+      ? req.headers["x-request-id"]
+      : randomUUID();
+  req.headers["x-request-id"] = requestId;
   const abort = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) abort.abort();
@@ -96,11 +103,7 @@ async function handle(
       if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
       if (!(e instanceof GatewayError)) throw e;
       deps.logger.debug({ status: e.status, code: e.kind, msg: e.message }, "request refused");
-      sendError(
-        res,
-        e,
-        typeof req.headers["x-request-id"] === "string" ? req.headers["x-request-id"] : undefined,
-      );
+      sendError(res, e, requestId);
       return;
     }
     if (prepared.explanation)

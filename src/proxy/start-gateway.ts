@@ -141,7 +141,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       config = load();
       specs = loadEndpoints();
     } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
+      if (!(e instanceof ConfigError)) {
+        logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
+        return false;
+      }
       logger.error(
         { issues: e.issues },
         `configuration change rejected, keeping the running configuration: ${e.message}`,

@@ -18,6 +18,7 @@ import {
 } from "./endpoint-picker-config.ts";
 import { builtinRegistry } from "./plugins/builtin-plugins.ts";
 import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
+import { SessionAffinityScorer, sessionTokenFor } from "./plugins/scorers/session-affinity-scorer.ts";
 import type { PoolScheduling } from "./pool-scheduling.ts";
 import type { PluginObserver } from "./profile-runner.ts";
 import { ProfileScheduler } from "./profile-scheduler.ts";
@@ -79,8 +80,13 @@ export function createPoolScheduler(
     );
     for (const h of built.preRequestHooks)
       if (h instanceof PrefixCacheScorer) deps.onPrefixScorer?.(pool.key, h);
+    const session = [...built.plugins.values()].find((p) => p instanceof SessionAffinityScorer);
     return {
       kind: "endpoint-picker-config",
+      // The session token goes back to the client, which sends it on its next turn.
+      ...(session instanceof SessionAffinityScorer
+        ? { responseHeaders: (id: string) => ({ [session.headerName]: sessionTokenFor(id) }) }
+        : {}),
       scheduler: new ProfileScheduler({
         profiles: built.profiles,
         ...(built.handler ? { handler: built.handler } : {}),

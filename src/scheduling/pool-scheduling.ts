@@ -8,4 +8,6 @@ export interface PoolScheduling {
   readonly preRequestHooks: readonly PreRequestHook[];
   /** Run when the response ends or fails (e.g. latency bookkeeping). */
   readonly responseHooks: readonly ResponseHook[];
+  /** Extra response headers for the endpoint that served (e.g. a session-affinity token). */
+  readonly responseHeaders?: (endpointId: string) => Record<string, string>;
 }

@@ -51,9 +51,10 @@ function words(n: number, seed: string): string {
 
 async function gatewayFor(
   addresses: readonly string[],
+  manifests = MANIFESTS,
 ): Promise<{ gw: RunningGateway; cleanup: () => Promise<void> }> {
   const files = tempFiles({
-    "gateway.yaml": MANIFESTS,
+    "gateway.yaml": manifests,
     "endpoints.yaml": `endpoints:\n${addresses.map((a) => `  - address: ${a}\n    labels: {app: sim}\n`).join("")}`,
   });
   const gw = await startGateway({
@@ -81,10 +82,17 @@ async function complete(
   base: string,
   body: Record<string, unknown>,
   signal?: AbortSignal,
-): Promise<{ status: number; servedBy: string; decision: DecisionExplanation | undefined; text: string }> {
+  headers: Record<string, string> = {},
+): Promise<{
+  status: number;
+  servedBy: string;
+  decision: DecisionExplanation | undefined;
+  text: string;
+  headers: Record<string, string | string[] | undefined>;
+}> {
   const res = await request(`${base}/v1/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
@@ -95,6 +103,7 @@ async function complete(
     servedBy: String(res.headers["x-gateway-destination-endpoint-served"] ?? ""),
     decision: typeof decision === "string" ? (JSON.parse(decision) as DecisionExplanation) : undefined,
     text,
+    headers: res.headers,
   };
 }
 
@@ -321,4 +330,66 @@ test("the gateway's /metrics has the scheduler families", async () => {
   assert.match(text, /inference_extension_prefix_indexer_size\{inference_pool="default\/pool"\} [1-9]/);
   assert.match(text, /inference_extension_prefix_indexer_hit_ratio\{inference_pool="default\/pool"\} 0/);
   assert.match(text, /inference_pool_average_queue_size\{name="pool"\} 0/);
+});
+
+test("an EndpointPickerConfig with session affinity: the response's token brings the next turn back", async () => {
+  const fakes = [await startFakeUpstream(), await startFakeUpstream(), await startFakeUpstream()];
+  for (const f of fakes) {
+    f.served = [{ id: "m" }];
+    cleanups.push(() => f.close());
+  }
+  const picker = `---
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: session-affinity-scorer
+- type: queue-scorer
+schedulingProfiles:
+- name: sticky
+  plugins:
+  - {pluginRef: session-affinity-scorer, weight: 10}
+  - {pluginRef: queue-scorer, weight: 1}
+`;
+  const { gw, cleanup } = await gatewayFor(
+    fakes.map((f) => f.address),
+    MANIFESTS + picker,
+  );
+  cleanups.push(cleanup);
+  const first = await complete(gw.url, { model: "m", prompt: "turn 0", max_tokens: 1 });
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.decision!.profile, "sticky");
+  const token = first.headers["x-session-token"];
+  assert.equal(typeof token, "string");
+  for (let i = 1; i < 10; i++) {
+    const r = await complete(gw.url, { model: "m", prompt: `turn ${i}`, max_tokens: 1 }, undefined, {
+      "x-session-token": token as string,
+    });
+    assert.equal(r.servedBy, first.servedBy, `turn ${i}`);
+  }
+  // Without the token, the three idle endpoints share the traffic.
+  const seen = new Set<string>();
+  for (let i = 0; i < 15; i++)
+    seen.add((await complete(gw.url, { model: "m", prompt: `x${i}`, max_tokens: 1 })).servedBy);
+  assert.ok(seen.size > 1, [...seen].join(","));
+});
+
+test("legacy decision tree: a non-critical request to a pool with no capacity is refused with 429", async () => {
+  const fake = await startFakeUpstream();
+  cleanups.push(() => fake.close());
+  fake.served = [{ id: "m" }];
+  // Queue of 10 (> 5): no capacity for non-critical work, still room for Critical (< 128).
+  fake.metricsPage =
+    "vllm:num_requests_waiting 10\nvllm:num_requests_running 4\nvllm:kv_cache_usage_perc 0.3\n";
+  const legacy = MANIFESTS.replace(
+    '  annotations:\n    inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2: "true"\n',
+    "",
+  ).replace("spec: {modelName: a1, criticality: Critical,", "spec: {modelName: a1, criticality: Standard,");
+  assert.ok(!legacy.includes("scheduler-v2") && legacy.includes("criticality: Standard"));
+  const { gw, cleanup } = await gatewayFor([fake.address], legacy);
+  cleanups.push(cleanup);
+  const critical = await complete(gw.url, { model: "m", prompt: "hi", max_tokens: 1 });
+  assert.equal(critical.status, 200, critical.text);
+  assert.equal(critical.decision!.profile, "legacy-decision-tree");
+  const standard = await complete(gw.url, { model: "a1", prompt: "hi", max_tokens: 1 });
+  assert.equal(standard.status, 429, standard.text);
 });

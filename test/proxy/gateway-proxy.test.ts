@@ -166,6 +166,7 @@ describe("proxy against fake model servers", () => {
       assert.equal(res.statusCode, status);
       const json = (await res.body.json()) as { error: { code: string; message: string; type: string } };
       assert.equal(json.error.code, code);
+      assert.match(String(res.headers["x-request-id"]), /^[0-9a-f-]{36}$/, "errors carry a request id");
       assert.equal(typeof json.error.message, "string");
     }
     const ok = await post(h.gw, { model: "chat", prompt: "x" });
