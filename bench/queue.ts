@@ -23,6 +23,7 @@ function controller(fairness: string) {
     settings: parseFlowControl({
       queueSheddable: true,
       defaultRequestTTL: "10m",
+      reclaimWindow: 0, // a policy delay, not a queue cost
       defaultPriorityBand: { fairnessPolicyRef: fairness },
     }),
     detector,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { prefixBlockHashes } from "../../src/scheduling/plugins/prefix/prefix-hasher.ts";
 import { PrefixIndex } from "../../src/scheduling/plugins/prefix/prefix-index.ts";
 import { PrefixCacheScorer } from "../../src/scheduling/plugins/scorers/prefix-cache-scorer.ts";
@@ -99,4 +100,43 @@ test("canonical chat text: same conversation, same text whatever the JSON layout
     messages: [...turn1.messages, { role: "assistant", content: "a1" }, { role: "user", content: "q2" }],
   };
   assert.ok(requestPrefixText(turn2).startsWith(requestPrefixText(turn1)));
+});
+
+test("property: matchPrefix equals a naive per-endpoint count of leading blocks held", () => {
+  const hash = fc.bigInt({ min: 1n, max: 12n });
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.constantFrom("e1", "e2", "e3"), fc.array(hash, { maxLength: 6 })), {
+        maxLength: 12,
+      }),
+      fc.array(hash, { maxLength: 8 }),
+      fc.integer({ min: 1, max: 8 }),
+      (adds, query, capacity) => {
+        const idx = new PrefixIndex(capacity);
+        const naive = new Map<string, bigint[]>(); // LRU order, oldest first
+        for (const [id, hashes] of adds) {
+          idx.add(id, hashes);
+          const lru = naive.get(id) ?? [];
+          for (const h of hashes) {
+            const at = lru.indexOf(h);
+            if (at >= 0) lru.splice(at, 1);
+            lru.push(h);
+            if (lru.length > capacity) lru.shift();
+          }
+          naive.set(id, lru);
+        }
+        const got = idx.matchPrefix(query);
+        for (const id of ["e1", "e2", "e3"]) {
+          const held = new Set(naive.get(id) ?? []);
+          let n = 0;
+          while (n < query.length && held.has(query[n]!)) n++;
+          assert.equal(got.get(id) ?? 0, n, id);
+        }
+        let size = 0;
+        for (const lru of naive.values()) size += lru.length;
+        assert.equal(idx.size, size);
+      },
+    ),
+    { numRuns: 500 },
+  );
 });

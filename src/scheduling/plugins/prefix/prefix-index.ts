@@ -56,16 +56,22 @@ export class PrefixIndex {
    */
   matchPrefix(hashes: readonly bigint[]): Map<string, number> {
     const matched = new Map<string, number>();
-    let alive: Set<string> | undefined;
-    for (let i = 0; i < hashes.length; i++) {
+    const first = hashes.length > 0 ? this.#holders.get(hashes[0]!) : undefined;
+    if (first === undefined) return matched;
+    // Endpoints still matching; shrinks block by block (usually to one or two holders).
+    let alive = [...first];
+    let i = 1;
+    for (; i < hashes.length && alive.length > 0; i++) {
       const holders = this.#holders.get(hashes[i]!);
       if (holders === undefined) break;
-      const next = new Set<string>();
-      for (const id of alive ?? holders) if (holders.has(id)) next.add(id);
-      if (next.size === 0) break;
-      for (const id of next) matched.set(id, i + 1);
+      const next: string[] = [];
+      for (const id of alive) {
+        if (holders.has(id)) next.push(id);
+        else matched.set(id, i);
+      }
       alive = next;
     }
+    for (const id of alive) matched.set(id, i);
     return matched;
   }
 
