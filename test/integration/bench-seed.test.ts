@@ -1,24 +1,12 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { promisify } from "node:util";
+import { runBenchProcess as bench, readResultJson as readJson } from "../helpers/bench-process.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, "..", "..");
-
-/** Runs `igw bench ...args` as a real process; returns stdout (stderr on failure). */
-async function bench(args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ["--import", "tsx", "src/cli/main.ts", "bench", ...args], {
-    cwd: ROOT,
-    maxBuffer: 64 << 20,
-    timeout: 280_000,
-  });
-  return stdout;
-}
 
 /** Row labels of the first result block in `text` (title, section and closing lines included). */
 function rowLabels(text: string): string[] {
@@ -28,12 +16,6 @@ function rowLabels(text: string): string[] {
   return lines
     .slice(start, end + 1)
     .map((l) => (l.length > 40 && l[40] === " " ? l.slice(0, 40).trimEnd() : l));
-}
-
-function readJson(dir: string): Record<string, unknown> {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(", ")}`);
-  return JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as Record<string, unknown>;
 }
 
 describe("igw bench: the seed's command line against igw sim", { timeout: 600_000 }, () => {
