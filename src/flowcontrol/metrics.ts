@@ -38,32 +38,20 @@ export class FlowControlMetrics {
   constructor(registry: Registry) {
     const sources = this.sources;
     const registers = [registry];
-    this.queueSize = new Gauge({
-      name: "inference_extension_flow_control_queue_size",
-      help: "Requests waiting in the flow-control queues, per pool and priority band.",
-      labelNames: ["inference_pool", "priority"],
+    this.queueSize = bandGauge(
       registers,
-      collect() {
-        this.reset();
-        for (const s of sources) {
-          for (const b of s.snapshot().bands)
-            this.set({ inference_pool: s.poolName, priority: String(b.priority) }, b.size);
-        }
-      },
-    });
-    this.queueBytes = new Gauge({
-      name: "inference_extension_flow_control_queue_bytes",
-      help: "Request body bytes waiting in the flow-control queues, per pool and priority band.",
-      labelNames: ["inference_pool", "priority"],
+      sources,
+      "inference_extension_flow_control_queue_size",
+      "Requests waiting in the flow-control queues, per pool and priority band.",
+      (b) => b.size,
+    );
+    this.queueBytes = bandGauge(
       registers,
-      collect() {
-        this.reset();
-        for (const s of sources) {
-          for (const b of s.snapshot().bands)
-            this.set({ inference_pool: s.poolName, priority: String(b.priority) }, b.bytes);
-        }
-      },
-    });
+      sources,
+      "inference_extension_flow_control_queue_bytes",
+      "Request body bytes waiting in the flow-control queues, per pool and priority band.",
+      (b) => b.bytes,
+    );
     this.queueDuration = new Histogram({
       name: "inference_extension_flow_control_request_queue_duration_seconds",
       help: "Time requests spent in flow control, from arrival to dispatch or rejection, by outcome.",
@@ -93,4 +81,29 @@ export class FlowControlMetrics {
   observe(poolName: string, priority: number, outcome: QueueOutcome, seconds: number): void {
     this.queueDuration.observe({ inference_pool: poolName, priority: String(priority), outcome }, seconds);
   }
+}
+
+type Band = ReturnType<FlowControlSource["snapshot"]>["bands"][number];
+
+/** A per-pool, per-priority gauge whose value `pick` reads from every source's bands at scrape time. */
+function bandGauge(
+  registers: Registry[],
+  sources: ReadonlySet<FlowControlSource>,
+  name: string,
+  help: string,
+  pick: (band: Band) => number,
+): Gauge<"inference_pool" | "priority"> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ["inference_pool", "priority"],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of sources) {
+        for (const b of s.snapshot().bands)
+          this.set({ inference_pool: s.poolName, priority: String(b.priority) }, pick(b));
+      }
+    },
+  });
 }

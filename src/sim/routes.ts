@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { applyRuntimeConfig, runtimeConfig } from "./admin-config.ts";
 import { ApiError, errorBody } from "./api-error.ts";
-import type { FinishReason } from "./engine-types.ts";
+import type { FinishReason, NewRequest } from "./engine-types.ts";
 import { injectedFailure } from "./faults.ts";
 import { renderMetrics } from "./metrics-exposition.ts";
 import { chatBody, completionBody, DONE_FRAME, errorFrame, StreamFrames, usage } from "./openai-bodies.ts";
@@ -256,6 +256,19 @@ async function generate(r: Replica, req: IncomingMessage, res: ServerResponse, c
 
 const MID_STREAM_ERROR = errorBody(500, "Injected mid-stream engine failure.");
 
+/** What the engine is asked to run for one generation request. */
+function submission(g: GenerationRequest, id: string, adapter: string | null): NewRequest {
+  return {
+    id,
+    promptTokens: g.promptTokens,
+    maxTokens: g.maxTokens,
+    ignoreEos: g.ignoreEos,
+    adapter,
+    priority: g.priority,
+    cacheSalt: g.cacheSalt,
+  };
+}
+
 function stream(
   r: Replica,
   req: IncomingMessage,
@@ -272,39 +285,28 @@ function stream(
   let sent = 0;
   let done = false;
   let errorAt = Number.POSITIVE_INFINITY;
-  const seq = r.runner.submit(
-    {
-      id,
-      promptTokens: g.promptTokens,
-      maxTokens: g.maxTokens,
-      ignoreEos: g.ignoreEos,
-      adapter,
-      priority: g.priority,
-      cacheSalt: g.cacheSalt,
-    },
-    {
-      onToken(word: number, finish: FinishReason | null) {
-        if (done) return;
-        const p = g.promptTokens.length;
-        let out = sent === 0 && g.chat ? frames.role(g.continuousUsage ? usage(p, 0) : undefined) : "";
-        sent++;
-        if (sent >= errorAt && finish === null) {
-          done = true;
-          r.runner.abort(seq);
-          res.end(out + frames.token(word, null) + errorFrame(MID_STREAM_ERROR) + DONE_FRAME);
-          return;
-        }
-        out += frames.token(word, finish, g.continuousUsage ? usage(p, sent) : undefined);
-        if (finish === null) {
-          res.write(out);
-          return;
-        }
+  const seq = r.runner.submit(submission(g, id, adapter), {
+    onToken(word: number, finish: FinishReason | null) {
+      if (done) return;
+      const p = g.promptTokens.length;
+      let out = sent === 0 && g.chat ? frames.role(g.continuousUsage ? usage(p, 0) : undefined) : "";
+      sent++;
+      if (sent >= errorAt && finish === null) {
         done = true;
-        if (g.includeUsage) out += frames.usage(usage(g.promptTokens.length, sent));
-        res.end(out + DONE_FRAME);
-      },
+        r.runner.abort(seq);
+        res.end(out + frames.token(word, null) + errorFrame(MID_STREAM_ERROR) + DONE_FRAME);
+        return;
+      }
+      out += frames.token(word, finish, g.continuousUsage ? usage(p, sent) : undefined);
+      if (finish === null) {
+        res.write(out);
+        return;
+      }
+      done = true;
+      if (g.includeUsage) out += frames.usage(usage(g.promptTokens.length, sent));
+      res.end(out + DONE_FRAME);
     },
-  );
+  });
   if (midStreamError) errorAt = Math.max(1, Math.floor(seq.target / 2));
   res.on("close", () => {
     if (!done) {
@@ -327,42 +329,31 @@ function unary(
   return new Promise((resolve) => {
     const words: number[] = [];
     let done = false;
-    const seq = r.runner.submit(
-      {
-        id,
-        promptTokens: g.promptTokens,
-        maxTokens: g.maxTokens,
-        ignoreEos: g.ignoreEos,
-        adapter,
-        priority: g.priority,
-        cacheSalt: g.cacheSalt,
-      },
-      {
-        onToken(word: number, finish: FinishReason | null) {
-          words.push(word);
-          if (midStreamError && finish === null && words.length >= Math.max(1, Math.floor(seq.target / 2))) {
-            done = true;
-            r.runner.abort(seq);
-            sendError(res, new ApiError(500, "Injected mid-stream engine failure."));
-            resolve();
-            return;
-          }
-          if (finish === null) return;
+    const seq = r.runner.submit(submission(g, id, adapter), {
+      onToken(word: number, finish: FinishReason | null) {
+        words.push(word);
+        if (midStreamError && finish === null && words.length >= Math.max(1, Math.floor(seq.target / 2))) {
           done = true;
-          const text = words.map((w) => OUTPUT_PIECES[w]!).join("");
-          const u = usage(g.promptTokens.length, words.length);
-          const created = Math.floor(Date.now() / 1000);
-          sendJson(
-            res,
-            200,
-            g.chat
-              ? chatBody(id, created, model, text, finish, u)
-              : completionBody(id, created, model, text, finish, u),
-          );
+          r.runner.abort(seq);
+          sendError(res, new ApiError(500, "Injected mid-stream engine failure."));
           resolve();
-        },
+          return;
+        }
+        if (finish === null) return;
+        done = true;
+        const text = words.map((w) => OUTPUT_PIECES[w]!).join("");
+        const u = usage(g.promptTokens.length, words.length);
+        const created = Math.floor(Date.now() / 1000);
+        sendJson(
+          res,
+          200,
+          g.chat
+            ? chatBody(id, created, model, text, finish, u)
+            : completionBody(id, created, model, text, finish, u),
+        );
+        resolve();
       },
-    );
+    });
     res.on("close", () => {
       if (!done) {
         done = true;
