@@ -23,3 +23,16 @@ export function readResultJson(dir: string): Record<string, unknown> {
   assert.equal(files.length, 1, `one result file in ${dir}: ${files.join(", ")}`);
   return JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as Record<string, unknown>;
 }
+
+/** The simulator the bench integration tests drive: one instant replica serving qwen and travel-helper. */
+export const BENCH_SIM_ARGS = [
+  "--model",
+  "qwen",
+  "--served-model-name",
+  "qwen",
+  "travel-helper",
+  "--profile",
+  "instant",
+  "--max-model-len",
+  "8192",
+];

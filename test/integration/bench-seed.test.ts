@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runBenchProcess as bench, readResultJson as readJson } from "../helpers/bench-process.ts";
+import {
+  BENCH_SIM_ARGS,
+  runBenchProcess as bench,
+  readResultJson as readJson,
+} from "../helpers/bench-process.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
@@ -23,17 +27,7 @@ describe("igw bench: the seed's command line against igw sim", { timeout: 600_00
   let port: string;
   const tmp = tempFiles({});
   before(async () => {
-    sim = await startSimProcess([
-      "--model",
-      "qwen",
-      "--served-model-name",
-      "qwen",
-      "travel-helper",
-      "--profile",
-      "instant",
-      "--max-model-len",
-      "8192",
-    ]);
+    sim = await startSimProcess(BENCH_SIM_ARGS);
     port = new URL(sim.urls[0]!).port;
   });
   after(async () => {
