@@ -4,16 +4,9 @@
  * port(s). YAML or JSON; errors name file, line and field.
  */
 import { z } from "zod";
+import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { ConfigError } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments } from "./read-documents.ts";
-
-/** One entry of the endpoints file. */
-export interface EndpointSpec {
-  readonly host: string;
-  /** Undefined = use the pool's target port(s). */
-  readonly port?: number;
-  readonly labels: Readonly<Record<string, string>>;
-}
 
 const ADDRESS = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/;
 

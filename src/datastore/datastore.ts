@@ -4,9 +4,9 @@
  * atomically; endpoint state survives a swap when the endpoint stays.
  */
 import type { PoolRecord } from "../api/inference-pool.ts";
-import type { EndpointSpec } from "../config/endpoints-file.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import type { ConfigSnapshot } from "./config-snapshot.ts";
+import type { EndpointSpec } from "./endpoint-spec.ts";
 import { type EndpointState, endpointId, newEndpointState } from "./endpoint-state.ts";
 import { matchesSelector } from "./selector.ts";
 

@@ -11,7 +11,7 @@
  * wait (at most 10 windows in a row), so its arriving and returning clients take the room first. Sheddable requests (priority < 0) are refused with 429 instead of queued unless
  * `queueSheddable` is set.
  */
-import { GatewayError } from "../requestcontrol/errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import type { BandSettings, FlowControlSettings } from "./config.ts";
 import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metrics.ts";

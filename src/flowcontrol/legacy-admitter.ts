@@ -3,7 +3,7 @@
  * saturated, requests at or below `shedAtOrBelow` priority (default 0: every non-Critical request,
  * as in v0.4–v0.5) are refused at once with 429 and Retry-After; everything else passes.
  */
-import { GatewayError } from "../requestcontrol/errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import type { FlowControlMetrics } from "./metrics.ts";
 import type { Admitter, FlowRequest, SaturationDetector } from "./types.ts";

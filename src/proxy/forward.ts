@@ -9,8 +9,8 @@
 import type { ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
+import { ErrorKinds, GatewayError } from "../errors.ts";
 import type { Director, PreparedRequest } from "../requestcontrol/director.ts";
-import { ErrorKinds, GatewayError } from "../requestcontrol/errors.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import { ResponseRelay } from "./response-relay.ts";
 import { sendError } from "./send-error.ts";

@@ -1,6 +1,6 @@
 /** Reads a request body into one Buffer, up to a limit (bytes); beyond it, drains and throws 413. */
 import type { IncomingMessage } from "node:http";
-import { GatewayError } from "../requestcontrol/errors.ts";
+import { GatewayError } from "../errors.ts";
 
 /** Default body limit: 16 MiB. */
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;

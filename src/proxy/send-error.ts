@@ -1,6 +1,6 @@
 /** Writes a GatewayError as OpenAI-shaped JSON with its status (and Retry-After when known). */
 import type { ServerResponse } from "node:http";
-import type { GatewayError } from "../requestcontrol/errors.ts";
+import type { GatewayError } from "../errors.ts";
 
 export function sendError(res: ServerResponse, err: GatewayError, requestId?: string): void {
   if (res.headersSent) {

@@ -11,10 +11,10 @@
 import type { ListenerRecord } from "../api/gateway.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
+import { ErrorKinds, GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import type { Candidate, DecisionExplanation, SchedulingRequest } from "../scheduling/types.ts";
-import { ErrorKinds, GatewayError } from "./errors.ts";
 import { type InboundRequest, type ParsedRequest, parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 import { PoolRuntimes } from "./pool-runtimes.ts";

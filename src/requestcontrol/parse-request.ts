@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 
 /** Header carrying the body's `model`, set before routing (Gateway API Inference Extension BBR). */
 export const MODEL_NAME_HEADER = "x-gateway-model-name";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { GatewayError } from "../../src/requestcontrol/errors.ts";
+import { GatewayError } from "../../src/errors.ts";
 import { parseRequest } from "../../src/requestcontrol/parse-request.ts";
 
 const inbound = (body: string, headers: Record<string, string> = {}, url = "/v1/completions") => ({

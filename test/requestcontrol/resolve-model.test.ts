@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ModelRecord } from "../../src/api/inference-model.ts";
 import type { ConfigSnapshot } from "../../src/datastore/config-snapshot.ts";
-import { GatewayError } from "../../src/requestcontrol/errors.ts";
+import { GatewayError } from "../../src/errors.ts";
 import { parseRequest } from "../../src/requestcontrol/parse-request.ts";
 import { buildFlowRequest, buildSchedulingRequest } from "../../src/requestcontrol/request-facts.ts";
 import { drawTarget, resolveModel } from "../../src/requestcontrol/resolve-model.ts";
