@@ -3,6 +3,7 @@
  * request may go to the scheduler (now, or later when capacity frees) and rejects with a
  * GatewayError (429 shed / queue full, 503 queue timeout) otherwise.
  */
+import type { Plugin } from "../plugins/registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
 
 /** One request waiting for admission. */
@@ -19,8 +20,7 @@ export interface FlowRequest {
 }
 
 /** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */
-export interface SaturationDetector {
-  readonly type: string;
+export interface SaturationDetector extends Plugin {
   saturation(candidates: readonly Candidate[], now: number): number;
 }
 

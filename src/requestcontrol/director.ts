@@ -4,7 +4,7 @@
  *   prepare():  parse & validate → route → resolve model/objective → admit → schedule
  *   startAttempt(): pre-request hooks, in-flight accounting (per endpoint tried)
  *   endAttempt():   in-flight accounting
- *   finish():   response hooks, metrics, admitter.notify()
+ *   finish():   metrics, admitter.notify()
  *
  * The adapter forwards between startAttempt and endAttempt, and may retry on `nextEndpoint()`.
  */
@@ -74,7 +74,7 @@ export class Director {
       schedulerDeps: {
         ...(options.explainDecisions ? { explain: true } : {}),
         ...(sm
-          ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
+          ? { observe: sm.observePlugin, onPlugins: (pool, plugins) => sm.setPoolPlugins(pool, plugins) }
           : {}),
       },
     });
@@ -256,14 +256,12 @@ export class Director {
     return this.#datastore.markReachable(c.endpoint.id);
   }
 
-  /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */
+  /** The request is over: metrics, and a notify() to the pool's admitter. */
   finish(
     p: PreparedRequest,
-    endpoint: Candidate | undefined,
+    _endpoint: Candidate | undefined,
     outcome: ResponseOutcome & { responseBytes: number; errorCode?: string },
   ): void {
-    for (const hook of p.runtime.scheduling.responseHooks)
-      hook.onResponseComplete(p.scheduling, endpoint, outcome);
     const r = p.resolution;
     this.#metrics?.finished({
       family: r.source === "InferenceObjective" ? "objective" : "model",
