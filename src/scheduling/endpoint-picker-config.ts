@@ -2,10 +2,11 @@
  * `EndpointPickerConfig` (`inference.networking.x-k8s.io/v1alpha1`): plugins of every kind declared
  * by type with parameters, built through the one plugin registry, and scheduling profiles assembled
  * from the scheduling ones. Validated with zod; every problem is a FieldIssue at its path from the
- * document root, which the config loader turns into file, line and field.
+ * document root, which the config loader turns into file, line and field. The declarations'
+ * problems are all reported; after them, the first problem of the profiles.
  */
 import { z } from "zod";
-import { type FieldIssue, FieldIssueError } from "../config/field-issue.ts";
+import { type FieldIssue, FieldIssueError, prefixIssues } from "../config/field-issue.ts";
 import { BUILTIN_REGISTRY, type GatewayPlugins } from "../plugins/builtin-registry.ts";
 import type { BuiltPlugin, Plugin, PluginContext } from "../plugins/registry.ts";
 import { fieldIssuesFromZod } from "../plugins/zod-issues.ts";
@@ -75,7 +76,10 @@ function fail(path: readonly (string | number)[], message: string): never {
   throw new FieldIssueError([{ path, message }]);
 }
 
-/** Validates the document and builds every plugin it declares, whatever its kind, in order. */
+/**
+ * Validates the document and builds every plugin it declares, whatever its kind, in order. Throws
+ * FieldIssueError with the problems of every declaration.
+ */
 function declarePlugins(
   spec: unknown,
   rng: Rng,
@@ -84,28 +88,30 @@ function declarePlugins(
   if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod([], parsed.error.issues));
   const cfg = parsed.data;
   const declared = new Map<string, BuiltPlugin<GatewayPlugins>>();
+  const issues: FieldIssue[] = [];
   const ctx: PluginContext = { rng, lookup: (name) => declared.get(name) };
   (cfg.plugins ?? []).forEach((p, i) => {
     const name = p.name ?? p.type;
     if (declared.has(name)) {
-      fail(
-        ["plugins", i, p.name === undefined ? "type" : "name"],
-        `duplicate plugin name "${name}" (give each instance a distinct name)`,
-      );
+      const path = ["plugins", i, p.name === undefined ? "type" : "name"];
+      issues.push({ path, message: `duplicate plugin name "${name}" (give each instance a distinct name)` });
+      return;
     }
     try {
       declared.set(name, BUILTIN_REGISTRY.build(p, ctx));
     } catch (e) {
       if (!(e instanceof FieldIssueError)) throw e;
-      throw new FieldIssueError(e.issues.map((issue) => ({ ...issue, path: ["plugins", i, ...issue.path] })));
+      issues.push(...prefixIssues(["plugins", i], e.issues));
     }
   });
+  if (issues.length > 0) throw new FieldIssueError(issues);
   return { cfg, declared };
 }
 
 /**
  * Validates `spec` (a parsed YAML/JSON document), builds its plugins and assembles its scheduling
- * profiles. Throws FieldIssueError on the first problem. Defaults as in the Inference Extension:
+ * profiles. Throws FieldIssueError (every declaration's problems, else the first of the profiles).
+ * Defaults as in the Inference Extension:
  * no profiles → one `default` profile with every declared filter, scorer (weight 1) and picker;
  * a profile without a picker gets max-score-picker.
  */

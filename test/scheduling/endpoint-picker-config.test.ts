@@ -268,6 +268,15 @@ test("the loader puts file and line on every problem", () => {
   );
 });
 
+test("every declaration's problems are reported together", () => {
+  const errors = loaderErrors(`${UNKNOWN_TYPE}- type: low-queue-filter
+  parameters: {threshold: -3}
+`);
+  assert.equal(errors.length, 2, errors.join("\n"));
+  assert.match(errors[0]!, /^picker\.yaml:5: .*plugins\[1\]\.type: /);
+  assert.match(errors[1]!, /^picker\.yaml:7: .*plugins\[2\]\.parameters\.threshold: /);
+});
+
 test("a document with only flow control's plugins checks them and leaves scheduling alone", () => {
   const raw = parse(`${HEADER}plugins:
 - type: concurrency-detector
