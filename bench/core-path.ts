@@ -26,7 +26,12 @@ const HEADERS = {
   "content-length": String(BODY.length),
   "user-agent": "bench",
 };
-const UPSTREAM_HEADERS = { "content-type": "application/json", "content-length": "150", date: "x", server: "uvicorn" };
+const UPSTREAM_HEADERS = {
+  "content-type": "application/json",
+  "content-length": "150",
+  date: "x",
+  server: "uvicorn",
+};
 const RESPONSE = Buffer.from(
   '{"id":"cmpl-1","object":"text_completion","created":1,"model":"qwen","choices":[{"index":0,"text":" world","finish_reason":"length"}],"usage":{"prompt_tokens":2,"total_tokens":3,"completion_tokens":1}}',
 );
@@ -61,7 +66,9 @@ async function measure(label: string, manifests: string[]): Promise<void> {
   const cpu = process.cpuUsage(t0);
   const wall = performance.now() - w0;
   const us = (cpu.user + cpu.system) / N;
-  console.log(`${label.padEnd(44)} ${us.toFixed(2)} µs CPU per request (${((wall * 1000) / N).toFixed(2)} µs wall)`);
+  console.log(
+    `${label.padEnd(44)} ${us.toFixed(2)} µs CPU per request (${((wall * 1000) / N).toFixed(2)} µs wall)`,
+  );
   director.close();
 }
 
