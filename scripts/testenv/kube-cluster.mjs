@@ -152,9 +152,22 @@ export async function kubeUp(dir, tools, { crdDirs = [], log = () => {} } = {}) 
       throw new Error(`${dir} already has a running cluster (kube-down it first)`);
   }
   for (const entry of STATE) rmSync(join(dir, entry), { recursive: true, force: true });
-  mkdirSync(join(dir, "logs"), { recursive: true });
   const t0 = Date.now();
   const pki = makeCertificates(join(dir, "pki"));
+  // Free ports are only free until someone binds them: when one is taken in between, try again.
+  for (let attempt = 1; ; attempt++) {
+    for (const entry of ["etcd-data", "logs"]) rmSync(join(dir, entry), { recursive: true, force: true });
+    mkdirSync(join(dir, "logs"), { recursive: true });
+    try {
+      return await startOnce(dir, tools, pki, { crdDirs, log, t0 });
+    } catch (e) {
+      if (attempt === 3 || !/address already in use/.test(e.message)) throw e;
+      log(`a port was taken meanwhile; retrying (${e.message.split("\n").pop()})`);
+    }
+  }
+}
+
+async function startOnce(dir, tools, pki, { crdDirs, log, t0 }) {
   const [etcdPort, etcdPeerPort, apiserverPort] = [await freePort(), await freePort(), await freePort()];
   const logs = {
     etcd: join(dir, "logs", "etcd.log"),

@@ -2,7 +2,8 @@
 // module that replaces each k8s.io staging module with its published version), Debian's etcd,
 // helm from `go install`, and the CRDs the seed needs besides ours: the Gateway API's (standard
 // channel, from sigs.k8s.io/gateway-api) and Envoy Gateway's BackendTrafficPolicy (from
-// github.com/envoyproxy/gateway). Binaries are cached by version; a second ensure only checks files.
+// github.com/envoyproxy/gateway); also prometheus-operator's ServiceMonitor CRD, for the chart's
+// test. Binaries are cached by version; a second ensure only checks files.
 // Commands: kube-up DIR (start a loopback control plane, write DIR/kubeconfig, install CRDs) and
 // kube-down DIR (stop it and remove its state); see kube-cluster.mjs.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
@@ -21,6 +22,8 @@ const GATEWAY_API_VERSION = "v1.6.3";
 const ENVOY_GATEWAY_VERSION = "v1.9.1";
 const BTP_CRD =
   "charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_backendtrafficpolicies.yaml";
+const PROMETHEUS_OPERATOR_VERSION = "v0.85.0";
+const SERVICEMONITOR_CRD = "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -115,12 +118,22 @@ async function ensure({ cache, log }) {
   if (!existsSync(envoyGateway)) {
     copyCrds(goModuleDir("github.com/envoyproxy/gateway", ENVOY_GATEWAY_VERSION), envoyGateway, [BTP_CRD]);
   }
+  // Not installed by kube-up: the chart test applies it to check its optional ServiceMonitor.
+  const prometheusOperator = join(crds, `prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}`);
+  if (!existsSync(prometheusOperator)) {
+    const source = goModuleDir(
+      "github.com/prometheus-operator/prometheus-operator",
+      PROMETHEUS_OPERATOR_VERSION,
+    );
+    copyCrds(source, prometheusOperator, [SERVICEMONITOR_CRD]);
+  }
   return {
     ...ensureKubernetes(root, log),
     etcd: "/usr/bin/etcd",
     helm,
     "gateway-api-crds": gatewayApi,
     "envoy-gateway-crds": envoyGateway,
+    "servicemonitor-crd": join(prometheusOperator, basename(SERVICEMONITOR_CRD)),
   };
 }
 

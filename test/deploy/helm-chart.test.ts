@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { type KubeEnv, startKubeEnv } from "../helpers/kube-env.ts";
-import { REPO_ROOT } from "../helpers/testenv.ts";
+import { REPO_ROOT, testenvTool } from "../helpers/testenv.ts";
 
 const CHART = join(REPO_ROOT, "deploy", "helm", "inference-gateway");
 
@@ -150,13 +150,30 @@ describe("Helm chart inference-gateway", { timeout: 240_000 }, () => {
     assert.match(bad.stderr, /mode must be proxy or epp, not "sidecar"/);
   });
 
-  it("renders a ServiceMonitor on the metrics port when asked", () => {
-    const { objects } = template("igw", [...EPP_SEED, "serviceMonitor.enabled=true"]);
-    const sm = find(objects, "ServiceMonitor").spec as { endpoints: { port: string; path: string }[] };
-    assert.deepEqual(
-      sm.endpoints.map((e) => [e.port, e.path]),
-      [["metrics", "/metrics"]],
-    );
+  it("renders a ServiceMonitor on the metrics port that prometheus-operator's CRD accepts", () => {
+    const crd = kube.kubectl(["apply", "--server-side", "-f", testenvTool("servicemonitor-crd")]);
+    assert.equal(crd.status, 0, crd.stderr);
+    const established = kube.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/servicemonitors.monitoring.coreos.com",
+    ]);
+    assert.equal(established.status, 0, established.stderr);
+    for (const sets of [[...EPP_SEED, "serviceMonitor.enabled=true"], ["serviceMonitor.enabled=true"]]) {
+      const { text, objects } = template("igw", sets);
+      const sm = find(objects, "ServiceMonitor").spec as { endpoints: { port: string; path: string }[] };
+      const port = sets.includes("mode=epp") ? "metrics" : "http";
+      assert.deepEqual(
+        sm.endpoints.map((e) => [e.port, e.path]),
+        [[port, "/metrics"]],
+      );
+      const r = kube.kubectl(["apply", "--dry-run=server", "-f", "-"], text);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /servicemonitor\.monitoring\.coreos\.com\/igw-inference-gateway created \(server dry run\)/,
+      );
+    }
   });
 
   it("grants what each mode needs and no more (the API server's RBAC authorizer decides)", () => {
