@@ -15,7 +15,7 @@ import { kubeDown, kubeUp } from "./kube-cluster.mjs";
 import { output } from "./run.mjs";
 
 /** Kubernetes release; its staging modules (k8s.io/api, ...) are published as v0.<minor>.<patch>. */
-export const KUBERNETES_VERSION = "v1.34.4";
+const KUBERNETES_VERSION = "v1.34.4";
 const STAGING_VERSION = KUBERNETES_VERSION.replace(/^v1\./, "v0.");
 const HELM_VERSION = "v3.22.0";
 const GATEWAY_API_VERSION = "v1.6.3";

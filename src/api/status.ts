@@ -105,7 +105,7 @@ export const poolStatusV1Schema = z
               /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/,
             )
             .optional()
-            .describe("Domain-prefixed name of the controller, e.g. inference-gateway.io/igw."),
+            .describe("Domain-prefixed name of the controller, e.g. example.com/gateway-controller."),
           conditions: conditionsSchema.optional(),
         }),
       )

@@ -254,7 +254,7 @@ describe("CRDs on a real kube-apiserver", { timeout: 240_000 }, () => {
             parents: [
               {
                 parentRef: { name: "inference-gateway" },
-                controllerName: "inference-gateway.io/igw",
+                controllerName: "example.com/gateway-controller",
                 conditions: [condition(status)],
               },
             ],

@@ -135,10 +135,7 @@ function crd(name: string, versions: readonly VersionSource[]): Record<string, u
     kind: "CustomResourceDefinition",
     metadata: {
       name,
-      annotations: {
-        "inference-gateway.io/generated-by": "npm run gen:crds",
-        ...(protectedGroup ? { "api-approved.kubernetes.io": API_APPROVED } : {}),
-      },
+      ...(protectedGroup ? { annotations: { "api-approved.kubernetes.io": API_APPROVED } } : {}),
     },
     spec: {
       group: first.group,
