@@ -22,8 +22,10 @@ export function aptInstall(packages, log) {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const apt = (args) =>
     sudo.length ? run("sudo", ["apt-get", ...args], { env }) : run("apt-get", args, { env });
-  apt(["update", "-q"]);
-  apt(["install", "-y", "-q", "--no-install-recommends", ...missing]);
+  // Wait for a dpkg lock held by another installer rather than failing at once.
+  const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  apt([...lock, "update", "-q"]);
+  apt([...lock, "install", "-y", "-q", "--no-install-recommends", ...missing]);
 }
 
 export const component = {
