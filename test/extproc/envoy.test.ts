@@ -92,6 +92,7 @@ function scriptedExchanges(
           body.prompt === "rewrite"
             ? Buffer.from(JSON.stringify({ ...body, prompt: "x".repeat(200_000) }))
             : undefined;
+        if (model === "slow") return { ...base([routes()["b"]!]), timeoutMs: 300 };
         return base([routes()[model === "to-b" ? "b" : "a"]!], rewritten);
       },
       attempt(endpoint) {
@@ -159,7 +160,12 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     });
     health = await startHealthServer("127.0.0.1", 0);
     envoy = await startEnvoy(
-      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, subsetHint: [routes["a"]!] }),
+      envoyTestConfig({
+        extProcPort: extProc.port,
+        healthPort: health.port,
+        subsetHint: [routes["a"]!],
+        healthCheckInterval: "0.3s",
+      }),
     );
   });
 
@@ -291,9 +297,40 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     await until("the stream to close", () => extProc.openStreams === 0);
   });
 
-  it("Envoy health-checks the ext_proc cluster with grpc.health.v1 on the health port", async () => {
-    const flags = await clusterHealth(envoy, "ext_proc");
-    assert.deepEqual(flags, ["healthy"]);
+  it("a decision's timeout becomes Envoy's upstream timeout (504)", async () => {
+    const saved = b.handler;
+    b.handler = (_req, res) => {
+      setTimeout(() => res.end("{}"), 3000).unref();
+    };
+    try {
+      const t0 = Date.now();
+      const res = await post(envoy.url, { model: "slow", prompt: "x" });
+      await res.text();
+      assert.equal(res.status, 504);
+      assert.ok(Date.now() - t0 < 2500, `answered in ${Date.now() - t0} ms`);
+    } finally {
+      b.handler = saved;
+    }
+  });
+
+  it("Envoy health-checks the ext_proc cluster with grpc.health.v1; NOT_SERVING marks it failed", async () => {
+    assert.deepEqual(await clusterHealth(envoy, "ext_proc"), ["healthy"]);
+    health.setServing(false);
+    try {
+      let flags: string[] = [];
+      await until(
+        "Envoy to see NOT_SERVING",
+        () => {
+          clusterHealth(envoy, "ext_proc").then((f) => (flags = f));
+          return flags[0] === "/failed_active_hc";
+        },
+        5000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message}; flags ${JSON.stringify(flags)}`);
+      });
+    } finally {
+      health.setServing(true);
+    }
   });
 });
 
@@ -329,6 +366,29 @@ describe("Envoy with igw's ext_proc server, other settings", () => {
       assert.equal(res.status, 200, text);
       assert.equal(upstream.received.at(-1)!.body["model"], "base-model");
       assert.equal(JSON.parse(text).model, "client-model");
+    } finally {
+      await envoy.stop();
+      await Promise.all([extProc.close(), health.close()]);
+    }
+  });
+
+  it("TLS (--secure-serving, self-signed) between Envoy and the ext_proc server", async () => {
+    const extProc = await startExtProcServer({
+      host: "127.0.0.1",
+      port: 0,
+      begin: scriptedExchanges(() => routes, []),
+      options: extProcOptions(),
+      tls: { secureServing: true },
+    });
+    const health = await startHealthServer("127.0.0.1", 0);
+    const envoy = await startEnvoy(
+      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, tls: true }),
+    );
+    try {
+      const res = await post(envoy.url, { model: "to-a", prompt: "over tls" });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(upstream.received.at(-1)!.body["prompt"], "over tls");
+      assert.deepEqual(await clusterHealth(envoy, "ext_proc"), ["healthy"], "plaintext health checks pass");
     } finally {
       await envoy.stop();
       await Promise.all([extProc.close(), health.close()]);

@@ -21,6 +21,10 @@ export interface EnvoyTestSettings {
   readonly messageTimeout?: string;
   /** Endpoints put in `envoy.lb.subset_hint` by a set_metadata filter ahead of ext_proc. */
   readonly subsetHint?: readonly string[];
+  /** TLS to the ext_proc port (accepting a self-signed certificate), health checks plaintext: the commented block of the deploy file. */
+  readonly tls?: boolean;
+  /** Health-check interval (and no-traffic interval), e.g. "0.5s". */
+  readonly healthCheckInterval?: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a YAML document walked by known names
@@ -62,5 +66,35 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
   const endpoint = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
   endpoint.address.socket_address = { address: "127.0.0.1", port_value: s.extProcPort };
   endpoint.health_check_config = { port_value: s.healthPort };
+  if (s.healthCheckInterval) {
+    cluster.health_checks[0].interval = s.healthCheckInterval;
+    cluster.health_checks[0].no_traffic_interval = s.healthCheckInterval;
+  }
+  if (s.tls) {
+    cluster.transport_socket_matches = [
+      {
+        name: "plaintext-health",
+        match: { health: "plaintext" },
+        transport_socket: {
+          name: "envoy.transport_sockets.raw_buffer",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer",
+          },
+        },
+      },
+      {
+        name: "tls",
+        match: {},
+        transport_socket: {
+          name: "envoy.transport_sockets.tls",
+          typed_config: {
+            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+            common_tls_context: { validation_context: {} },
+          },
+        },
+      },
+    ];
+    cluster.health_checks[0].transport_socket_match_criteria = { health: "plaintext" };
+  }
   return doc;
 }
