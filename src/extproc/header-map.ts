@@ -38,14 +38,3 @@ export function headerMutation(
     ...(remove.length > 0 ? { removeHeaders: [...remove] } : {}),
   };
 }
-
-/** The mutation that turns header set `before` into `after` (changed or new values set, missing ones removed). */
-export function headerDiff(
-  before: Readonly<Record<string, string>>,
-  after: Readonly<Record<string, string>>,
-): HeaderMutation | undefined {
-  const set: Record<string, string> = {};
-  for (const name in after) if (before[name] !== after[name]) set[name] = after[name]!;
-  const remove = Object.keys(before).filter((name) => !(name in after));
-  return headerMutation(set, remove);
-}

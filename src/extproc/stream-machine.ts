@@ -15,9 +15,10 @@
  */
 import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
-import type { BeginExchange, Decision, ExchangeOutcome, ExchangePort } from "./exchange-port.ts";
+import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
+import type { BeginExchange, Decision, ErrorResponse, ExchangePort } from "./exchange-port.ts";
 import type { ExtProcOptions } from "./extproc-options.ts";
-import { headerDiff, headerMutation, readHeaderMap } from "./header-map.ts";
+import { headerMutation, readHeaderMap } from "./header-map.ts";
 import { dynamicMetadata, subsetHint, upstreamAddress } from "./metadata.ts";
 import {
   type BodyMutation,
@@ -70,7 +71,9 @@ export class ExtProcStream {
   #decision: Decision | undefined;
   #attempted: string | undefined;
   #status: number | undefined;
-  /** The exchange was told how it ended. */
+  /** The exchange asked for a retry Envoy cannot make: the response passes through untouched. */
+  #passThrough = false;
+  /** The exchange was ended. */
   #ended = false;
   /** Envoy reset the stream, or we closed it. */
   #closed = false;
@@ -123,8 +126,12 @@ export class ExtProcStream {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort(new Error(reason));
-    // While deciding, the exchange ends when decide settles (it rejects on the abort).
-    if (this.#phase !== "deciding") this.#end({ kind: "aborted", reason });
+    // While deciding, the exchange ends when decide settles (it rejects on the abort). After the
+    // response completed, Envoy may reset rather than half-close: nothing is lost then.
+    if (this.#phase !== "deciding" && this.#phase !== "done") {
+      this.#exchange?.clientGone();
+      this.#end();
+    }
     this.#phase = "done";
   }
 
@@ -136,8 +143,9 @@ export class ExtProcStream {
       this.#deps.close();
       return;
     }
-    if (this.#status !== undefined) this.#end({ kind: "completed", status: this.#status });
-    else this.#end({ kind: "failed", reason: "Envoy closed the stream before the upstream answered" });
+    // With response_body_mode NONE the body passed Envoy unseen: it is complete when Envoy closes.
+    if (this.#phase === "responseBody" && this.#responseMode === BodySendMode.NONE) this.#complete();
+    this.#end();
     this.#phase = "done";
     this.#closed = true;
     this.#deps.close();
@@ -227,35 +235,36 @@ export class ExtProcStream {
         method: this.#pseudo[":method"] ?? "POST",
         url: this.#pseudo[":path"] ?? "/",
         headers: this.#headers,
-        body,
       },
       this.#subset,
     );
     this.#exchange = exchange;
-    exchange.decide(this.#abort.signal).then(
-      (d) => this.#routed(d, body),
+    exchange.decide(body, this.#abort.signal).then(
+      (d) => this.#routed(d),
       (e: unknown) => this.#refused(e),
     );
   }
 
-  #routed(d: Decision, original: Buffer): void {
+  #routed(d: Decision): void {
     if (this.#closed) {
-      this.#end({ kind: "aborted", reason: "stream reset while deciding" });
+      this.#exchange?.clientGone();
+      this.#end();
       return;
     }
     try {
-      this.#sendDecision(d, original);
+      this.#sendDecision(d);
     } catch (e) {
       this.#fail(e);
     }
   }
 
-  #sendDecision(d: Decision, original: Buffer): void {
+  #sendDecision(d: Decision): void {
     const target = d.endpoints[0];
     if (target === undefined) throw new GatewayError("noEndpoint", "the scheduler returned no endpoint");
     this.#decision = d;
     const o = this.#deps.options;
-    const body = d.body ?? original;
+    const body = d.body;
+    const rewritten = d.bodyRewritten ? d.body : undefined;
     const hadBody = this.#bodyMessages > 0;
     const set: Record<string, string> = { ...d.setHeaders, [o.destinationHeader]: target };
     if (hadBody) set["content-length"] = String(body.length);
@@ -268,13 +277,13 @@ export class ExtProcStream {
       // BUFFERED: the headers went back already; mutation, body and metadata ride on the body answer.
       this.#deps.send({
         requestBody: {
-          response: this.#common(mutation, d.body !== undefined ? { body: d.body } : undefined),
+          response: this.#common(mutation, rewritten ? { body: rewritten } : undefined),
         },
         dynamicMetadata: metadata,
       });
     } else {
       this.#deps.send({ requestHeaders: { response: this.#common(mutation) }, dynamicMetadata: metadata });
-      if (hadBody && this.#requestMode === BodySendMode.STREAMED) this.#answerStreamedChunks(d.body);
+      if (hadBody && this.#requestMode === BodySendMode.STREAMED) this.#answerStreamedChunks(rewritten);
       else if (hadBody) this.#streamBody(body, !this.#requestTrailers, "requestBody");
       if (this.#requestTrailers) this.#deps.send({ requestTrailers: {} });
     }
@@ -307,7 +316,8 @@ export class ExtProcStream {
   }
 
   #refused(e: unknown): void {
-    if (this.#closed) this.#end({ kind: "aborted", reason: "stream reset while deciding" });
+    // A reset stream aborted decide: the exchange knows the client went away (nobody to answer).
+    if (this.#closed) this.#end();
     else this.#fail(e);
   }
 
@@ -319,11 +329,21 @@ export class ExtProcStream {
     if (served !== undefined) this.#attempt(served);
     const status = Number(pseudo[":status"] ?? 0);
     this.#status = status;
-    const out = exchange.responseStarted(status, headers);
+    const action = exchange.responseStarted(status, headers);
     this.#phase = "responseBody";
-    this.#deps.send({
-      responseHeaders: { response: this.#common(headerDiff(headers, out), undefined, false) },
-    });
+    if (action.kind === "retry") {
+      // Envoy, not igw, retries (its retry policy over the fallback list); what reaches ext_proc is
+      // final. The epp's director runs with maxAttempts 1, so this is a misconfiguration: relay as is.
+      this.#deps.logger?.warn(
+        { status },
+        "ext_proc: the exchange asked for a retry; passing the response through",
+      );
+      this.#passThrough = true;
+      this.#deps.send({ responseHeaders: {} });
+    } else {
+      const mutation = headerMutation(action.head.setHeaders, action.head.removeHeaders);
+      this.#deps.send({ responseHeaders: { response: this.#common(mutation, undefined, false) } });
+    }
     if (h.endOfStream) this.#complete();
   }
 
@@ -334,8 +354,8 @@ export class ExtProcStream {
     const mode = this.#responseMode;
     const whole = mode === BodySendMode.BUFFERED || mode === BodySendMode.BUFFERED_PARTIAL;
     const eos = b.endOfStream === true || whole;
-    let out = exchange.responseChunk(chunk);
-    if (eos) {
+    let out = this.#passThrough ? chunk : exchange.responseChunk(chunk);
+    if (eos && !this.#passThrough) {
       const tail = exchange.responseEnd();
       if (tail.length > 0) out = Buffer.concat([out, tail]);
     }
@@ -351,7 +371,11 @@ export class ExtProcStream {
   }
 
   #onResponseTrailers(): void {
-    if (this.#phase === "responseBody" && this.#responseMode === BodySendMode.FULL_DUPLEX_STREAMED) {
+    if (
+      this.#phase === "responseBody" &&
+      this.#responseMode === BodySendMode.FULL_DUPLEX_STREAMED &&
+      !this.#passThrough
+    ) {
       const tail = this.#exchange!.responseEnd();
       if (tail.length > 0) this.#streamBody(tail, false, "responseBody");
     }
@@ -361,8 +385,8 @@ export class ExtProcStream {
 
   #complete(): void {
     if (this.#phase === "done") return;
-    this.#exchange?.responseEnd();
-    this.#end({ kind: "completed", status: this.#status ?? 0 });
+    if (!this.#passThrough) this.#exchange?.responseEnd();
+    this.#end();
     this.#phase = "done";
   }
 
@@ -385,34 +409,34 @@ export class ExtProcStream {
       throw new GatewayError("internal", `ext_proc protocol error: ${what} while in phase ${this.#phase}`);
   }
 
-  /** Answers an ImmediateResponse (the gateway's status and OpenAI JSON) and closes the stream. */
+  /** Answers an ImmediateResponse (the gateway's status, headers and OpenAI JSON) and closes the stream. */
   #fail(e: unknown): void {
     if (this.#closed) return;
     if (!(e instanceof GatewayError)) this.#deps.logger?.error({ err: e }, "ext_proc stream failed");
-    const err = e instanceof GatewayError ? e : new GatewayError("internal", "internal gateway error");
-    const requestId = this.#decision?.requestId ?? this.#headers["x-request-id"];
-    const body = Buffer.from(JSON.stringify(err.toJSON()));
-    const set: Record<string, string> = { "content-type": "application/json" };
-    if (requestId) set["x-request-id"] = requestId;
-    if (err.retryAfterSeconds !== undefined) set["retry-after"] = String(Math.ceil(err.retryAfterSeconds));
+    const exchange = this.#exchange;
+    const rendered: ErrorResponse = exchange
+      ? exchange.fail(e)
+      : errorResponse(asGatewayError(e), this.#headers["x-request-id"]);
+    // Envoy sets the local reply's content-length itself.
+    const { "content-length": _, ...headers } = rendered.headers;
     this.#deps.send({
       immediateResponse: {
-        status: { code: err.status },
-        headers: headerMutation(set)!,
-        body,
-        details: err.toJSON().error.code,
+        status: { code: rendered.status },
+        headers: headerMutation(headers)!,
+        body: Buffer.from(rendered.body),
+        details: asGatewayError(e).toJSON().error.code,
       },
     });
-    if (this.#exchange) this.#end({ kind: "refused", error: err });
     this.#phase = "done";
     this.#closed = true;
-    this.#abort.abort(err);
+    this.#abort.abort(asGatewayError(e));
+    this.#end();
     this.#deps.close();
   }
 
-  #end(outcome: ExchangeOutcome): void {
+  #end(): void {
     if (this.#ended || !this.#exchange) return;
     this.#ended = true;
-    this.#exchange.end(outcome);
+    this.#exchange.end();
   }
 }

@@ -8,14 +8,14 @@ import { GatewayError } from "../../src/errors.ts";
 import type {
   BeginExchange,
   Decision,
-  ExchangeOutcome,
   ExchangePort,
   InboundRequest,
 } from "../../src/extproc/exchange-port.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { type ExtProcServer, startExtProcServer } from "../../src/extproc/extproc-server.ts";
 import { type HealthServer, startHealthServer } from "../../src/extproc/health-server.ts";
-import { ResponseRelay } from "../../src/proxy/response-relay.ts";
+import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
+import { ResponseRelay } from "../../src/requestcontrol/response-relay.ts";
 import { envoyTestConfig } from "../helpers/envoy-config.ts";
 import { clusterHealth, type EnvoyProcess, startEnvoy } from "../helpers/envoy-process.ts";
 import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
@@ -24,17 +24,20 @@ import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 /** What one request did inside the scripted exchange. */
 interface Seen {
   inbound: InboundRequest;
+  body?: Buffer;
   subset: readonly string[] | undefined;
   signal?: AbortSignal;
   attempts: string[];
-  outcomes: ExchangeOutcome[];
   relay?: ResponseRelay;
+  gone: boolean;
+  ends: number;
 }
 
 /**
  * Scripted decisions by the request's `model`: "client-model" is rewritten to `target` and routed to
  * `routes.sim`; "to-a"/"to-b" go to fake upstreams unchanged (a prompt "rewrite" rewrites them);
- * "refuse" is shed (429, Retry-After 3); "hold" waits `holdMs`; "hold-forever" waits for the abort.
+ * "slow" has a 300 ms timeout; "refuse" is shed (429, Retry-After 3); "hold" waits `hold_ms`;
+ * "hold-forever" waits for the abort. Response processing is the core's ResponseRelay.
  */
 function scriptedExchanges(
   routes: () => Record<string, string>,
@@ -42,75 +45,87 @@ function scriptedExchanges(
   target = "qwen",
 ): BeginExchange {
   return (inbound, subset) => {
-    const s: Seen = { inbound, subset, attempts: [], outcomes: [] };
+    const s: Seen = { inbound, subset, attempts: [], gone: false, ends: 0 };
     seen.push(s);
+    const requestId = String(inbound.headers["x-request-id"] ?? "");
     let clientModel = "";
     let targetModel = "";
     const port: ExchangePort = {
-      async decide(signal) {
+      async decide(body, signal) {
+        s.body = body;
         s.signal = signal;
-        let body: { model?: string; hold_ms?: number; prompt?: string };
+        let json: { model?: string; hold_ms?: number; prompt?: string };
         try {
-          body = JSON.parse(inbound.body.toString());
+          json = JSON.parse(body.toString());
         } catch {
           throw new GatewayError("invalidJson", "request body is not valid JSON");
         }
-        const model = String(body.model);
+        const model = String(json.model);
         clientModel = targetModel = model;
-        const base = (endpoints: string[], rewritten?: Buffer): Decision => ({
-          requestId: inbound.headers["x-request-id"] ?? "",
+        const decision = (endpoints: string[], rewritten?: Buffer, timeoutMs?: number): Decision => ({
+          requestId,
           poolKey: "default/pool",
+          url: inbound.url,
           endpoints,
-          ...(rewritten ? { body: rewritten } : {}),
+          body: rewritten ?? body,
+          bodyRewritten: rewritten !== undefined,
           setHeaders: { "x-test-decided": "yes" },
           removeHeaders: ["x-test-remove-me"],
+          timeoutMs,
           priority: 0,
           clientModel,
           targetModel,
           stream: false,
+          explanation: undefined,
         });
         if (model === "refuse")
           throw new GatewayError("shed", "the pool is saturated; retry later", { retryAfterSeconds: 3 });
         if (model === "hold" || model === "hold-forever") {
           await new Promise<void>((resolve, reject) => {
-            const t = model === "hold" ? setTimeout(resolve, body.hold_ms ?? 1000) : undefined;
-            signal.addEventListener("abort", () => {
+            const t = model === "hold" ? setTimeout(resolve, json.hold_ms ?? 1000) : undefined;
+            signal!.addEventListener("abort", () => {
               clearTimeout(t);
               reject(new GatewayError("queueTimeout", "client went away while queued"));
             });
           });
-          return base([routes()["a"]!]);
+          return decision([routes()["a"]!]);
         }
         if (model === "client-model") {
           targetModel = target;
-          return base(
+          return decision(
             [routes()["sim"]!, routes()["a"]!],
-            Buffer.from(JSON.stringify({ ...body, model: target })),
+            Buffer.from(JSON.stringify({ ...json, model: target })),
           );
         }
+        if (model === "slow") return decision([routes()["b"]!], undefined, 300);
         const rewritten =
-          body.prompt === "rewrite"
-            ? Buffer.from(JSON.stringify({ ...body, prompt: "x".repeat(200_000) }))
+          json.prompt === "rewrite"
+            ? Buffer.from(JSON.stringify({ ...json, prompt: "x".repeat(200_000) }))
             : undefined;
-        if (model === "slow") return { ...base([routes()["b"]!]), timeoutMs: 300 };
-        return base([routes()[model === "to-b" ? "b" : "a"]!], rewritten);
+        return decision([routes()[model === "to-b" ? "b" : "a"]!], rewritten);
       },
       attempt(endpoint) {
         s.attempts.push(endpoint);
       },
-      responseStarted(_status, headers) {
+      responseStarted(status) {
         s.relay = new ResponseRelay(targetModel, clientModel);
-        const out: Record<string, string> = {
-          ...headers,
-          "x-gateway-destination-endpoint-served": s.attempts.at(-1) ?? "",
+        return {
+          kind: "relay",
+          head: {
+            status,
+            setHeaders: { "x-gateway-destination-endpoint-served": s.attempts.at(-1) ?? "" },
+            removeHeaders: s.relay.rewrites ? ["content-length"] : [],
+          },
         };
-        if (s.relay.rewrites) delete out["content-length"];
-        return out;
       },
       responseChunk: (chunk) => s.relay!.push(chunk),
-      responseEnd: () => s.relay!.end(),
-      end(outcome) {
-        s.outcomes.push(outcome);
+      responseEnd: () => s.relay?.end() ?? Buffer.alloc(0),
+      fail: (e) => errorResponse(asGatewayError(e), requestId),
+      clientGone() {
+        s.gone = true;
+      },
+      end() {
+        s.ends++;
       },
     };
     return port;
@@ -193,7 +208,7 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     assert.equal(s.inbound.url, "/v1/completions");
     assert.equal(s.inbound.method, "POST");
     assert.equal(s.inbound.headers["x-client"], "kept");
-    assert.deepEqual(JSON.parse(s.inbound.body.toString()), { model: "to-b", prompt: "hello" });
+    assert.deepEqual(JSON.parse(s.body!.toString()), { model: "to-b", prompt: "hello" });
     assert.deepEqual(s.subset, [routes["a"]], "the subset hint set in Envoy's filter metadata arrives");
     const h = b.received.at(-1)!.headers;
     assert.equal(h["x-gateway-destination-endpoint"], routes["b"]);
@@ -206,8 +221,8 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     assert.equal(h["x-test-decided"], "yes");
     assert.equal(h["x-client"], "kept");
     assert.deepEqual(s.attempts, [routes["b"]], "Envoy's upstream.address names the endpoint it used");
-    await until("the exchange to end", () => s.outcomes.length > 0);
-    assert.deepEqual(s.outcomes, [{ kind: "completed", status: 200 }]);
+    await until("the exchange to end", () => s.ends > 0);
+    assert.deepEqual({ ends: s.ends, gone: s.gone }, { ends: 1, gone: false });
   });
 
   it("a rewritten body larger than one chunk arrives upstream intact, with its Content-Length", async () => {
@@ -291,9 +306,9 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     assert.equal(s.signal!.aborted, false);
     ac.abort();
     assert.ok((await pending) instanceof Error);
-    await until("the abort to reach the exchange", () => s.outcomes.length > 0);
-    assert.equal(s.signal!.aborted, true);
-    assert.equal(s.outcomes[0]!.kind, "aborted");
+    await until("the abort to reach the exchange", () => s.ends > 0);
+    assert.equal(s.signal!.aborted, true, "the queued request left the queue");
+    assert.equal(s.ends, 1);
     await until("the stream to close", () => extProc.openStreams === 0);
   });
 

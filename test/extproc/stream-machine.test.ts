@@ -5,9 +5,10 @@ import { describe, it } from "node:test";
 import { GatewayError } from "../../src/errors.ts";
 import type {
   Decision,
-  ExchangeOutcome,
+  ErrorResponse,
   ExchangePort,
   InboundRequest,
+  ResponseAction,
 } from "../../src/extproc/exchange-port.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import {
@@ -17,18 +18,24 @@ import {
   type ProcessingResponse,
 } from "../../src/extproc/protocol.ts";
 import { ExtProcStream } from "../../src/extproc/stream-machine.ts";
+import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
+
+const CHAT = JSON.stringify({ model: "client-model", messages: [{ role: "user", content: "hi" }] });
 
 /** An exchange that records every call; `decision` settles decide (a function can hold it). */
 class RecordingExchange implements ExchangePort {
   readonly attempts: string[] = [];
-  readonly outcomes: ExchangeOutcome[] = [];
   readonly chunks: Buffer[] = [];
-  signal: AbortSignal | undefined;
-  started: { status: number; headers: Record<string, string> } | undefined;
-  ends = 0;
+  readonly failed: unknown[] = [];
   readonly inbound: InboundRequest;
   readonly subset: readonly string[] | undefined;
   readonly #decision: (signal: AbortSignal) => Promise<Decision>;
+  body: Buffer | undefined;
+  signal: AbortSignal | undefined;
+  started: { status: number; headers: Record<string, unknown> } | undefined;
+  responseEnds = 0;
+  gone = false;
+  ends = 0;
   constructor(
     inbound: InboundRequest,
     subset: readonly string[] | undefined,
@@ -38,46 +45,62 @@ class RecordingExchange implements ExchangePort {
     this.subset = subset;
     this.#decision = decision;
   }
-  decide(signal: AbortSignal): Promise<Decision> {
+  decide(body: Buffer, signal?: AbortSignal): Promise<Decision> {
+    this.body = body;
     this.signal = signal;
-    return this.#decision(signal);
+    return this.#decision(signal!);
   }
   attempt(endpoint: string): void {
     this.attempts.push(endpoint);
   }
-  responseStarted(status: number, headers: Readonly<Record<string, string>>): Record<string, string> {
+  responseStarted(status: number, headers: Readonly<Record<string, unknown>>): ResponseAction {
     this.started = { status, headers: { ...headers } };
-    const out: Record<string, string> = {
-      ...headers,
-      "x-gateway-destination-endpoint-served": "10.0.0.1:8000",
+    return {
+      kind: "relay",
+      head: {
+        status,
+        setHeaders: { "x-gateway-destination-endpoint-served": this.attempts.at(-1) ?? "" },
+        removeHeaders: ["content-length"],
+      },
     };
-    delete out["content-length"];
-    return out;
   }
   responseChunk(chunk: Buffer): Buffer {
     this.chunks.push(chunk);
     return Buffer.from(chunk.toString().replaceAll("target-model", "client-model"));
   }
   responseEnd(): Buffer {
-    this.ends++;
+    this.responseEnds++;
     return Buffer.alloc(0);
   }
-  end(outcome: ExchangeOutcome): void {
-    this.outcomes.push(outcome);
+  fail(e?: unknown): ErrorResponse {
+    this.failed.push(e);
+    return errorResponse(asGatewayError(e), "req-1");
+  }
+  clientGone(): void {
+    this.gone = true;
+  }
+  end(): void {
+    this.ends++;
   }
 }
 
 function decision(overrides: Partial<Decision> = {}): Decision {
+  const body = Buffer.from(CHAT);
   return {
     requestId: "req-1",
     poolKey: "default/pool",
+    url: "/v1/chat/completions",
     endpoints: ["10.0.0.1:8000", "10.0.0.2:8000"],
+    body,
+    bodyRewritten: false,
     setHeaders: {},
     removeHeaders: [],
+    timeoutMs: undefined,
     priority: 0,
     clientModel: "client-model",
     targetModel: "client-model",
     stream: false,
+    explanation: undefined,
     ...overrides,
   };
 }
@@ -172,8 +195,6 @@ function streamedBody(sent: ProcessingResponse[], phase: "requestBody" | "respon
   };
 }
 
-const CHAT = JSON.stringify({ model: "client-model", messages: [{ role: "user", content: "hi" }] });
-
 describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   it("holds the headers until the body ends, then routes: destination header, content-length, metadata, body", async () => {
     const h = harness();
@@ -184,7 +205,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     await tick();
     const ex = h.exchange();
     assert.deepEqual(
-      { method: ex.inbound.method, url: ex.inbound.url, body: ex.inbound.body.toString() },
+      { method: ex.inbound.method, url: ex.inbound.url, body: ex.body!.toString() },
       { method: "POST", url: "/v1/chat/completions", body: CHAT },
     );
     assert.equal(ex.inbound.headers["host"], "gateway.example");
@@ -219,7 +240,9 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
 
   it("re-emits a rewritten body in chunks of at most 62,000 bytes, end of stream on the last", async () => {
     const rewritten = Buffer.from(JSON.stringify({ model: "target-model", prompt: "x".repeat(150_000) }));
-    const h = harness(async () => decision({ body: rewritten, targetModel: "target-model" }));
+    const h = harness(async () =>
+      decision({ body: rewritten, bodyRewritten: true, targetModel: "target-model" }),
+    );
     h.machine.handle(requestHeaders());
     h.machine.handle(body(JSON.stringify({ model: "client-model", prompt: "x".repeat(150_000) }), true));
     await tick();
@@ -261,11 +284,15 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     h.machine.reset();
     assert.equal(ex.signal?.aborted, true);
     await tick();
-    assert.deepEqual(ex.outcomes, [{ kind: "aborted", reason: "stream reset while deciding" }]);
+    assert.deepEqual(
+      { ends: ex.ends, failed: ex.failed.length },
+      { ends: 1, failed: 0 },
+      "ended once, no error rendered",
+    );
     assert.equal(h.sent.length, 0, "nothing is sent on a reset stream");
     h.machine.reset();
     h.machine.peerClosed();
-    assert.equal(ex.outcomes.length, 1);
+    assert.equal(ex.ends, 1);
   });
 
   it("answers a refusal with an ImmediateResponse: status, OpenAI JSON, Retry-After, request id; then closes", async () => {
@@ -287,7 +314,8 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     });
     assert.equal(ir.details, "request_shed");
     assert.equal(h.closed(), 1);
-    assert.deepEqual(h.exchange().outcomes, [{ kind: "refused", error: err }]);
+    assert.deepEqual(h.exchange().failed, [err]);
+    assert.equal(h.exchange().ends, 1);
     h.machine.handle(body("late", true));
     assert.equal(h.sent.length, 1, "a closed stream sends nothing more");
   });
@@ -335,11 +363,27 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
       sizes: [32, 14],
       eos: [false, true],
     });
-    assert.deepEqual(ex.outcomes, [{ kind: "completed", status: 200 }]);
+    assert.deepEqual(
+      { ends: ex.ends, gone: ex.gone, responseEnds: ex.responseEnds > 0 },
+      { ends: 1, gone: false, responseEnds: true },
+    );
     assert.equal(h.machine.phase, "done");
     h.machine.peerClosed();
-    assert.equal(ex.outcomes.length, 1);
+    assert.equal(ex.ends, 1);
     assert.equal(h.closed(), 1, "our side closes once Envoy has half-closed");
+  });
+
+  it("a reset after the response completed (Envoy may reset instead of half-closing) changes nothing", async () => {
+    const h = harness();
+    h.machine.handle(requestHeaders());
+    h.machine.handle(body(CHAT, true));
+    await tick();
+    h.machine.handle({
+      request: "responseHeaders",
+      responseHeaders: { headers: { headers: [hv(":status", "200")] }, endOfStream: true },
+    });
+    h.machine.reset();
+    assert.deepEqual({ ends: h.exchange().ends, gone: h.exchange().gone }, { ends: 1, gone: false });
   });
 
   it("reports the endpoint Envoy connected to (upstream.address) as a new attempt", async () => {
@@ -356,7 +400,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     });
     const ex = h.exchange();
     assert.deepEqual(ex.attempts, ["10.0.0.1:8000", "10.0.0.2:8000"]);
-    assert.deepEqual(ex.outcomes, [{ kind: "completed", status: 200 }]);
+    assert.deepEqual({ ends: ex.ends, responseEnds: ex.responseEnds }, { ends: 1, responseEnds: 1 });
   });
 
   it("a reset mid-response ends the exchange as aborted", async () => {
@@ -369,14 +413,14 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
       responseHeaders: { headers: { headers: [hv(":status", "200")] } },
     });
     h.machine.reset("stream cancelled by Envoy");
-    assert.deepEqual(h.exchange().outcomes, [{ kind: "aborted", reason: "stream cancelled by Envoy" }]);
+    assert.deepEqual({ gone: h.exchange().gone, ends: h.exchange().ends }, { gone: true, ends: 1 });
   });
 
   it("routes a body-less request at once, with the headers answer only", async () => {
     const h = harness();
     h.machine.handle(requestHeaders([], true));
     await tick();
-    assert.equal(h.exchange().inbound.body.length, 0);
+    assert.equal(h.exchange().body!.length, 0);
     assert.equal(h.sent.length, 1);
     const m = h.sent[0]!.requestHeaders?.response?.headerMutation;
     assert.deepEqual(setOf(m), { "x-gateway-destination-endpoint": "10.0.0.1:8000" });
@@ -456,7 +500,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
 describe("ExtProcStream, other body modes", () => {
   it("BUFFERED: headers answered at once; destination, body and metadata ride on the body answer", async () => {
     const rewritten = Buffer.from(CHAT.replace("client-model", "target-model"));
-    const h = harness(async () => decision({ body: rewritten }));
+    const h = harness(async () => decision({ body: rewritten, bodyRewritten: true }));
     h.machine.handle(
       requestHeaders([["x-gateway-destination-endpoint", "6.6.6.6:1"]], false, {
         req: BodySendMode.BUFFERED,
@@ -487,7 +531,7 @@ describe("ExtProcStream, other body modes", () => {
     assert.deepEqual(h.sent.at(-1)?.responseBody?.response?.bodyMutation, {
       body: Buffer.from('{"model":"client-model"}'),
     });
-    assert.deepEqual(h.exchange().outcomes, [{ kind: "completed", status: 200 }]);
+    assert.deepEqual({ ends: h.exchange().ends, gone: h.exchange().gone }, { ends: 1, gone: false });
   });
 
   it("STREAMED without send_body_without_waiting_for_header_response is refused with a hint", () => {
@@ -500,7 +544,7 @@ describe("ExtProcStream, other body modes", () => {
 
   it("STREAMED with early body: one answer per chunk, the rewritten body replacing the first", async () => {
     const rewritten = Buffer.from("rewritten");
-    const h = harness(async () => decision({ body: rewritten }));
+    const h = harness(async () => decision({ body: rewritten, bodyRewritten: true }));
     h.machine.handle(
       requestHeaders([], false, { req: BodySendMode.STREAMED, res: BodySendMode.STREAMED, early: true }),
     );
