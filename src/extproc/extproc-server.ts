@@ -50,7 +50,11 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
       const machine = new ExtProcStream({
         begin: config.begin,
         send: (r) => {
-          if (!done) call.write(r);
+          // Backpressure: stop reading Envoy's messages while our answers are not flushed.
+          if (!done && !call.write(r) && !call.isPaused()) {
+            call.pause();
+            call.once("drain", () => call.resume());
+          }
         },
         close: finish,
         options: config.options,

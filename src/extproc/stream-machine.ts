@@ -68,9 +68,7 @@ export class ExtProcStream {
   #requestTrailers = false;
   #exchange: ExchangePort | undefined;
   readonly #abort = new AbortController();
-  #decision: Decision | undefined;
   #attempted: string | undefined;
-  #status: number | undefined;
   /** The exchange asked for a retry Envoy cannot make: the response passes through untouched. */
   #passThrough = false;
   /** The exchange was ended. */
@@ -261,7 +259,6 @@ export class ExtProcStream {
   #sendDecision(d: Decision): void {
     const target = d.endpoints[0];
     if (target === undefined) throw new GatewayError("noEndpoint", "the scheduler returned no endpoint");
-    this.#decision = d;
     const o = this.#deps.options;
     const body = d.body;
     const rewritten = d.bodyRewritten ? d.body : undefined;
@@ -328,7 +325,6 @@ export class ExtProcStream {
     const served = upstreamAddress(msg);
     if (served !== undefined) this.#attempt(served);
     const status = Number(pseudo[":status"] ?? 0);
-    this.#status = status;
     const action = exchange.responseStarted(status, headers);
     this.#phase = "responseBody";
     if (action.kind === "retry") {

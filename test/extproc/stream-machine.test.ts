@@ -470,6 +470,18 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     );
   });
 
+  it("without protocol_config (Envoy before 1.34) assumes FULL_DUPLEX_STREAMED: the headers answer waits", async () => {
+    const h = harness();
+    const msg = requestHeaders();
+    delete msg.protocolConfig;
+    h.machine.handle(msg);
+    assert.equal(h.sent.length, 0);
+    h.machine.handle(body(CHAT, true));
+    await tick();
+    assert.ok(h.sent[0]?.requestHeaders);
+    assert.equal(streamedBody(h.sent, "requestBody").text, CHAT);
+  });
+
   it("refuses a body over the limit with 413, without starting an exchange", () => {
     const h = harness(async () => decision(), { bodyLimit: 10 });
     h.machine.handle(requestHeaders());
