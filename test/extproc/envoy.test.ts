@@ -14,9 +14,10 @@ import type {
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { type ExtProcServer, startExtProcServer } from "../../src/extproc/extproc-server.ts";
 import { type HealthServer, startHealthServer } from "../../src/extproc/health-server.ts";
+import type { TlsSettings } from "../../src/extproc/server-credentials.ts";
 import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
 import { ResponseRelay } from "../../src/requestcontrol/response-relay.ts";
-import { envoyTestConfig } from "../helpers/envoy-config.ts";
+import { type EnvoyTestSettings, envoyTestConfig } from "../helpers/envoy-config.ts";
 import { clusterHealth, type EnvoyProcess, startEnvoy } from "../helpers/envoy-process.ts";
 import { type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
@@ -132,6 +133,41 @@ function scriptedExchanges(
   };
 }
 
+/** igw's ext_proc and health servers and an Envoy from the deploy file in front of them. */
+interface Stack {
+  extProc: ExtProcServer;
+  health: HealthServer;
+  envoy: EnvoyProcess;
+  close(): Promise<void>;
+}
+
+async function startStack(
+  begin: BeginExchange,
+  settings: Omit<EnvoyTestSettings, "extProcPort" | "healthPort"> = {},
+  tls?: TlsSettings,
+): Promise<Stack> {
+  const extProc = await startExtProcServer({
+    host: "127.0.0.1",
+    port: 0,
+    begin,
+    options: extProcOptions(),
+    ...(tls ? { tls } : {}),
+  });
+  const health = await startHealthServer("127.0.0.1", 0);
+  const envoy = await startEnvoy(
+    envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, ...settings }),
+  );
+  return {
+    extProc,
+    health,
+    envoy,
+    async close() {
+      await envoy.stop();
+      await Promise.all([extProc.close(), health.close()]);
+    },
+  };
+}
+
 async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -156,6 +192,7 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
   let extProc: ExtProcServer;
   let health: HealthServer;
   let envoy: EnvoyProcess;
+  let stack: Stack;
   const routes: Record<string, string> = {};
 
   before(async () => {
@@ -167,26 +204,19 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     routes["sim"] = new URL(sim.urls[0]!).host;
     routes["a"] = `127.0.0.1:${a.port}`;
     routes["b"] = `127.0.0.1:${b.port}`;
-    extProc = await startExtProcServer({
-      host: "127.0.0.1",
-      port: 0,
-      begin: scriptedExchanges(() => routes, seen),
-      options: extProcOptions(),
-    });
-    health = await startHealthServer("127.0.0.1", 0);
-    envoy = await startEnvoy(
-      envoyTestConfig({
-        extProcPort: extProc.port,
-        healthPort: health.port,
+    stack = await startStack(
+      scriptedExchanges(() => routes, seen),
+      {
         subsetHint: [routes["a"]!],
         healthCheckInterval: "0.3s",
-      }),
+      },
     );
+    ({ extProc, health, envoy } = stack);
   });
 
   after(async () => {
-    await envoy?.stop();
-    await Promise.all([extProc?.close(), health?.close(), sim?.stop(), a?.close(), b?.close()]);
+    await stack?.close();
+    await Promise.all([sim?.stop(), a?.close(), b?.close()]);
   });
 
   it("routes by the destination header (ORIGINAL_DST) and hands the picker headers, body and subset hint", async () => {
@@ -359,21 +389,9 @@ describe("Envoy with igw's ext_proc server, other settings", () => {
   after(() => upstream.close());
 
   it("BUFFERED request and response bodies: routed, rewritten and rewritten back", async () => {
-    const seen: Seen[] = [];
-    const extProc = await startExtProcServer({
-      host: "127.0.0.1",
-      port: 0,
-      begin: scriptedExchanges(() => ({ ...routes, sim: routes["a"]! }), seen, "base-model"),
-      options: extProcOptions(),
-    });
-    const health = await startHealthServer("127.0.0.1", 0);
-    const envoy = await startEnvoy(
-      envoyTestConfig({
-        extProcPort: extProc.port,
-        healthPort: health.port,
-        requestBodyMode: "BUFFERED",
-        responseBodyMode: "BUFFERED",
-      }),
+    const { envoy, close } = await startStack(
+      scriptedExchanges(() => ({ ...routes, sim: routes["a"]! }), [], "base-model"),
+      { requestBodyMode: "BUFFERED", responseBodyMode: "BUFFERED" },
     );
     try {
       const res = await post(envoy.url, { model: "client-model", prompt: "hi" });
@@ -382,22 +400,17 @@ describe("Envoy with igw's ext_proc server, other settings", () => {
       assert.equal(upstream.received.at(-1)!.body["model"], "base-model");
       assert.equal(JSON.parse(text).model, "client-model");
     } finally {
-      await envoy.stop();
-      await Promise.all([extProc.close(), health.close()]);
+      await close();
     }
   });
 
   it("TLS (--secure-serving, self-signed) between Envoy and the ext_proc server", async () => {
-    const extProc = await startExtProcServer({
-      host: "127.0.0.1",
-      port: 0,
-      begin: scriptedExchanges(() => routes, []),
-      options: extProcOptions(),
-      tls: { secureServing: true },
-    });
-    const health = await startHealthServer("127.0.0.1", 0);
-    const envoy = await startEnvoy(
-      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, tls: true }),
+    const { envoy, close } = await startStack(
+      scriptedExchanges(() => routes, []),
+      { tls: true },
+      {
+        secureServing: true,
+      },
     );
     try {
       const res = await post(envoy.url, { model: "to-a", prompt: "over tls" });
@@ -405,21 +418,16 @@ describe("Envoy with igw's ext_proc server, other settings", () => {
       assert.equal(upstream.received.at(-1)!.body["prompt"], "over tls");
       assert.deepEqual(await clusterHealth(envoy, "ext_proc"), ["healthy"], "plaintext health checks pass");
     } finally {
-      await envoy.stop();
-      await Promise.all([extProc.close(), health.close()]);
+      await close();
     }
   });
 
   it("failure_mode_allow: false with the ext_proc server gone answers 5xx at once", async () => {
-    const extProc = await startExtProcServer({
-      host: "127.0.0.1",
-      port: 0,
-      begin: scriptedExchanges(() => routes, []),
-      options: extProcOptions(),
-    });
-    const health = await startHealthServer("127.0.0.1", 0);
-    const envoy = await startEnvoy(
-      envoyTestConfig({ extProcPort: extProc.port, healthPort: health.port, failureModeAllow: false }),
+    const { extProc, health, envoy } = await startStack(
+      scriptedExchanges(() => routes, []),
+      {
+        failureModeAllow: false,
+      },
     );
     try {
       const ok = await post(envoy.url, { model: "to-a", prompt: "x" });

@@ -12,13 +12,14 @@ import {
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
-import type { BeginExchange, Decision, ExchangePort } from "../../src/extproc/exchange-port.ts";
+import type { BeginExchange, ExchangePort } from "../../src/extproc/exchange-port.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { startExtProcServer } from "../../src/extproc/extproc-server.ts";
 import { startHealthServer } from "../../src/extproc/health-server.ts";
 import { EXT_PROC_SERVICE, loadExtProcService, type ProcessingResponse } from "../../src/extproc/protocol.ts";
 import { selfSignedCertificate } from "../../src/extproc/server-credentials.ts";
 import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
+import { testDecision } from "../helpers/extproc-decision.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
 const Client = makeGenericClientConstructor(loadExtProcService(), "ExternalProcessor");
@@ -37,22 +38,7 @@ function exchanges(calls: Calls[]): BeginExchange {
     const port: ExchangePort = {
       decide(body, signal) {
         c.signal = signal;
-        const d: Decision = {
-          requestId: "r",
-          poolKey: "p",
-          url: inbound.url,
-          endpoints: ["10.0.0.1:8000"],
-          body,
-          bodyRewritten: false,
-          setHeaders: {},
-          removeHeaders: [],
-          timeoutMs: undefined,
-          priority: 0,
-          clientModel: "m",
-          targetModel: "m",
-          stream: false,
-          explanation: undefined,
-        };
+        const d = testDecision(body, { url: inbound.url, endpoints: ["10.0.0.1:8000"] });
         if (inbound.url === "/now") return Promise.resolve(d);
         return new Promise((_, reject) =>
           signal!.addEventListener("abort", () => reject(new Error("aborted"))),
@@ -111,8 +97,8 @@ describe("ext_proc gRPC server", () => {
     for (const c of closers.reverse()) await c();
   });
 
-  it("answers on the stream and ends it once Envoy half-closes", async () => {
-    const calls: Calls[] = [];
+  /** A plaintext server over `calls`' exchanges and a client of it, both closed after the suite. */
+  async function serve(calls: Calls[]) {
     const server = await startExtProcServer({
       host: "127.0.0.1",
       port: 0,
@@ -122,6 +108,12 @@ describe("ext_proc gRPC server", () => {
     closers.push(() => server.close());
     const client = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
     closers.push(() => client.close());
+    return { server, client };
+  }
+
+  it("answers on the stream and ends it once Envoy half-closes", async () => {
+    const calls: Calls[] = [];
+    const { server, client } = await serve(calls);
     const call = open(client);
     call.write(headersOnly("/now"));
     const r = await firstResponse(call);
@@ -144,15 +136,7 @@ describe("ext_proc gRPC server", () => {
 
   it("a cancelled stream aborts a held decision and ends the exchange once", async () => {
     const calls: Calls[] = [];
-    const server = await startExtProcServer({
-      host: "127.0.0.1",
-      port: 0,
-      begin: exchanges(calls),
-      options: extProcOptions(),
-    });
-    closers.push(() => server.close());
-    const client = new Client(`127.0.0.1:${server.port}`, credentials.createInsecure());
-    closers.push(() => client.close());
+    const { server, client } = await serve(calls);
     const call = open(client);
     call.on("error", () => {});
     call.write(headersOnly("/hold"));

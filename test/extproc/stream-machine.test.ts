@@ -19,6 +19,7 @@ import {
 } from "../../src/extproc/protocol.ts";
 import { ExtProcStream } from "../../src/extproc/stream-machine.ts";
 import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
+import { testDecision } from "../helpers/extproc-decision.ts";
 
 const CHAT = JSON.stringify({ model: "client-model", messages: [{ role: "user", content: "hi" }] });
 
@@ -85,24 +86,7 @@ class RecordingExchange implements ExchangePort {
 }
 
 function decision(overrides: Partial<Decision> = {}): Decision {
-  const body = Buffer.from(CHAT);
-  return {
-    requestId: "req-1",
-    poolKey: "default/pool",
-    url: "/v1/chat/completions",
-    endpoints: ["10.0.0.1:8000", "10.0.0.2:8000"],
-    body,
-    bodyRewritten: false,
-    setHeaders: {},
-    removeHeaders: [],
-    timeoutMs: undefined,
-    priority: 0,
-    clientModel: "client-model",
-    targetModel: "client-model",
-    stream: false,
-    explanation: undefined,
-    ...overrides,
-  };
+  return testDecision(Buffer.from(CHAT), overrides);
 }
 
 interface Harness {
@@ -137,6 +121,15 @@ function harness(
       return exchange;
     },
   };
+}
+
+/** A harness whose chat request was decided (FULL_DUPLEX_STREAMED), answered and routed. */
+async function routed(decide?: (signal: AbortSignal) => Promise<Decision>): Promise<Harness> {
+  const h = harness(decide);
+  h.machine.handle(requestHeaders());
+  h.machine.handle(body(CHAT, true));
+  await tick();
+  return h;
 }
 
 const hv = (key: string, value: string) => ({ key, rawValue: Buffer.from(value) });
@@ -321,10 +314,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   });
 
   it("passes the response through the exchange: header diff, rewritten chunks, completion", async () => {
-    const h = harness(async () => decision({ targetModel: "target-model" }));
-    h.machine.handle(requestHeaders());
-    h.machine.handle(body(CHAT, true));
-    await tick();
+    const h = await routed(async () => decision({ targetModel: "target-model" }));
     const before = h.sent.length;
     h.machine.handle({
       request: "responseHeaders",
@@ -374,10 +364,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   });
 
   it("a reset after the response completed (Envoy may reset instead of half-closing) changes nothing", async () => {
-    const h = harness();
-    h.machine.handle(requestHeaders());
-    h.machine.handle(body(CHAT, true));
-    await tick();
+    const h = await routed();
     h.machine.handle({
       request: "responseHeaders",
       responseHeaders: { headers: { headers: [hv(":status", "200")] }, endOfStream: true },
@@ -387,10 +374,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   });
 
   it("reports the endpoint Envoy connected to (upstream.address) as a new attempt", async () => {
-    const h = harness();
-    h.machine.handle(requestHeaders());
-    h.machine.handle(body(CHAT, true));
-    await tick();
+    const h = await routed();
     h.machine.handle({
       request: "responseHeaders",
       responseHeaders: { headers: { headers: [hv(":status", "200")] }, endOfStream: true },
@@ -404,10 +388,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   });
 
   it("a reset mid-response ends the exchange as aborted", async () => {
-    const h = harness();
-    h.machine.handle(requestHeaders());
-    h.machine.handle(body(CHAT, true));
-    await tick();
+    const h = await routed();
     h.machine.handle({
       request: "responseHeaders",
       responseHeaders: { headers: { headers: [hv(":status", "200")] } },
