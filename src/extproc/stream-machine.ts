@@ -266,7 +266,9 @@ export class ExtProcStream {
     const set: Record<string, string> = { ...d.setHeaders, [o.destinationHeader]: target };
     if (hadBody) set["content-length"] = String(body.length);
     if (d.timeoutMs !== undefined) set["x-envoy-upstream-rq-timeout-ms"] = String(Math.ceil(d.timeoutMs));
-    const mutation = headerMutation(set, [...this.#control, ...d.removeHeaders]);
+    // Headers we set are overwritten, never also removed (Envoy applies sets and removes in its own order).
+    const remove = [...new Set([...this.#control, ...d.removeHeaders])].filter((n) => !(n in set));
+    const mutation = headerMutation(set, remove);
     const metadata = dynamicMetadata(o.metadataNamespace, o.destinationHeader, d.endpoints.join(","));
     this.#phase = "routed";
 

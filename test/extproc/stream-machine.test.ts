@@ -191,7 +191,12 @@ function streamedBody(sent: ProcessingResponse[], phase: "requestBody" | "respon
 describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
   it("holds the headers until the body ends, then routes: destination header, content-length, metadata, body", async () => {
     const h = harness();
-    h.machine.handle(requestHeaders([["x-gateway-destination-endpoint", "6.6.6.6:1"]]));
+    h.machine.handle(
+      requestHeaders([
+        ["x-gateway-destination-endpoint", "6.6.6.6:1"],
+        ["x-gateway-destination-endpoint-fallback", "6.6.6.6:2"],
+      ]),
+    );
     h.machine.handle(body(CHAT.slice(0, 10), false));
     assert.equal(h.sent.length, 0, "nothing is answered before the body is complete");
     h.machine.handle(body(CHAT.slice(10), true));
@@ -211,7 +216,8 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
       "x-gateway-destination-endpoint": "10.0.0.1:8000",
       "content-length": String(Buffer.byteLength(CHAT)),
     });
-    assert.deepEqual(common.headerMutation?.removeHeaders, ["x-gateway-destination-endpoint"]);
+    // The client's destination header is overwritten; its other control headers are removed.
+    assert.deepEqual(common.headerMutation?.removeHeaders, ["x-gateway-destination-endpoint-fallback"]);
     assert.equal(common.clearRouteCache, true);
     assert.deepEqual(headers.dynamicMetadata, {
       fields: {
@@ -440,10 +446,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     assert.deepEqual(h.exchange().subset, ["10.0.0.2:8000", "10.0.0.3:8000"]);
     const common = h.sent[0]!.requestHeaders?.response;
     assert.equal(setOf(common?.headerMutation)["x-llm-d-gateway-destination-endpoint"], "10.0.0.1:8000");
-    assert.deepEqual(common?.headerMutation?.removeHeaders, [
-      "x-llm-d-gateway-destination-endpoint",
-      "x-gateway-destination-endpoint-subset",
-    ]);
+    assert.deepEqual(common?.headerMutation?.removeHeaders, ["x-gateway-destination-endpoint-subset"]);
     assert.ok(
       h.sent[0]!.dynamicMetadata?.fields?.["envoy.lb"]?.structValue?.fields?.[
         "x-llm-d-gateway-destination-endpoint"
