@@ -14,6 +14,7 @@
  * the gateway's status and OpenAI JSON. `reset` (Envoy reset the stream) leaves the queue.
  */
 import type { Logger } from "pino";
+import { Cancellation } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
 import type { BeginExchange, Decision, ErrorResponse, ExchangePort } from "./exchange-port.ts";
@@ -67,7 +68,7 @@ export class ExtProcStream {
   #headersAnswered = false;
   #requestTrailers = false;
   #exchange: ExchangePort | undefined;
-  readonly #abort = new AbortController();
+  readonly #abort = new Cancellation();
   #attempted: string | undefined;
   /** The exchange asked for a retry Envoy cannot make: the response passes through untouched. */
   #passThrough = false;
@@ -123,7 +124,7 @@ export class ExtProcStream {
   reset(reason = "stream reset by Envoy"): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort(new Error(reason));
+    this.#abort.abort();
     // While deciding, the exchange ends when decide settles (it rejects on the abort). After the
     // response completed, Envoy may reset rather than half-close: nothing is lost then.
     if (this.#phase !== "deciding" && this.#phase !== "done") {
@@ -237,7 +238,7 @@ export class ExtProcStream {
       this.#subset,
     );
     this.#exchange = exchange;
-    exchange.decide(body, this.#abort.signal).then(
+    exchange.decide(body, this.#abort).then(
       (d) => this.#routed(d),
       (e: unknown) => this.#refused(e),
     );
@@ -427,7 +428,7 @@ export class ExtProcStream {
     });
     this.#phase = "done";
     this.#closed = true;
-    this.#abort.abort(asGatewayError(e));
+    this.#abort.abort();
     this.#end();
     this.#deps.close();
   }

@@ -4,6 +4,7 @@
 // destination header, body rewrites, the response path, errors, held decisions and aborts are real.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import type { AbortLike } from "../../src/cancellation.ts";
 import { GatewayError } from "../../src/errors.ts";
 import type {
   BeginExchange,
@@ -27,7 +28,7 @@ interface Seen {
   inbound: InboundRequest;
   body?: Buffer;
   subset: readonly string[] | undefined;
-  signal?: AbortSignal;
+  signal?: AbortLike;
   attempts: string[];
   relay?: ResponseRelay;
   gone: boolean;

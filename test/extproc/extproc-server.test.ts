@@ -12,6 +12,7 @@ import {
 } from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath as healthProtoPath } from "grpc-health-check";
+import type { AbortLike } from "../../src/cancellation.ts";
 import type { BeginExchange, ExchangePort } from "../../src/extproc/exchange-port.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { startExtProcServer } from "../../src/extproc/extproc-server.ts";
@@ -27,7 +28,7 @@ const Client = makeGenericClientConstructor(loadExtProcService(), "ExternalProce
 interface Calls {
   ends: number;
   gone: boolean;
-  signal?: AbortSignal;
+  signal?: AbortLike;
 }
 
 /** Decides at once for "GET /now"; holds anything else until its signal aborts. */

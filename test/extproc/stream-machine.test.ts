@@ -2,6 +2,7 @@
 // recording exchange.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { AbortLike } from "../../src/cancellation.ts";
 import { GatewayError } from "../../src/errors.ts";
 import type {
   Decision,
@@ -30,9 +31,9 @@ class RecordingExchange implements ExchangePort {
   readonly failed: unknown[] = [];
   readonly inbound: InboundRequest;
   readonly subset: readonly string[] | undefined;
-  readonly #decision: (signal: AbortSignal) => Promise<Decision>;
+  readonly #decision: (signal: AbortLike) => Promise<Decision>;
   body: Buffer | undefined;
-  signal: AbortSignal | undefined;
+  signal: AbortLike | undefined;
   started: { status: number; headers: Record<string, unknown> } | undefined;
   responseEnds = 0;
   gone = false;
@@ -40,13 +41,13 @@ class RecordingExchange implements ExchangePort {
   constructor(
     inbound: InboundRequest,
     subset: readonly string[] | undefined,
-    decision: (signal: AbortSignal) => Promise<Decision>,
+    decision: (signal: AbortLike) => Promise<Decision>,
   ) {
     this.inbound = inbound;
     this.subset = subset;
     this.#decision = decision;
   }
-  decide(body: Buffer, signal?: AbortSignal): Promise<Decision> {
+  decide(body: Buffer, signal?: AbortLike): Promise<Decision> {
     this.body = body;
     this.signal = signal;
     return this.#decision(signal!);
@@ -97,7 +98,7 @@ interface Harness {
 }
 
 function harness(
-  decide: (signal: AbortSignal) => Promise<Decision> = async () => decision(),
+  decide: (signal: AbortLike) => Promise<Decision> = async () => decision(),
   overrides: Parameters<typeof extProcOptions>[0] = {},
 ): Harness {
   const sent: ProcessingResponse[] = [];
@@ -124,7 +125,7 @@ function harness(
 }
 
 /** A harness whose chat request was decided (FULL_DUPLEX_STREAMED), answered and routed. */
-async function routed(decide?: (signal: AbortSignal) => Promise<Decision>): Promise<Harness> {
+async function routed(decide?: (signal: AbortLike) => Promise<Decision>): Promise<Harness> {
   const h = harness(decide);
   h.machine.handle(requestHeaders());
   h.machine.handle(body(CHAT, true));
