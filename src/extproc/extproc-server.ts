@@ -63,7 +63,7 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
       call.on("data", (msg: ProcessingRequest) => machine.handle(msg));
       call.on("end", () => machine.peerClosed());
       call.on("cancelled", () => {
-        machine.reset("stream cancelled by Envoy");
+        machine.reset();
         if (!done) {
           done = true;
           open--;
@@ -71,7 +71,7 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
       });
       call.on("error", (err) => {
         config.logger?.debug({ err }, "ext_proc stream error");
-        machine.reset(`stream error: ${err.message}`);
+        machine.reset();
         finish();
       });
     },

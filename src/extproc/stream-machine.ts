@@ -121,7 +121,7 @@ export class ExtProcStream {
   }
 
   /** Envoy reset the stream (client gone, timeout, Envoy shutting down): leave the queue, end the exchange. */
-  reset(reason = "stream reset by Envoy"): void {
+  reset(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#abort.abort();
@@ -138,7 +138,7 @@ export class ExtProcStream {
   peerClosed(): void {
     if (this.#closed) return;
     if (this.#phase === "deciding" || this.#phase === "requestBody" || this.#phase === "requestHeaders") {
-      this.reset("Envoy closed the stream before the request was complete");
+      this.reset();
       this.#deps.close();
       return;
     }

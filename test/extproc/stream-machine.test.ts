@@ -400,7 +400,7 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
       request: "responseHeaders",
       responseHeaders: { headers: { headers: [hv(":status", "200")] } },
     });
-    h.machine.reset("stream cancelled by Envoy");
+    h.machine.reset();
     assert.deepEqual({ gone: h.exchange().gone, ends: h.exchange().ends }, { gone: true, ends: 1 });
   });
 
