@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 import { type KubeEnv, startKubeEnv } from "../helpers/kube-env.ts";
-import { REPO_ROOT, testenvTool } from "../helpers/testenv.ts";
+import { REPO_ROOT, testTool } from "../helpers/testenv.ts";
 
 const CHART = join(REPO_ROOT, "deploy", "helm", "inference-gateway");
 
@@ -151,7 +151,7 @@ describe("Helm chart inference-gateway", { timeout: 240_000 }, () => {
   });
 
   it("renders a ServiceMonitor on the metrics port that prometheus-operator's CRD accepts", () => {
-    const crd = kube.kubectl(["apply", "--server-side", "-f", testenvTool("servicemonitor-crd")]);
+    const crd = kube.kubectl(["apply", "--server-side", "-f", testTool("servicemonitor-crd", "kube")]);
     assert.equal(crd.status, 0, crd.stderr);
     const established = kube.kubectl([
       "wait",

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT, testenvTool } from "./testenv.ts";
+import { REPO_ROOT, testTool } from "./testenv.ts";
 
 const run = promisify(execFile);
 const TESTENV = join(REPO_ROOT, "scripts", "testenv.mjs");
@@ -69,13 +69,13 @@ export async function startKubeEnv(): Promise<KubeEnv> {
     if (r.error) throw r.error;
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
-  const kubectlPath = testenvTool("kubectl");
+  const kubectlPath = testTool("kubectl", "kube");
   return {
     dir,
     kubeconfig: cluster.kubeconfig,
     server: cluster.server,
     kubectl: (args, input) => exec(kubectlPath, args, input),
-    tool: (name, args, input) => exec(testenvTool(name), args, input),
+    tool: (name, args, input) => exec(testTool(name, "kube"), args, input),
     async stop() {
       process.removeListener("exit", killOnExit);
       await run(process.execPath, [TESTENV, "kube-down", dir], { timeout: 60_000 });
