@@ -1,19 +1,20 @@
 /**
- * The HTTP adapter (node:http): `POST` requests go through the director and `forward`;
+ * The HTTP adapter (node:http): each `POST` is one exchange of the director, forwarded by `forward`;
  * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway itself. Errors become
  * OpenAI-shaped JSON; the server keeps serving after each.
  */
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Datastore } from "../datastore/datastore.ts";
-import { ErrorKinds, GatewayError } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
+import type { Decision } from "../requestcontrol/decision.ts";
 import type { Director } from "../requestcontrol/director.ts";
+import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
 import { forward } from "./forward.ts";
 import { listModels } from "./models-list.ts";
 import { readBody } from "./read-body.ts";
-import { sendError } from "./send-error.ts";
+import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
 export interface GatewayServerDeps {
@@ -24,10 +25,6 @@ export interface GatewayServerDeps {
   readonly logger: Logger;
   /** Max request body, bytes. */
   readonly bodyLimit: number;
-  /** Endpoints tried per request (first included). */
-  readonly maxAttempts: number;
-  /** Answer with the scheduler's decision explanation header. */
-  readonly explainHeader?: boolean;
 }
 
 /** A server for one port; `listenerKeys()` names the listeners (routes) it serves right now. */
@@ -35,7 +32,7 @@ export function createGatewayServer(deps: GatewayServerDeps, listenerKeys: () =>
   const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     handle(deps, listenerKeys(), req, res).catch((e: unknown) => {
       deps.logger.error({ err: e }, "unexpected error while handling a request");
-      sendError(res, new GatewayError("internal", "internal gateway error"));
+      writeErrorResponse(res, errorResponse(asGatewayError(e)));
     });
   });
   return server;
@@ -56,9 +53,11 @@ async function handle(
       const id = decodeURIComponent(path.slice("/v1/models/".length));
       const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
       if (model) return sendJson(res, 200, model);
-      return sendError(
+      return writeErrorResponse(
         res,
-        new GatewayError("modelNotFound", `The model '${id}' does not exist`, { param: "model" }),
+        errorResponse(
+          new GatewayError("modelNotFound", `The model '${id}' does not exist`, { param: "model" }),
+        ),
       );
     }
     if (path === "/metrics") {
@@ -70,54 +69,48 @@ async function handle(
     if (path === "/health" || path === "/healthz" || path === "/ready")
       return sendJson(res, 200, { status: "ok" });
     req.resume();
-    return sendError(res, new GatewayError("noRoute", `no route for ${method} ${path}`));
+    return writeErrorResponse(
+      res,
+      errorResponse(new GatewayError("noRoute", `no route for ${method} ${path}`)),
+    );
   }
   if (method !== "POST") {
     req.resume();
-    return sendError(
+    return writeErrorResponse(
       res,
-      new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`),
+      errorResponse(new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`)),
     );
   }
 
-  // Every answer, errors included, carries the request id (the client's, or one made here).
-  const requestId =
-    typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"] !== ""
-      ? req.headers["x-request-id"]
-      : randomUUID();
-  req.headers["x-request-id"] = requestId;
+  const ex = deps.director.begin(
+    { method, url, headers: req.headers },
+    { kind: "listeners", listenerKeys: keys },
+  );
   const abort = new AbortController();
   const onClose = (): void => {
-    if (!res.writableFinished) abort.abort();
+    if (!res.writableFinished) {
+      ex.clientGone();
+      abort.abort();
+    }
   };
   res.on("close", onClose);
   try {
-    let prepared: Awaited<ReturnType<Director["prepare"]>>;
+    let decision: Decision;
     try {
-      const body = await readBody(req, deps.bodyLimit).catch((e: unknown) => {
-        if (e instanceof GatewayError) deps.metrics.rejected("", ErrorKinds[e.kind].code);
-        throw e;
-      });
-      prepared = await deps.director.prepare({ method, url, headers: req.headers, body }, keys, abort.signal);
+      const body = await readBody(req, deps.bodyLimit);
+      decision = await ex.decide(body, abort.signal);
     } catch (e) {
       if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
-      if (!(e instanceof GatewayError)) throw e;
-      deps.logger.debug({ status: e.status, code: e.kind, msg: e.message }, "request refused");
-      sendError(res, e, requestId);
+      const err = asGatewayError(e);
+      if (err.kind === "internal")
+        deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while deciding");
+      writeErrorResponse(res, ex.fail(err));
       return;
     }
-    if (prepared.explanation)
-      deps.logger.debug(
-        { requestId: prepared.parsed.id, decision: prepared.explanation },
-        "scheduling decision",
-      );
-    await forward(deps.director, deps.pools, prepared, res, abort.signal, {
-      maxAttempts: deps.maxAttempts,
-      logger: deps.logger,
-      ...(deps.explainHeader ? { explainHeader: true } : {}),
-    });
+    await forward(ex, decision, req.headers, res, abort.signal, deps.pools);
   } finally {
     res.off("close", onClose);
+    ex.end();
   }
 }
 

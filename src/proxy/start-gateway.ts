@@ -16,6 +16,7 @@ import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { MetricsCollector } from "../modelserver/metrics-collector.ts";
 import { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
+import { subscribeRequestLog } from "../observability/request-log.ts";
 import { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import { Director } from "../requestcontrol/director.ts";
 import { createGatewayServer } from "./gateway-server.ts";
@@ -82,11 +83,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new GatewayMetrics(datastore);
   const schedulerMetrics = new SchedulerMetrics(metrics.registry);
   const director = new Director(datastore, {
-    metrics,
+    flowControlMetrics: metrics.flowControl,
     schedulerMetrics,
     // Explanations are built for the header, or for the debug log.
-    explainDecisions: options.explainDecisions === true || logger.isLevelEnabled("debug"),
+    explainDecisions: logger.isLevelEnabled("debug"),
+    explainHeader: options.explainDecisions === true,
+    maxAttempts: options.maxAttempts ?? 3,
+    logger,
   });
+  metrics.subscribe(director.hooks);
+  subscribeRequestLog(director.hooks, logger);
   const collector = new MetricsCollector(datastore, {
     logger,
     ...(options.scrapeIntervalMs !== undefined ? { intervalMs: options.scrapeIntervalMs } : {}),
@@ -104,8 +110,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    maxAttempts: Math.max(1, options.maxAttempts ?? 3),
-    ...(options.explainDecisions ? { explainHeader: true } : {}),
   };
 
   // One server per listener port, or one on the override port serving every listener.

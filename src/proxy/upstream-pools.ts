@@ -4,7 +4,6 @@
  */
 import { Pool } from "undici";
 import type { Datastore } from "../datastore/datastore.ts";
-import type { Endpoint } from "../datastore/endpoint.ts";
 
 export interface UpstreamPoolOptions {
   /** Max connections per endpoint. Default 1024. */
@@ -25,12 +24,11 @@ export class UpstreamPools {
     });
   }
 
-  /** The pool for an endpoint (created on first use). */
-  get(endpoint: Endpoint): Pool {
-    let pool = this.#pools.get(endpoint.id);
+  /** The pool for an endpoint, by its id `host:port` (`[v6]:port`), created on first use. */
+  get(endpointId: string): Pool {
+    let pool = this.#pools.get(endpointId);
     if (!pool) {
-      const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-      pool = new Pool(`http://${host}:${endpoint.port}`, {
+      pool = new Pool(`http://${endpointId}`, {
         connections: this.#options.connections ?? 1024,
         pipelining: 1,
         keepAliveTimeout: 30_000,
@@ -38,7 +36,7 @@ export class UpstreamPools {
         bodyTimeout: 0,
         connect: { timeout: this.#options.connectTimeoutMs ?? 5000 },
       });
-      this.#pools.set(endpoint.id, pool);
+      this.#pools.set(endpointId, pool);
     }
     return pool;
   }
