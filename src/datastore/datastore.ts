@@ -111,9 +111,15 @@ export class Datastore {
       endpoint: s.endpoint,
       metrics: s.metrics,
       inFlight: s.inFlight,
-      stale:
-        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs,
+      stale: this.isStale(s, now),
     }));
+  }
+
+  /** Whether the endpoint's metrics are older than the staleness threshold (or never scraped, once a scraper runs). */
+  isStale(s: EndpointState, now: number = Date.now()): boolean {
+    return s.metrics.updatedAt === 0
+      ? this.#neverScrapedIsStale
+      : now - s.metrics.updatedAt > this.#stalenessMs;
   }
 
   /**
