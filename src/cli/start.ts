@@ -90,7 +90,10 @@ export function startCommand(): Command {
       const sim = await spawnSim(
         [...seedSimArgs(opts.replicas, opts.profile), "--log-format", format],
         opts.replicas,
-      );
+      ).catch((e: unknown) => {
+        logger.fatal({ err: e }, "igw start could not start the simulated servers");
+        process.exit(1);
+      });
       const dir = mkdtempSync(join(tmpdir(), "igw-start-"));
       const endpointsFile = join(dir, "endpoints.yaml");
       writeFileSync(
