@@ -3,6 +3,7 @@
  * request may go to the scheduler (now, or later when capacity frees) and rejects with a
  * GatewayError (429 shed / queue full, 503 queue timeout) otherwise.
  */
+import type { AbortLike } from "../cancellation.ts";
 import type { Candidate } from "../scheduling/types.ts";
 
 /** One request waiting for admission. */
@@ -15,7 +16,7 @@ export interface FlowRequest {
   /** Request body size in bytes (for byte limits). */
   readonly bytes: number;
   /** Aborted when the client goes away: the request must leave the queue at once. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   /** Called once if the request is queued rather than admitted at once. */
   readonly onQueued?: () => void;
 }

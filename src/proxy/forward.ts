@@ -1,16 +1,18 @@
 /**
- * Stage "forward / stream" of the HTTP adapter: sends a decided exchange to its endpoints with
- * undici's `dispatch` and relays the answer as it arrives (backpressure: the engine's socket is
- * paused while the client's is full). The exchange decides everything else — which status is
+ * Stage "forward / stream" of the HTTP adapter: sends a decided exchange to its endpoints over
+ * keep-alive connections (http1/upstream-client.ts) and relays the answer as it arrives
+ * (backpressure: the engine's socket is paused while the client's is full). The exchange decides everything else — which status is
  * retried, where to go next, what the client's head and bytes are — so this file only moves bytes.
  * A client that goes away aborts the upstream request at once, whatever phase it is in; the request
  * timeout aborts it too (504 when nothing was sent yet).
  */
-import type { IncomingHttpHeaders, ServerResponse } from "node:http";
-import type { Dispatcher } from "undici";
+import type { AbortLike } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
 import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
 import type { Exchange } from "../requestcontrol/exchange.ts";
+import type { HeaderFields } from "./http1/header-lines.ts";
+import type { Http1Reply } from "./http1/server.ts";
+import { UpstreamError, type UpstreamHandler } from "./http1/upstream-client.ts";
 import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
@@ -30,23 +32,6 @@ const HOP_BY_HOP = new Set([
   "expect",
 ]);
 
-/** Errors that mean "this endpoint could not be reached or dropped the connection": retried, backed off. */
-const CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_CLOSED",
-  "UND_ERR_DESTROYED",
-]);
-
 /** How one attempt ended, as far as the adapter can tell. */
 type AttemptResult =
   | { readonly kind: "done" }
@@ -56,14 +41,14 @@ type AttemptResult =
 
 /** What the attempts of one request share: the client side, and why it may stop early. */
 class ClientSide {
-  readonly res: ServerResponse;
+  readonly res: Http1Reply;
   clientGone = false;
   timedOut = false;
   committed = false;
   /** Aborts the attempt in flight (set while one runs). */
   abortCurrent: ((reason: Error) => void) | undefined = undefined;
 
-  constructor(res: ServerResponse) {
+  constructor(res: Http1Reply) {
     this.res = res;
   }
 
@@ -83,9 +68,9 @@ class ClientSide {
 export async function forward(
   ex: Exchange,
   decision: Decision,
-  inboundHeaders: IncomingHttpHeaders,
-  res: ServerResponse,
-  signal: AbortSignal,
+  inboundHeaders: HeaderFields,
+  res: Http1Reply,
+  signal: AbortLike,
   pools: UpstreamPools,
 ): Promise<void> {
   const side = new ClientSide(res);
@@ -95,7 +80,7 @@ export async function forward(
     side.stop("client disconnected");
   };
   if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
+  else signal.addEventListener("abort", onAbort);
   const timer =
     decision.timeoutMs !== undefined
       ? setTimeout(() => {
@@ -144,20 +129,20 @@ function breakOff(ex: Exchange, side: ClientSide, reason: string): void {
   const tail = ex.breakResponse(reason);
   const { res } = side;
   if (res.destroyed) return;
-  if (tail.length > 0) res.write(tail, () => res.destroy());
-  else res.destroy();
+  if (tail.length > 0) {
+    res.write(tail);
+    res.truncate();
+  } else res.destroy();
 }
 
-function upstreamHeaders(inbound: IncomingHttpHeaders, d: Decision): Record<string, string> {
-  const out: Record<string, string> = {};
+function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
   for (const name in inbound) {
     if (HOP_BY_HOP.has(name) || (d.bodyRewritten && name === "accept-encoding")) continue;
-    const v = inbound[name];
-    if (v !== undefined) out[name] = typeof v === "string" ? v : v.join(", ");
+    out[name] = inbound[name]!;
   }
   for (const name of d.removeHeaders) delete out[name];
   Object.assign(out, d.setHeaders);
-  out["content-length"] = String(d.body.length);
   return out;
 }
 
@@ -180,9 +165,9 @@ function attempt(
       side.abortCurrent = undefined;
       resolve(r);
     };
-    const handler: Dispatcher.DispatchHandler = {
+    const handler: UpstreamHandler = {
       onRequestStart(controller) {
-        // The client may have gone (or the timeout fired) before undici got this far.
+        // The client may have gone (or the timeout fired) before the request got this far.
         if (side.stopped) controller.abort(new Error(side.clientGone ? "client disconnected" : "timeout"));
         else side.abortCurrent = (reason) => controller.abort(reason);
       },
@@ -195,7 +180,7 @@ function attempt(
         }
         side.committed = true;
         res.writeHead(action.head.status, responseHeaders(upstream, action.head));
-        if (String(upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+        if ((upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
       },
       onResponseData(controller, chunk) {
         if (discard) return;
@@ -203,7 +188,7 @@ function attempt(
         if (out.length === 0) return;
         if (!res.write(out) && !controller.paused && !res.destroyed) {
           controller.pause();
-          res.once("drain", () => controller.resume());
+          res.onceDrain(() => controller.resume());
         }
       },
       onResponseEnd() {
@@ -221,38 +206,23 @@ function attempt(
           settle({ kind: "aborted" });
           return;
         }
-        const code = (err as { code?: string }).code ?? "";
-        if (!side.committed)
-          settle({
-            kind: "retry",
-            failure: CONNECTION_ERRORS.has(code)
-              ? { kind: "connect", reason: describe(err) }
-              : { kind: "error", reason: describe(err) },
-          });
-        else settle({ kind: "broken", reason: describe(err) });
+        if (side.committed) settle({ kind: "broken", reason: err.message });
+        else if (err instanceof UpstreamError && (err.code === "connect" || err.code === "reset"))
+          settle({ kind: "retry", failure: { kind: "connect", reason: err.message } });
+        else settle({ kind: "retry", failure: { kind: "error", reason: err.message } });
       },
     };
     pools.get(endpoint).dispatch({ path: d.url, method: "POST", headers, body: d.body }, handler);
   });
 }
 
-function responseHeaders(
-  upstream: Record<string, string | string[] | undefined>,
-  head: ResponseHead,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+function responseHeaders(upstream: HeaderFields, head: ResponseHead): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
   for (const name in upstream) {
-    const v = upstream[name];
-    if (v === undefined) continue;
     if (HOP_BY_HOP.has(name) && name !== "content-length") continue;
-    out[name] = v;
+    out[name] = upstream[name]!;
   }
   for (const name of head.removeHeaders) delete out[name];
   Object.assign(out, head.setHeaders);
   return out;
-}
-
-function describe(err: Error): string {
-  const code = (err as { code?: string }).code;
-  return code ? `${code} ${err.message}` : err.message;
 }

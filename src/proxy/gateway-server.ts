@@ -1,10 +1,10 @@
 /**
- * The HTTP adapter (node:http): each `POST` is one exchange of the director, forwarded by `forward`;
- * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway itself. Errors become
- * OpenAI-shaped JSON; the server keeps serving after each.
+ * The HTTP adapter: each `POST` is one exchange of the director, forwarded by `forward`;
+ * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway
+ * itself. Errors become OpenAI-shaped JSON; the server keeps serving after each.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { Cancellation } from "../cancellation.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
@@ -12,8 +12,14 @@ import type { Decision } from "../requestcontrol/decision.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
 import { forward } from "./forward.ts";
+import {
+  BodyError,
+  createHttp1Server,
+  type Http1Reply,
+  type Http1Request,
+  type Http1Server,
+} from "./http1/server.ts";
 import { listModels } from "./models-list.ts";
-import { readBody } from "./read-body.ts";
 import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
@@ -25,96 +31,140 @@ export interface GatewayServerDeps {
   readonly logger: Logger;
   /** Max request body, bytes. */
   readonly bodyLimit: number;
+  /** From a request's first byte to the end of its body, ms. Default 30,000. */
+  readonly requestTimeoutMs?: number;
+  /** Open client connections at most. Default 16,384. */
+  readonly maxConnections?: number;
 }
 
 /** A server for one port; `listenerKeys()` names the listeners (routes) it serves right now. */
-export function createGatewayServer(deps: GatewayServerDeps, listenerKeys: () => readonly string[]): Server {
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(deps, listenerKeys(), req, res).catch((e: unknown) => {
-      deps.logger.error({ err: e }, "unexpected error while handling a request");
-      writeErrorResponse(res, errorResponse(asGatewayError(e)));
-    });
-  });
-  return server;
+export function createGatewayServer(
+  deps: GatewayServerDeps,
+  listenerKeys: () => readonly string[],
+): Http1Server {
+  return createHttp1Server(
+    (req, res) => {
+      handle(deps, listenerKeys(), req, res).catch((e: unknown) => {
+        deps.logger.error({ err: e }, "unexpected error while handling a request");
+        writeErrorResponse(res, errorResponse(asGatewayError(e)));
+      });
+    },
+    {
+      bodyLimit: deps.bodyLimit,
+      ...(deps.requestTimeoutMs !== undefined ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+      ...(deps.maxConnections !== undefined ? { maxConnections: deps.maxConnections } : {}),
+      onConnectionsDropped: (n) =>
+        deps.logger.warn(
+          { dropped: n },
+          `refused ${n} client connection(s): the gateway holds its maximum of open connections`,
+        ),
+    },
+  );
 }
 
 async function handle(
   deps: GatewayServerDeps,
   keys: readonly string[],
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Http1Request,
+  res: Http1Reply,
 ): Promise<void> {
-  const url = req.url ?? "/";
-  const method = req.method ?? "GET";
-  if (method === "GET" || method === "HEAD") {
-    const path = url.split("?", 1)[0];
-    if (path === "/v1/models") return sendJson(res, 200, listModels(deps.datastore, keys));
-    if (path?.startsWith("/v1/models/")) {
-      const id = decodeURIComponent(path.slice("/v1/models/".length));
-      const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
-      if (model) return sendJson(res, 200, model);
-      return writeErrorResponse(
-        res,
-        errorResponse(
-          new GatewayError("modelNotFound", `The model '${id}' does not exist`, { param: "model" }),
-        ),
-      );
-    }
-    if (path === "/metrics") {
-      const text = await deps.metrics.registry.metrics();
-      res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
-      res.end(text);
-      return;
-    }
-    if (path === "/health" || path === "/healthz" || path === "/ready")
-      return sendJson(res, 200, { status: "ok" });
-    req.resume();
-    return writeErrorResponse(
-      res,
-      errorResponse(new GatewayError("noRoute", `no route for ${method} ${path}`)),
-    );
-  }
-  if (method !== "POST") {
-    req.resume();
+  const { url, method } = req;
+  if (method === "GET" || method === "HEAD") return answerGet(deps, keys, req, res);
+  if (method !== "POST")
     return writeErrorResponse(
       res,
       errorResponse(new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`)),
     );
-  }
 
   const ex = deps.director.begin(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
-  const abort = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) {
-      ex.clientGone();
-      abort.abort();
-    }
-  };
-  res.on("close", onClose);
+  const cancel = new Cancellation();
+  res.onClose(() => {
+    ex.clientGone();
+    cancel.abort();
+  });
   try {
     let decision: Decision;
     try {
-      const body = await readBody(req, deps.bodyLimit);
-      decision = await ex.decide(body, abort.signal);
+      const body = await req.body().catch((e: unknown) => {
+        throw e instanceof BodyError ? bodyError(e) : e;
+      });
+      decision = await ex.decide(body, cancel);
     } catch (e) {
-      if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
+      if (cancel.aborted) return; // the client went away (e.g. while queued): nobody to answer
       const err = asGatewayError(e);
       if (err.kind === "internal")
         deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while deciding");
       writeErrorResponse(res, ex.fail(err));
       return;
     }
-    await forward(ex, decision, req.headers, res, abort.signal, deps.pools);
+    await forward(ex, decision, req.headers, res, cancel, deps.pools);
   } finally {
-    res.off("close", onClose);
     ex.end();
   }
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function bodyError(e: BodyError): GatewayError {
+  return new GatewayError(
+    e.status === 413 ? "payloadTooLarge" : e.status === 408 ? "requestTimeout" : "invalidRequest",
+    e.message,
+  );
+}
+
+async function answerGet(
+  deps: GatewayServerDeps,
+  keys: readonly string[],
+  req: Http1Request,
+  res: Http1Reply,
+): Promise<void> {
+  const path = req.url.split("?", 1)[0]!;
+  if (path === "/v1/models") return sendJson(res, 200, listModels(deps.datastore, keys));
+  if (path.startsWith("/v1/models/")) {
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice("/v1/models/".length));
+    } catch {
+      return writeErrorResponse(
+        res,
+        errorResponse(
+          new GatewayError("invalidRequest", "the model id in the path is not valid percent-encoding"),
+        ),
+      );
+    }
+    const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
+    if (model) return sendJson(res, 200, model);
+    return writeErrorResponse(
+      res,
+      errorResponse(
+        new GatewayError("modelNotFound", `The model '${truncate(id)}' does not exist`, { param: "model" }),
+      ),
+    );
+  }
+  if (path === "/metrics") {
+    const text = await deps.metrics.registry.metrics();
+    res.writeHead(200, {
+      "content-type": deps.metrics.registry.contentType,
+      "content-length": Buffer.byteLength(text),
+    });
+    res.end(text);
+    return;
+  }
+  if (path === "/health" || path === "/healthz" || path === "/ready")
+    return sendJson(res, 200, { status: "ok" });
+  return writeErrorResponse(
+    res,
+    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${truncate(path)}`)),
+  );
+}
+
+/** At most 200 characters of a client-supplied name in a message. */
+function truncate(s: string): string {
+  return s.length <= 200 ? s : `${s.slice(0, 200)}… (${s.length} characters)`;
+}
+
+function sendJson(res: Http1Reply, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);

@@ -1,8 +1,8 @@
 /** Writes an exchange's ErrorResponse (status, headers, OpenAI JSON) unless a response already started. */
-import type { ServerResponse } from "node:http";
 import type { ErrorResponse } from "../requestcontrol/decision.ts";
+import type { Http1Reply } from "./http1/server.ts";
 
-export function writeErrorResponse(res: ServerResponse, err: ErrorResponse): void {
+export function writeErrorResponse(res: Http1Reply, err: ErrorResponse): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -3,7 +3,6 @@
  * director, listens on the Gateway listeners' ports (or `port`), checks the configuration against the
  * servers, and follows file changes. Used by `igw serve` and by tests.
  */
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../config/build-config.ts";
 import { ConfigError } from "../config/config-error.ts";
@@ -20,7 +19,7 @@ import { subscribeRequestLog } from "../observability/request-log.ts";
 import { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import { Director } from "../requestcontrol/director.ts";
 import { createGatewayServer } from "./gateway-server.ts";
-import { DEFAULT_BODY_LIMIT } from "./read-body.ts";
+import type { Http1Server } from "./http1/server.ts";
 import { UpstreamPools } from "./upstream-pools.ts";
 
 export interface GatewayOptions {
@@ -66,6 +65,8 @@ export interface RunningGateway {
 }
 
 const IMPLICIT_PORT = 8081;
+/** Default max request body: 16 MiB. */
+const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
@@ -118,13 +119,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = options.host ?? "0.0.0.0";
   const ports =
     options.port !== undefined ? [options.port] : [...new Set(initial.listeners.map((l) => l.port))];
-  const servers: Server[] = [];
+  const servers: Http1Server[] = [];
   const urls: string[] = [];
   for (const port of ports) {
     const keysFor = memoByConfig(datastore, (config) =>
       config.listeners.filter((l) => options.port !== undefined || l.port === port).map((l) => l.key),
     );
-    const server = createGatewayServer(deps, keysFor);
+    const gatewayServer = createGatewayServer(deps, keysFor);
+    const { server } = gatewayServer;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, host, () => {
@@ -132,7 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         resolve();
       });
     });
-    servers.push(server);
+    servers.push(gatewayServer);
     urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   }
   const listeningPorts = new Set(ports);
@@ -205,18 +207,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     async close() {
       for (const w of watchers) w.close();
       if (checkTimer) clearInterval(checkTimer);
-      await Promise.all(
-        servers.map(
-          (s) =>
-            new Promise<void>((resolve) => {
-              s.close(() => resolve());
-              s.closeAllConnections();
-            }),
-        ),
-      );
+      await Promise.all(servers.map((s) => s.close()));
       director.close();
       await collector.close();
-      await pools.close();
+      pools.close();
     },
   };
 }

@@ -113,7 +113,7 @@ export class Director {
       path: parsed.path,
       ...(parsed.headers["host"] !== undefined ? { host: parsed.headers["host"] } : {}),
       headers: parsed.headers,
-      query: parsed.query,
+      query: () => new URLSearchParams(parsed.queryString),
     });
     if (!match) {
       if (!this.#knownModels().has(parsed.model) && this.#allPoolsHaveModels())
