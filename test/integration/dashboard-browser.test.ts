@@ -17,7 +17,7 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { request } from "undici";
 import { seedSimArgs } from "../../src/cli/start.ts";
 import { GatewayDashboardFeed } from "../../src/observability/dashboard/dashboard-feed.ts";
-import { dashboardHandler } from "../../src/observability/dashboard/dashboard-http.ts";
+import { dashboardHandler, nodeHttpReply } from "../../src/observability/dashboard/dashboard-http.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
@@ -56,7 +56,8 @@ before(async () => {
   );
   const handle = dashboardHandler(feed);
   server = createServer((req, res) => {
-    if (!handle(req, res)) res.writeHead(404).end();
+    if (!handle({ method: req.method ?? "", url: req.url ?? "" }, nodeHttpReply(res)))
+      res.writeHead(404).end();
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -4,8 +4,21 @@ import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
 import { request } from "undici";
 import type { DashboardFeed } from "../../src/observability/dashboard/dashboard-feed.ts";
-import { dashboardHandler } from "../../src/observability/dashboard/dashboard-http.ts";
+import {
+  type DashboardReply,
+  type DashboardRequest,
+  dashboardHandler,
+  nodeHttpReply,
+} from "../../src/observability/dashboard/dashboard-http.ts";
 import { DASHBOARD_EVENT_TYPES, type DashboardEvent } from "../../src/observability/dashboard/events.ts";
+import type { Http1Reply, Http1Request } from "../../src/proxy/http1/server.ts";
+
+/** The gateway's own server can mount the handler as it is (checked by the type-checker). */
+type MountsOnTheGateway = [
+  Http1Request extends DashboardRequest ? true : never,
+  Http1Reply extends DashboardReply ? true : never,
+];
+export const mountsOnTheGateway: MountsOnTheGateway = [true, true];
 
 /** A feed whose live events the test pushes; counts subscribers. */
 class TestFeed implements DashboardFeed {
@@ -30,7 +43,8 @@ let base: string;
 before(async () => {
   const handle = dashboardHandler(feed, { maxClients: 2, maxBufferedBytes: 64 * 1024 });
   server = createServer((req, res) => {
-    if (!handle(req, res)) res.writeHead(418).end();
+    if (!handle({ method: req.method ?? "", url: req.url ?? "" }, nodeHttpReply(res)))
+      res.writeHead(418).end();
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
