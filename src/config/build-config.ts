@@ -16,11 +16,7 @@ import {
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
-import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
-import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
-import { fairnessPolicies, orderingPolicies } from "../flowcontrol/policy-registry.ts";
-import { detectorTypes } from "../flowcontrol/saturation/detector-registry.ts";
-import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
+import { pickerConfigIssues } from "../plugins/picker-config-issues.ts";
 import { ConfigError, type ConfigIssue } from "./config-error.ts";
 import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
 
@@ -38,11 +34,6 @@ interface Located<T> {
 /** Reads and validates the manifests at `paths`; throws ConfigError listing every problem. */
 export function loadConfig(paths: readonly string[], options: BuildOptions): ConfigSnapshot {
   return buildConfig(readDocuments(paths), options);
-}
-
-/** Plugin types of an EndpointPickerConfig that flow control owns (not scheduling plugins). */
-function flowControlPluginType(type: string): boolean {
-  return detectorTypes.includes(type) || type in fairnessPolicies || type in orderingPolicies;
 }
 
 /** Validates already-parsed documents; throws ConfigError listing every problem. */
@@ -327,31 +318,14 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
     policies.push(p);
   }
 
-  for (const { value, src } of all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig")) {
-    const problem = endpointPickerConfigProblem(value, flowControlPluginType);
-    if (problem)
-      issueAt(
-        src,
-        [...problem.path],
-        `EndpointPickerConfig ${value.metadata?.name ?? ""}`.trim(),
-        problem.reason,
-      );
+  const pickerDocs = all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig");
+  for (const { doc, issue } of pickerConfigIssues(pickerDocs.map((d) => d.value))) {
+    const { value, src } = pickerDocs[doc]!;
+    issueAt(src, [...issue.path], `EndpointPickerConfig ${value.metadata?.name ?? ""}`.trim(), issue.message);
   }
-  const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
-    "EndpointPickerConfig",
-  ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));
-  const fcDoc = all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig").find(
-    ({ value }) => value["flowControl"] !== undefined || value["saturationDetector"] !== undefined,
+  const pickerConfigs: PickerConfigRecord[] = pickerDocs.map(({ value, src }) =>
+    toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }),
   );
-  if (fcDoc) {
-    try {
-      settingsFromSection(flowControlSection([{ raw: fcDoc.value }]));
-    } catch (e) {
-      if (!(e instanceof FlowControlConfigError)) throw e;
-      const object = `EndpointPickerConfig ${fcDoc.value.metadata?.name ?? ""}`.trim();
-      for (const i of e.issues) issueAt(fcDoc.src, [...i.path], object, i.message);
-    }
-  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {

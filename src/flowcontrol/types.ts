@@ -4,6 +4,7 @@
  * GatewayError (429 shed / queue full, 503 queue timeout) otherwise.
  */
 import type { AbortLike } from "../cancellation.ts";
+import type { Plugin } from "../plugins/registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
 
 /** One request waiting for admission. */
@@ -22,8 +23,7 @@ export interface FlowRequest {
 }
 
 /** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */
-export interface SaturationDetector {
-  readonly type: string;
+export interface SaturationDetector extends Plugin {
   saturation(candidates: readonly Candidate[], now: number): number;
 }
 

@@ -3,9 +3,15 @@
  * them: decision latency, per-plugin latency, attempts, and the prefix indexer's size and hit ratio.
  */
 import { Gauge, type Registry } from "prom-client";
-import type { PrefixCacheScorer } from "../scheduling/plugins/scorers/prefix-cache-scorer.ts";
+import {
+  type EndpointRemovedListener,
+  isEndpointRemovedListener,
+  isMetricsSource,
+  type MetricsSource,
+  type PrefixIndexMetrics,
+} from "../plugins/capabilities.ts";
+import type { Plugin } from "../plugins/registry.ts";
 import type { PluginObserver } from "../scheduling/profile-runner.ts";
-import type { Plugin } from "../scheduling/types.ts";
 import { CounterFamily, type CounterSeries, HistogramFamily, type HistogramSeries } from "./hot-metrics.ts";
 
 const LATENCY_BUCKETS = [
@@ -19,8 +25,8 @@ export class SchedulerMetrics {
   readonly #plugin: HistogramFamily<"extension_point" | "plugin_type" | "plugin_name">;
   /** Bound plugin series by plugin instance and extension point. */
   readonly #pluginSeries = new WeakMap<Plugin, Map<string, HistogramSeries>>();
-  /** Live prefix scorers by pool key (replaced when a pool's scheduler is rebuilt). */
-  readonly #prefix = new Map<string, PrefixCacheScorer>();
+  /** Each pool's live plugins that report metrics or hold endpoint state (replaced on rebuild). */
+  readonly #pools = new Map<string, { sources: MetricsSource[]; listeners: EndpointRemovedListener[] }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -46,7 +52,7 @@ export class SchedulerMetrics {
       LATENCY_BUCKETS,
       registry,
     );
-    const prefix = this.#prefix;
+    const prefixIndexes = () => this.#prefixIndexes();
     new Gauge({
       name: "inference_extension_prefix_indexer_size",
       help: "Block hashes held by the approximate prefix index, over all endpoints.",
@@ -54,7 +60,7 @@ export class SchedulerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [pool, s] of prefix) this.set({ inference_pool: pool }, s.stats().indexSize);
+        for (const [pool, m] of prefixIndexes()) this.set({ inference_pool: pool }, m.indexSize);
       },
     });
     new Gauge({
@@ -64,9 +70,8 @@ export class SchedulerMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [pool, s] of prefix) {
-          const st = s.stats();
-          this.set({ inference_pool: pool }, st.lookupBlocks === 0 ? 0 : st.hitBlocks / st.lookupBlocks);
+        for (const [pool, m] of prefixIndexes()) {
+          this.set({ inference_pool: pool }, m.lookupBlocks === 0 ? 0 : m.hitBlocks / m.lookupBlocks);
         }
       },
     });
@@ -97,18 +102,44 @@ export class SchedulerMetrics {
     (picked ? this.#succeeded : this.#failed).inc();
   }
 
-  /** The pool's current prefix scorer (its stats feed the indexer gauges). */
-  setPrefixScorer(poolKey: string, scorer: PrefixCacheScorer): void {
-    this.#prefix.set(poolKey, scorer);
+  /** The plugins of a pool's current scheduler (PoolSchedulerDeps.onPlugins); replaces the previous ones. */
+  setPoolPlugins(poolKey: string, plugins: readonly Plugin[]): void {
+    this.#pools.set(poolKey, {
+      sources: plugins.filter(isMetricsSource),
+      listeners: plugins.filter(isEndpointRemovedListener),
+    });
   }
 
-  /** An endpoint left: drop it from every live prefix index. */
+  /** An endpoint left: every live plugin holding per-endpoint state forgets it. */
   removeEndpoint(endpointId: string): void {
-    for (const s of this.#prefix.values()) s.removeEndpoint(endpointId);
+    for (const p of this.#pools.values()) for (const l of p.listeners) l.endpointRemoved(endpointId);
   }
 
   /** Forget pools that no longer exist. */
   retainPools(poolKeys: ReadonlySet<string>): void {
-    for (const key of this.#prefix.keys()) if (!poolKeys.has(key)) this.#prefix.delete(key);
+    for (const key of this.#pools.keys()) if (!poolKeys.has(key)) this.#pools.delete(key);
+  }
+
+  /** Per pool with a prefix index, its plugins' prefix-index counters summed. */
+  #prefixIndexes(): Map<string, PrefixIndexMetrics> {
+    const out = new Map<string, PrefixIndexMetrics>();
+    for (const [pool, { sources }] of this.#pools) {
+      for (const s of sources) {
+        const m = s.pluginMetrics().prefixIndex;
+        if (m === undefined) continue;
+        const sum = out.get(pool);
+        out.set(
+          pool,
+          sum === undefined
+            ? m
+            : {
+                indexSize: sum.indexSize + m.indexSize,
+                hitBlocks: sum.hitBlocks + m.hitBlocks,
+                lookupBlocks: sum.lookupBlocks + m.lookupBlocks,
+              },
+        );
+      }
+    }
+    return out;
   }
 }

@@ -59,7 +59,7 @@ export class Director {
       schedulerDeps: {
         ...(options.explainDecisions || options.explainHeader ? { explain: true } : {}),
         ...(sm
-          ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
+          ? { observe: sm.observePlugin, onPlugins: (pool, plugins) => sm.setPoolPlugins(pool, plugins) }
           : {}),
       },
     });
