@@ -96,11 +96,13 @@ export function serveCommand(): Command {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       } catch (e) {
+        // From here on stderr belongs to the logger: one format per stream (docs/observability.md).
         if (e instanceof ConfigError) {
-          process.stderr.write(`igw serve: ${e.message}\n`);
+          logger.fatal({ issues: e.issues }, e.message);
           process.exit(2);
         }
-        throw e;
+        logger.fatal({ err: e }, "igw serve could not start");
+        process.exit(1);
       }
     });
 }
