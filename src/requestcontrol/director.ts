@@ -25,7 +25,7 @@ export interface DirectorOptions {
   readonly flowControlMetrics?: FlowControlMetrics;
   /** Scheduler metrics (decision and plugin latency, prefix index). */
   readonly schedulerMetrics?: SchedulerMetrics;
-  /** Build a DecisionExplanation for every decision (logs, dashboard, the explanation header). */
+  /** Build a DecisionExplanation for every decision (debug log, the explanation header); else only while explainWhile() asks. */
   readonly explainDecisions?: boolean;
   /** Also send the explanation to the client in `x-gateway-scheduling-decision`. */
   readonly explainHeader?: boolean;
@@ -46,6 +46,8 @@ export class Director {
   #routes: RouteTable;
   #unsubscribe: () => void;
   #modelNames: { config: ConfigSnapshot; names: ReadonlySet<string> } | undefined;
+  /** Who wants explanations now (explainWhile); empty = none built unless the options say always. */
+  #explainWanted: (() => boolean)[] = [];
 
   constructor(datastore: Datastore, options: DirectorOptions = {}) {
     this.#datastore = datastore;
@@ -57,7 +59,7 @@ export class Director {
     this.#runtimes = new PoolRuntimes(datastore, {
       ...(options.flowControlMetrics && { flowControlMetrics: options.flowControlMetrics }),
       schedulerDeps: {
-        ...(options.explainDecisions || options.explainHeader ? { explain: true } : {}),
+        explain: options.explainDecisions || options.explainHeader ? true : this.#wantsExplanation,
         ...(sm
           ? { observe: sm.observePlugin, onPlugins: (pool, plugins) => sm.setPoolPlugins(pool, plugins) }
           : {}),
@@ -96,6 +98,24 @@ export class Director {
   begin(inbound: InboundRequest, entry: ExchangeEntry): Exchange {
     return new Exchange(this.#context, inbound, entry);
   }
+
+  /**
+   * Has decisions explained while `wanted()` returns true (asked once per decision, so it must be
+   * cheap), on top of `explainDecisions`; returns the release. The dashboard holds one while a page
+   * is open. Without any, deciding whether to explain costs one empty-array check.
+   */
+  explainWhile(wanted: () => boolean): () => void {
+    this.#explainWanted = [...this.#explainWanted, wanted];
+    return () => {
+      this.#explainWanted = this.#explainWanted.filter((w) => w !== wanted);
+    };
+  }
+
+  readonly #wantsExplanation = (): boolean => {
+    const wanted = this.#explainWanted;
+    for (let i = 0; i < wanted.length; i++) if (wanted[i]!()) return true;
+    return false;
+  };
 
   /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
   metricsRefreshed(): void {

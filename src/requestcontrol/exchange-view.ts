@@ -34,6 +34,8 @@ export interface ExchangeView {
   readonly targetModel: string | undefined;
   readonly poolKey: string | undefined;
   readonly priority: number | undefined;
+  /** The fairness flow admission queued it under (`x-gateway-inference-fairness-id`, else the client's model). */
+  readonly flowId: string | undefined;
   readonly family: RequestFamily;
   /** True once the model resolved to a configured InferenceModel or a name the pool serves (safe as a metric label). */
   readonly knownModel: boolean;

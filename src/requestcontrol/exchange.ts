@@ -54,6 +54,7 @@ class ExchangeRecord implements ExchangeView {
   targetModel: string | undefined = undefined;
   poolKey: string | undefined = undefined;
   priority: number | undefined = undefined;
+  flowId: string | undefined = undefined;
   family: RequestFamily = "model";
   knownModel = false;
   stream = false;
@@ -174,7 +175,9 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      await runtime.admitter.admit(buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued));
+      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued);
+      r.flowId = flow.flowId;
+      await runtime.admitter.admit(flow);
       // From here to the charge below runs in the turn the admitter released this request in: the
       // admitter's next saturation check already sees it in flight.
       r.admittedAt = ctx.now();

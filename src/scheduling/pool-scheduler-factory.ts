@@ -25,8 +25,11 @@ import type { Rng } from "./random.ts";
 import { isPreRequestHook, type ProfileHandler } from "./types.ts";
 
 export interface PoolSchedulerDeps {
-  /** Attach a DecisionExplanation to every result (explanation header, debug log). */
-  readonly explain?: boolean;
+  /**
+   * Attach a DecisionExplanation to results (explanation header, debug log, dashboard): always, or
+   * whenever the function says so (asked once per decision; the director's runtime switch).
+   */
+  readonly explain?: boolean | (() => boolean);
   /** Per-plugin timing (the plugin latency histogram). */
   readonly observe?: PluginObserver;
   /** Default Math.random. */
@@ -74,7 +77,7 @@ export function createPoolScheduler(
     scheduler: new ProfileScheduler({
       profiles,
       ...(handler ? { handler } : {}),
-      ...(deps.explain ? { explain: true } : {}),
+      ...(deps.explain ? { explain: deps.explain } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
     }),
     preRequestHooks: plugins.filter(isPreRequestHook),

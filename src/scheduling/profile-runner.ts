@@ -4,14 +4,16 @@
  */
 
 import type { Plugin } from "../plugins/registry.ts";
-import type {
-  Candidate,
-  DecisionExplanation,
-  Filter,
-  Picker,
-  SchedulingRequest,
-  ScoredCandidate,
-  Scorer,
+import {
+  type Candidate,
+  type CandidateExplanation,
+  type DecisionExplanation,
+  type Filter,
+  MAX_EXPLAINED_CANDIDATES,
+  type Picker,
+  type SchedulingRequest,
+  type ScoredCandidate,
+  type Scorer,
 } from "./types.ts";
 
 /** A scorer and its weight in a profile (weight ≥ 0). */
@@ -96,23 +98,40 @@ export function runProfile(
   for (const c of picked) if (!endpoints.includes(c) && current.includes(c)) endpoints.push(c);
 
   if (!options.explain || endpoints.length === 0) return { endpoints, eligible: n };
-  const chosenIndex = current.indexOf(endpoints[0]!);
-  let runnerUp = -1;
-  for (let i = 0; i < n; i++) {
-    if (i !== chosenIndex && (runnerUp < 0 || totals[i]! > totals[runnerUp]!)) runnerUp = i;
-  }
-  const describe = (i: number) => {
+  const explanation = explain(profile, current, totals, perScorer, current.indexOf(endpoints[0]!));
+  return {
+    endpoints,
+    eligible: n,
+    explanation: { ...explanation, filteredOut: candidates.length - n + (options.removedBefore ?? 0) },
+  };
+}
+
+/** The chosen candidate, then the others by total (best first), each with its per-scorer scores. */
+function explain(
+  profile: SchedulerProfile,
+  scored: readonly Candidate[],
+  totals: readonly number[],
+  perScorer: readonly (readonly number[])[],
+  chosenIndex: number,
+): Omit<DecisionExplanation, "filteredOut"> {
+  const rest: number[] = [];
+  for (let i = 0; i < scored.length; i++) if (i !== chosenIndex) rest.push(i);
+  rest.sort((a, b) => totals[b]! - totals[a]!);
+  const describe = (i: number): CandidateExplanation => {
     const scores: Record<string, number> = {};
     profile.scorers.forEach((s, k) => {
       scores[s.scorer.name] = perScorer[k]![i]!;
     });
-    return { endpoint: current[i]!.endpoint.id, total: totals[i]!, scores };
+    return { endpoint: scored[i]!.endpoint.id, total: totals[i]!, scores };
   };
-  const explanation: DecisionExplanation = {
+  const listed = rest.slice(0, MAX_EXPLAINED_CANDIDATES - 1);
+  const others = listed.slice(1).map(describe);
+  const omitted = rest.length - listed.length;
+  return {
     profile: profile.name,
     chosen: describe(chosenIndex),
-    ...(runnerUp >= 0 ? { runnerUp: describe(runnerUp) } : {}),
-    filteredOut: candidates.length - n + (options.removedBefore ?? 0),
+    ...(listed.length > 0 ? { runnerUp: describe(listed[0]!) } : {}),
+    ...(others.length > 0 ? { others } : {}),
+    ...(omitted > 0 ? { omitted } : {}),
   };
-  return { endpoints, eligible: n, explanation };
 }

@@ -20,8 +20,8 @@ export interface ProfileSchedulerOptions {
   readonly handler?: ProfileHandler;
   /** Plugins told where each request went (e.g. prefix-cache-scorer). */
   readonly preRequestHooks?: readonly PreRequestHook[];
-  /** Attach a DecisionExplanation to every result. */
-  readonly explain?: boolean;
+  /** Attach a DecisionExplanation to every result; a function is asked once per decision (a runtime switch). */
+  readonly explain?: boolean | (() => boolean);
   readonly observe?: PluginObserver;
   /**
    * Drop stale candidates (Candidate.stale, set by the datastore) while at least one fresh candidate exists (default true).
@@ -35,7 +35,7 @@ export class ProfileScheduler implements Scheduler {
   readonly profiles: readonly SchedulerProfile[];
   readonly preRequestHooks: readonly PreRequestHook[];
   readonly #handler: ProfileHandler | undefined;
-  readonly #explain: boolean;
+  readonly #explain: () => boolean;
   readonly #observe: PluginObserver | undefined;
   readonly #avoidStale: boolean;
 
@@ -44,7 +44,8 @@ export class ProfileScheduler implements Scheduler {
     this.profiles = options.profiles;
     this.preRequestHooks = options.preRequestHooks ?? [];
     this.#handler = options.handler;
-    this.#explain = options.explain ?? false;
+    const explain = options.explain ?? false;
+    this.#explain = typeof explain === "function" ? explain : () => explain;
     this.#observe = options.observe;
     this.#avoidStale = options.avoidStale ?? true;
   }
@@ -56,7 +57,7 @@ export class ProfileScheduler implements Scheduler {
     }
     const profile = this.#handler?.selectProfile(request, this.profiles) ?? this.profiles[0]!;
     const run = runProfile(profile, request, usable, {
-      explain: this.#explain,
+      explain: this.#explain(),
       ...(this.#observe ? { observe: this.#observe } : {}),
       removedBefore: candidates.length - usable.length,
     });

@@ -76,16 +76,33 @@ export function isPreRequestHook(p: Plugin): p is PreRequestHook {
 export interface SchedulingResult {
   /** First entry is the target; the rest are fallbacks, in order. Empty = no endpoint (503/429). */
   readonly endpoints: Candidate[];
-  /** Per-plugin scores of the chosen endpoint and the runner-up, for explainable decisions. */
+  /** Per-plugin scores of the scored candidates, for explainable decisions. */
   readonly explanation?: DecisionExplanation;
 }
 
+/** One scored candidate: each scorer's score in [0, 1] before weighting, and total = Σ weight × score. */
+export interface CandidateExplanation {
+  readonly endpoint: string;
+  readonly total: number;
+  readonly scores: Record<string, number>;
+}
+
+/** Why the scheduler chose the target: every scored candidate's scores (at most MAX_EXPLAINED_CANDIDATES). */
 export interface DecisionExplanation {
   readonly profile: string;
-  readonly chosen: { endpoint: string; total: number; scores: Record<string, number> };
-  readonly runnerUp?: { endpoint: string; total: number; scores: Record<string, number> };
+  readonly chosen: CandidateExplanation;
+  /** The best other candidate by total; absent when only one was scored. */
+  readonly runnerUp?: CandidateExplanation;
+  /** The remaining scored candidates, best total first; absent when there are none. */
+  readonly others?: readonly CandidateExplanation[];
+  /** Scored candidates left out of the explanation beyond MAX_EXPLAINED_CANDIDATES (absent when 0). */
+  readonly omitted?: number;
+  /** Candidates removed by the stale guard and the filters. */
   readonly filteredOut: number;
 }
+
+/** Candidates an explanation lists at most (chosen, runner-up and others), so it stays a header's size. */
+export const MAX_EXPLAINED_CANDIDATES = 16;
 
 /** The scheduler the director calls: one decision per request, over the pool's candidates. */
 export interface Scheduler {

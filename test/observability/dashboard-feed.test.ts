@@ -13,6 +13,11 @@ const POOL = "default/qwen-pool";
 
 /** The seed's configuration with two endpoints, a fake flow controller, hooks, and a clock we move. */
 function setUp(options: { decisionsPerTick?: number; historyTicks?: number } = {}) {
+  const explainers: (() => boolean)[] = [];
+  const explain = (wanted: () => boolean) => {
+    explainers.push(wanted);
+    return () => explainers.splice(explainers.indexOf(wanted), 1);
+  };
   let now = 1_000_000;
   const datastore = new Datastore(loadConfig(["examples/seed"], { defaultPort: 8081 }), {
     stalenessMs: 2000,
@@ -36,7 +41,7 @@ function setUp(options: { decisionsPerTick?: number; historyTicks?: number } = {
     ],
   });
   const feed = new GatewayDashboardFeed(
-    { datastore, hooks, flowControl },
+    { datastore, hooks, flowControl, explain },
     { now: () => now, tickMs: 1000, ...options },
   );
   const events: DashboardEvent[] = [];
@@ -44,6 +49,7 @@ function setUp(options: { decisionsPerTick?: number; historyTicks?: number } = {
     datastore,
     hooks,
     feed,
+    explainers,
     events,
     advance(ms: number) {
       now += ms;
@@ -64,6 +70,7 @@ function exchange(over: Partial<ExchangeView>): ExchangeView {
     targetModel: "qwen",
     poolKey: POOL,
     priority: 1,
+    flowId: "qwen",
     family: "model",
     knownModel: true,
     stream: true,
@@ -94,13 +101,16 @@ function last<T extends DashboardEvent["type"]>(events: DashboardEvent[], type: 
 test("with no dashboard open the feed subscribes to nothing; the first opens, the last closes", () => {
   const t = setUp();
   for (const h of ["admitted", "scheduled", "end"] as const) assert.equal(t.hooks.has(h), false);
+  assert.equal(t.explainers.length, 0, "no explanations asked for");
   const offA = t.listen();
   const offB = t.listen();
   for (const h of ["admitted", "scheduled", "end"] as const) assert.equal(t.hooks.has(h), true);
   offA();
   assert.equal(t.hooks.has("end"), true);
+  assert.equal(t.explainers.length, 1, "explanations asked for once, while a page is open");
   offB();
   for (const h of ["admitted", "scheduled", "end"] as const) assert.equal(t.hooks.has(h), false);
+  assert.equal(t.explainers.length, 0);
   t.feed.close();
 });
 
@@ -123,12 +133,52 @@ test("a tick reports admissions, sheds and TTL expiries per band as rates, with 
       [-1, "Sheddable", 0, 0, 1, 0],
     ],
   );
-  assert.deepEqual(q.bands[1]!.flows, [{ flow: "travel-helper", queued: 3 }]);
+  assert.deepEqual(
+    q.bands[1]!.flows.map((f) => [f.flow, f.queued, f.admittedPerS, f.expiredPerS]),
+    [
+      ["travel-helper", 3, 0, 0],
+      ["qwen", 0, 2, 0.5],
+    ],
+  );
+  assert.equal(q.bands[1]!.otherFlows, 0);
   // The next tick starts from zero.
   t.advance(1000);
   t.feed.tick();
   const next = last(t.events, "queues")!.pools[0]!;
   assert.ok(next.bands.every((b) => b.admittedPerS === 0 && b.shedPerS === 0 && b.expiredPerS === 0));
+  off();
+  t.feed.close();
+});
+
+test("per-flow rates: admissions, sheds and expiries per fairness id; flows are bounded and ids cut", () => {
+  const t = setUp();
+  const off = t.listen();
+  for (let i = 0; i < 3; i++) t.hooks.emit("admitted", exchange({ priority: 0, flowId: "tenant-a" }));
+  t.hooks.emit("admitted", exchange({ priority: 0, flowId: "tenant-b" }));
+  t.hooks.emit("end", exchange({ priority: 0, flowId: "tenant-b", errorCode: "queue_full" }));
+  t.hooks.emit("end", exchange({ priority: 0, flowId: "tenant-b", errorCode: "queue_timeout" }));
+  for (let i = 0; i < 100; i++)
+    t.hooks.emit("admitted", exchange({ priority: -1, flowId: `x${i}${"y".repeat(500)}` }));
+  t.feed.tick();
+  t.advance(1000);
+  t.feed.tick();
+  const bands = last(t.events, "queues")!.pools[0]!.bands;
+  // That tick was empty: only the queued flow remains.
+  assert.deepEqual(
+    bands.find((b) => b.priority === 0)!.flows.map((f) => f.flow),
+    ["travel-helper"],
+  );
+  const first = t.events.filter((e) => e.type === "queues")[0] as Extract<DashboardEvent, { type: "queues" }>;
+  const standard = first.pools[0]!.bands.find((b) => b.priority === 0)!;
+  const by = new Map(standard.flows.map((f) => [f.flow, f]));
+  assert.equal(by.get("tenant-b")!.shedPerS > 0, true);
+  assert.equal(by.get("tenant-b")!.expiredPerS > 0, true);
+  assert.equal(by.get("tenant-a")!.admittedPerS > by.get("tenant-b")!.admittedPerS, true);
+  assert.deepEqual(standard.flows[0]!.flow, "travel-helper", "most queued first");
+  const sheddable = first.pools[0]!.bands.find((b) => b.priority === -1)!;
+  assert.equal(sheddable.flows.length, 32, "at most 32 flows counted a band");
+  assert.ok(sheddable.flows.every((f) => f.flow.length <= 128));
+  assert.ok(sheddable.admittedPerS > 32 * sheddable.flows[0]!.admittedPerS, "the band counts every request");
   off();
   t.feed.close();
 });
@@ -190,13 +240,17 @@ test("decisions carry each candidate's scores; at most decisionsPerTick are buil
       total: 2,
       scores: { "queue-scorer": 0.5, "kv-cache-scorer": 0.25 },
     },
+    others: [{ endpoint: "10.1.0.3:8000", total: 1, scores: { "queue-scorer": 0, "kv-cache-scorer": 0.5 } }],
+    omitted: 2,
     filteredOut: 1,
   };
+  assert.equal(t.explainers[0]!(), true, "explanations wanted while the tick has room");
   for (let i = 0; i < 10; i++)
     t.hooks.emit(
       "scheduled",
       exchange({ id: `r${i}`, explanation, endpoints: ["10.1.0.1:8000", "10.1.0.2:8000"] }),
     );
+  assert.equal(t.explainers[0]!(), false, "no explanations once the tick's decisions are recorded");
   t.advance(1000);
   t.feed.tick();
   const d = last(t.events, "decisions")!.decisions;
@@ -204,7 +258,9 @@ test("decisions carry each candidate's scores; at most decisionsPerTick are buil
     d.map((x) => x.requestId),
     ["r0", "r1", "r2"],
   );
-  assert.deepEqual(d[0]!.candidates, [explanation.chosen, explanation.runnerUp]);
+  assert.equal(t.explainers[0]!(), true, "a new tick wants explanations again");
+  assert.deepEqual(d[0]!.candidates, [explanation.chosen, explanation.runnerUp, ...explanation.others]);
+  assert.equal(d[0]!.omitted, 2);
   assert.equal(d[0]!.filteredOut, 1);
   assert.equal(d[0]!.priorityClass, "Critical");
   t.hooks.emit("scheduled", exchange({ id: "plain", explanation: undefined }));

@@ -250,3 +250,28 @@ test("a throwing hook subscriber is removed and cannot break requests", async ()
   }
   assert.equal(calls, 1);
 });
+
+test("explanations are built only while someone asks (explainWhile); the flow id is on the view", async () => {
+  const s = setup();
+  const decide = async (headers: Record<string, string> = {}) => {
+    const { ex, body } = s.begin({ model: "chat", prompt: "hi" }, headers);
+    await ex.decide(body);
+    ex.end();
+    return ex.view;
+  };
+  const plain = await decide();
+  assert.equal(plain.explanation, undefined, "nobody asked: nothing built");
+  assert.equal(plain.flowId, "chat", "the flow is the client's model without a fairness id");
+  let wanted = true;
+  const release = s.director.explainWhile(() => wanted);
+  const explained = await decide({ "x-gateway-inference-fairness-id": "tenant-a" });
+  assert.equal(explained.flowId, "tenant-a");
+  assert.ok(explained.explanation, "explained while asked");
+  assert.equal(explained.explanation.chosen.endpoint, explained.endpoints[0]);
+  assert.ok(explained.explanation.runnerUp, "the other endpoint's scores");
+  wanted = false;
+  assert.equal((await decide()).explanation, undefined, "the switch is asked per decision");
+  wanted = true;
+  release();
+  assert.equal((await decide()).explanation, undefined, "released");
+});

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import { defaultScorerProfiles } from "../../src/scheduling/default-profiles.ts";
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
-import type { Candidate } from "../../src/scheduling/types.ts";
+import { type Candidate, MAX_EXPLAINED_CANDIDATES } from "../../src/scheduling/types.ts";
 import { candidate, request } from "./fixtures.ts";
 
 function scorerScheduler(seed = 1, explain = false) {
@@ -53,6 +53,29 @@ test("explanation: chosen and runner-up with each scorer's score and the weighte
   assert.equal(scorerScheduler(1, false).schedule(request(), [idle]).explanation, undefined);
   // Base-model requests run the profile without the LoRA scorer.
   assert.equal(s.schedule(request(), [busy, idle]).explanation?.profile, "default");
+});
+
+test("explanation: every other scored candidate best first, capped, the rest counted; a switch asked per decision", () => {
+  const { profile } = defaultScorerProfiles(seededRng(1));
+  let on = false;
+  const s = new ProfileScheduler({ profiles: [profile], explain: () => on });
+  const pool = Array.from({ length: 20 }, (_, i) => candidate({ waiting: i, kvCacheUsage: 0.02 * i }));
+  assert.equal(s.schedule(request(), pool).explanation, undefined, "off: nothing built");
+  on = true;
+  const e = s.schedule(request(), pool).explanation!;
+  const listed = [e.chosen, e.runnerUp!, ...e.others!];
+  assert.equal(listed.length, MAX_EXPLAINED_CANDIDATES);
+  assert.equal(e.omitted, 20 - MAX_EXPLAINED_CANDIDATES);
+  assert.equal(e.chosen.endpoint, pool[0]!.endpoint.id);
+  for (let i = 1; i < listed.length; i++) assert.ok(listed[i - 1]!.total >= listed[i]!.total, "best first");
+  assert.deepEqual(
+    listed.map((c) => c.endpoint),
+    pool.slice(0, MAX_EXPLAINED_CANDIDATES).map((c) => c.endpoint.id),
+  );
+  assert.deepEqual(Object.keys(e.others![0]!.scores).sort(), Object.keys(e.chosen.scores).sort());
+  const two = s.schedule(request(), pool.slice(0, 2)).explanation!;
+  assert.equal(two.others, undefined);
+  assert.equal(two.omitted, undefined);
 });
 
 test("every plugin call is timed through the observer", () => {

@@ -4,11 +4,11 @@
  * served models), the flow controllers (saturation, bands, flows) and the director's lifecycle
  * hooks (admissions, sheds, expiries, latencies, decisions).
  *
- * Cost: nothing at all while no dashboard is connected (no hook subscription, no timer). While one
- * is, each request costs a few counter updates in `admitted`/`end` and, for at most
- * `decisionsPerTick` requests a tick, one small record in `scheduled`; everything else is read once
- * per tick. Every buffer is bounded (history ticks, decisions, accumulators keyed by configured
- * models and priorities).
+ * Cost: nothing at all while no dashboard is connected (no hook subscription, no timer, no
+ * explanations). While one is, each request costs a few counter updates in `admitted`/`end` and, for
+ * at most `decisionsPerTick` requests a tick, a scheduler explanation and one small record in
+ * `scheduled`; everything else is read once per tick. Every buffer is bounded (history ticks,
+ * decisions, accumulators keyed by configured models, priorities and at most MAX_FLOWS flows a band).
  */
 
 import { unservedTargets } from "../../config/served-models-check.ts";
@@ -43,6 +43,12 @@ export interface DashboardSources {
   readonly hooks: LifecycleHooks;
   /** The flow controllers of queueing pools (saturation, bands, flows); without it, pools show no queues. */
   readonly flowControl?: FlowControlMetrics;
+  /**
+   * Asks the scheduler for decision explanations while `wanted()` says so; returns the release
+   * (Director.explainWhile). The feed holds it while a page is open, wanting one for each decision
+   * it will record. Without it, decisions show scores only when the gateway explains them anyway.
+   */
+  readonly explain?: (wanted: () => boolean) => () => void;
 }
 
 export interface DashboardFeedOptions {
@@ -58,11 +64,16 @@ export interface DashboardFeedOptions {
   readonly now?: () => number;
 }
 
-/** Per-band counts of one tick. */
-interface BandCounts {
+/** Admissions, sheds and TTL expiries of one tick. */
+interface Counts {
   admitted: number;
   shed: number;
   expired: number;
+}
+
+/** Per-band counts of one tick, and of its flows (at most MAX_FLOWS; the band counts every request). */
+interface BandCounts extends Counts {
+  readonly flows: Map<string, Counts>;
 }
 
 /** Per (model, class) sums of one tick. */
@@ -82,7 +93,14 @@ interface TrafficSums {
 /** At most this many (model, class) keys per tick (models come from the configuration; this is a backstop). */
 const MAX_TRAFFIC_KEYS = 256;
 
+/** Flows counted per band and tick, and flows listed per band (the fairness id is a client header). */
+const MAX_FLOWS = 32;
+/** Characters of a flow id kept (longer ids are cut, so a hostile header cannot bloat events). */
+const MAX_FLOW_ID = 128;
+
 const SHED_CODES = new Set(["request_shed", "queue_full"]);
+
+const zero = (): Counts => ({ admitted: 0, shed: 0, expired: 0 });
 
 export class GatewayDashboardFeed implements DashboardFeed {
   readonly #sources: DashboardSources;
@@ -200,6 +218,8 @@ export class GatewayDashboardFeed implements DashboardFeed {
       hooks.on("admitted", this.#onAdmitted),
       hooks.on("scheduled", this.#onScheduled),
       hooks.on("end", this.#onEnd),
+      // Explained: the decisions this tick will still record (the scheduler asks just before `scheduled`).
+      this.#sources.explain?.(() => this.#tickDecisions.length < this.#decisionsPerTick) ?? (() => {}),
     ];
     const timer = setInterval(() => this.tick(), this.#tickMs);
     timer.unref();
@@ -214,20 +234,29 @@ export class GatewayDashboardFeed implements DashboardFeed {
     this.#stop = undefined;
   }
 
-  #band(ex: ExchangeView): BandCounts | undefined {
-    if (ex.poolKey === undefined || ex.priority === undefined) return undefined;
+  /** Adds one to `what` of the exchange's band and flow. */
+  #count(ex: ExchangeView, what: keyof Counts): void {
+    if (ex.poolKey === undefined || ex.priority === undefined) return;
     const key = `${ex.poolKey}\u0000${ex.priority}`;
     let b = this.#bands.get(key);
     if (!b) {
-      b = { admitted: 0, shed: 0, expired: 0 };
+      b = { ...zero(), flows: new Map() };
       this.#bands.set(key, b);
     }
-    return b;
+    b[what]++;
+    if (ex.flowId === undefined) return;
+    const id = ex.flowId.length > MAX_FLOW_ID ? ex.flowId.slice(0, MAX_FLOW_ID) : ex.flowId;
+    let f = b.flows.get(id);
+    if (!f) {
+      if (b.flows.size >= MAX_FLOWS) return;
+      f = zero();
+      b.flows.set(id, f);
+    }
+    f[what]++;
   }
 
   readonly #onAdmitted = (ex: ExchangeView): void => {
-    const b = this.#band(ex);
-    if (b) b.admitted++;
+    this.#count(ex, "admitted");
   };
 
   readonly #onScheduled = (ex: ExchangeView): void => {
@@ -241,17 +270,15 @@ export class GatewayDashboardFeed implements DashboardFeed {
       priorityClass: priorityClass(ex.priority),
       profile: e?.profile ?? null,
       endpoints: [...ex.endpoints],
-      candidates: e ? [e.chosen, ...(e.runnerUp ? [e.runnerUp] : [])] : [],
+      candidates: e ? [e.chosen, ...(e.runnerUp ? [e.runnerUp] : []), ...(e.others ?? [])] : [],
+      omitted: e?.omitted ?? 0,
       filteredOut: e?.filteredOut ?? 0,
     });
   };
 
   readonly #onEnd = (ex: ExchangeView): void => {
-    if (ex.errorCode !== undefined) {
-      const b = SHED_CODES.has(ex.errorCode) || ex.errorCode === "queue_timeout" ? this.#band(ex) : undefined;
-      if (b && ex.errorCode === "queue_timeout") b.expired++;
-      else if (b) b.shed++;
-    }
+    if (ex.errorCode === "queue_timeout") this.#count(ex, "expired");
+    else if (ex.errorCode !== undefined && SHED_CODES.has(ex.errorCode)) this.#count(ex, "shed");
     const model = ex.knownModel ? (ex.clientModel ?? "") : "";
     const key = `${model}\u0000${ex.priority ?? ""}`;
     let s = this.#sums.get(key);
@@ -330,7 +357,7 @@ export class GatewayDashboardFeed implements DashboardFeed {
           priorityClass: priorityClass(b.priority),
           queued: b.size,
           bytes: b.bytes,
-          flows: (flows.get(b.priority) ?? []).map((f) => ({ flow: f.flowId, queued: f.size })),
+          ...flowStates(flows.get(b.priority) ?? [], c?.flows, seconds),
           admittedPerS: rate(c?.admitted ?? 0),
           shedPerS: rate(c?.shed ?? 0),
           expiredPerS: rate(c?.expired ?? 0),
@@ -346,7 +373,7 @@ export class GatewayDashboardFeed implements DashboardFeed {
           priorityClass: priorityClass(priority),
           queued: 0,
           bytes: 0,
-          flows: [],
+          ...flowStates([], c.flows, seconds),
           admittedPerS: rate(c.admitted),
           shedPerS: rate(c.shed),
           expiredPerS: rate(c.expired),
@@ -397,4 +424,34 @@ export class GatewayDashboardFeed implements DashboardFeed {
       }),
     };
   }
+}
+
+/**
+ * A band's flows: those queued now and those that passed during the tick, most queued first, then
+ * busiest; at most MAX_FLOWS, with the number left out.
+ */
+function flowStates(
+  queued: readonly { readonly flowId: string; readonly size: number }[],
+  counts: ReadonlyMap<string, Counts> | undefined,
+  seconds: number,
+): Pick<BandState, "flows" | "otherFlows"> {
+  const sizes = new Map<string, number>();
+  for (const f of queued) {
+    const id = f.flowId.length > MAX_FLOW_ID ? f.flowId.slice(0, MAX_FLOW_ID) : f.flowId;
+    sizes.set(id, (sizes.get(id) ?? 0) + f.size);
+  }
+  const ids = new Set([...sizes.keys(), ...(counts?.keys() ?? [])]);
+  const all = [...ids].map((flow) => {
+    const c = counts?.get(flow) ?? zero();
+    return {
+      flow,
+      queued: sizes.get(flow) ?? 0,
+      admittedPerS: c.admitted / seconds,
+      shedPerS: c.shed / seconds,
+      expiredPerS: c.expired / seconds,
+    };
+  });
+  const busy = (f: (typeof all)[number]) => f.admittedPerS + f.shedPerS + f.expiredPerS;
+  all.sort((a, b) => b.queued - a.queued || busy(b) - busy(a) || (a.flow < b.flow ? -1 : 1));
+  return { flows: all.slice(0, MAX_FLOWS), otherFlows: Math.max(0, all.length - MAX_FLOWS) };
 }

@@ -35,6 +35,15 @@ export interface PoolState {
   readonly endpoints: readonly EndpointState[];
 }
 
+/** One fairness flow of a band. */
+export interface FlowState {
+  readonly flow: string;
+  readonly queued: number;
+  readonly admittedPerS: number;
+  readonly shedPerS: number;
+  readonly expiredPerS: number;
+}
+
 /** One priority band of a pool's flow controller, with what left it during the last tick. */
 export interface BandState {
   readonly priority: number;
@@ -42,8 +51,13 @@ export interface BandState {
   readonly priorityClass: PriorityClass;
   readonly queued: number;
   readonly bytes: number;
-  /** Non-empty flows (fairness id, else model name) and their queue lengths. */
-  readonly flows: readonly { readonly flow: string; readonly queued: number }[];
+  /**
+   * Flows (fairness id, else model name; cut to 128 characters) queued now or active in the last
+   * tick, most queued first, then busiest: queue length and per-second rates as for the band.
+   */
+  readonly flows: readonly FlowState[];
+  /** Flows beyond the 32 listed. */
+  readonly otherFlows: number;
   /** Per second over the last tick: let through (at once or after waiting), shed or queue full (429), TTL expired (503). */
   readonly admittedPerS: number;
   readonly shedPerS: number;
@@ -92,8 +106,10 @@ export interface DecisionRecord {
   readonly profile: string | null;
   /** Target first, then fallbacks. */
   readonly endpoints: readonly string[];
-  /** Scored candidates, best first (what the scheduler reported: the chosen one and the runner-up today). */
+  /** Scored candidates: the chosen one, then the others by total, best first (at most 16). */
   readonly candidates: readonly CandidateScores[];
+  /** Scored candidates beyond those listed. */
+  readonly omitted: number;
   /** Candidates removed by filters (or as stale) before scoring. */
   readonly filteredOut: number;
 }

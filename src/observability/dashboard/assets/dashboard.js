@@ -186,6 +186,14 @@ function sparkline(values) {
   return s;
 }
 
+/** `tenant-a: 3 queued, 2.0/s admitted, 0.5/s shed`: what waits in a flow and what left it. */
+function flowText(f) {
+  const parts = [`${f.queued} queued`, `${fmt(f.admittedPerS)}/s admitted`];
+  if (f.shedPerS > 0) parts.push(`${fmt(f.shedPerS)}/s shed`);
+  if (f.expiredPerS > 0) parts.push(`${fmt(f.expiredPerS)}/s expired`);
+  return `${f.flow}: ${parts.join(", ")}`;
+}
+
 function onQueues(e) {
   const out = body("queues");
   out.replaceChildren();
@@ -227,7 +235,12 @@ function onQueues(e) {
           el("td", { class: "num admitted" }, fmt(b.admittedPerS)),
           el("td", { class: "num shed" }, fmt(b.shedPerS)),
           el("td", { class: "num expired" }, fmt(b.expiredPerS)),
-          el("td", {}, ...b.flows.map((f) => el("span", { class: "tag" }, `${f.flow}: ${f.queued}`))),
+          el(
+            "td",
+            { class: "flows" },
+            ...b.flows.map((f) => el("span", { class: "tag", "data-flow": f.flow }, flowText(f))),
+            b.otherFlows > 0 ? el("span", { class: "muted" }, ` +${b.otherFlows} more`) : "",
+          ),
         ),
       );
     }
@@ -393,7 +406,11 @@ function onDecisions(e) {
     const scores = el("td", { class: "scores" });
     if (d.candidates.length === 0)
       scores.append(
-        el("span", { class: "muted" }, "no explanation (start the gateway with --explain-decisions)"),
+        el(
+          "span",
+          { class: "muted" },
+          "not explained (decided before this page opened, or past 20 a second)",
+        ),
       );
     for (const c of d.candidates) {
       const parts = Object.entries(c.scores).map(([k, v]) => `${k} ${fmt(v, 2)}`);
@@ -407,6 +424,7 @@ function onDecisions(e) {
         ),
       );
     }
+    if (d.omitted > 0) scores.append(el("div", { class: "muted" }, `${d.omitted} more scored`));
     if (d.filteredOut > 0) scores.append(el("div", { class: "muted" }, `${d.filteredOut} filtered out`));
     table.append(
       el(
