@@ -56,10 +56,9 @@ export function serveCommand(): Command {
       50,
     )
     .option("--scrape-timeout <ms>", "timeout of one metrics scrape", integer(1, 60_000), 1000)
-    .option(
-      "--explain-decisions",
-      "answer with x-gateway-scheduling-decision: the chosen endpoint's and the runner-up's scores",
-    )
+    .option("--explain-decisions", "answer with x-gateway-scheduling-decision: each scored endpoint's scores")
+    .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
+    .option("--no-dashboard", "do not serve the live page on /dashboard")
     .addOption(
       new Option("--log-level <level>", "log level")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -72,6 +71,8 @@ export function serveCommand(): Command {
     )
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel, opts.logFormat);
+      // Its own logger at info, whatever --log-level says: it was asked for.
+      const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const gw = await startGateway({
           manifests: opts.file,
@@ -84,6 +85,8 @@ export function serveCommand(): Command {
           scrapeIntervalMs: opts.scrapeInterval,
           scrapeTimeoutMs: opts.scrapeTimeout,
           ...(opts.explainDecisions ? { explainDecisions: true } : {}),
+          dashboard: opts.dashboard,
+          ...(accessLog ? { accessLog } : {}),
           logger,
         });
         for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);

@@ -78,6 +78,7 @@ export function startCommand(): Command {
     .option("--profile <name>", "simulator latency profile (igw sim --help)", "a10-7b")
     .option("--port <n>", "gateway port (default: the seed Gateway's listener, 8081)", integer(0, 65535))
     .option("--log-level <level>", "gateway log level", "info")
+    .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
     .addOption(
       new Option("--log-format <format>", "json lines, or text for people (auto: text on a terminal)")
         .choices(["auto", "json", "text"] as const)
@@ -87,6 +88,7 @@ export function startCommand(): Command {
       // The simulator shares our stderr: it writes in the same format, so the stream holds one.
       const format = resolveLogFormat(opts.logFormat);
       const logger = createLogger(opts.logLevel, format);
+      const accessLog = opts.accessLog ? createLogger("info", format) : undefined;
       const sim = await spawnSim(
         [...seedSimArgs(opts.replicas, opts.profile), "--log-format", format],
         opts.replicas,
@@ -109,6 +111,7 @@ export function startCommand(): Command {
           manifests: [SEED],
           endpointsFile,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(accessLog ? { accessLog } : {}),
           logger,
         });
         const url = gw.url;
@@ -118,7 +121,8 @@ export function startCommand(): Command {
             `Send OpenAI requests to ${url}/v1 with model "qwen" (Critical) or "travel-helper" (Standard, LoRA travel-helper-v1):\n` +
             `  curl -N ${url}/v1/chat/completions -H 'content-type: application/json' \\\n` +
             `    -d '{"model":"travel-helper","messages":[{"role":"user","content":"Plan three days in Kyoto"}],"stream":true}'\n` +
-            `Models: ${url}/v1/models   Gateway metrics: ${url}/metrics   Manifests: ${SEED}\n`,
+            `Live dashboard: ${url}/dashboard   Models: ${url}/v1/models   Gateway metrics: ${url}/metrics\n` +
+            `Manifests: ${SEED}\n`,
         );
         const stop = (): void => {
           gw.close().finally(() => {

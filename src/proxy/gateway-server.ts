@@ -1,7 +1,7 @@
 /**
  * The HTTP adapter: each `POST` is one exchange of the director, forwarded by `forward`;
- * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway
- * itself. Errors become OpenAI-shaped JSON; the server keeps serving after each.
+ * `GET /v1/models` (and `/v1/models/{id}`), `/metrics`, `/health` and `/dashboard` are answered by
+ * the gateway itself. Errors become OpenAI-shaped JSON; the server keeps serving after each.
  */
 import type { Logger } from "pino";
 import { Cancellation } from "../cancellation.ts";
@@ -35,6 +35,8 @@ export interface GatewayServerDeps {
   readonly requestTimeoutMs?: number;
   /** Open client connections at most. Default 16,384. */
   readonly maxConnections?: number;
+  /** Answers `/dashboard*` GETs (true when it did); without it those paths are 404. */
+  readonly dashboard?: (req: Http1Request, res: Http1Reply) => boolean;
 }
 
 /** A server for one port; `listenerKeys()` names the listeners (routes) it serves right now. */
@@ -153,6 +155,7 @@ async function answerGet(
   }
   if (path === "/health" || path === "/healthz" || path === "/ready")
     return sendJson(res, 200, { status: "ok" });
+  if (deps.dashboard?.(req, res)) return;
   return writeErrorResponse(
     res,
     errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${truncate(path)}`)),

@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from "node:net";
 import { loadConfig } from "../config/build-config.ts";
-import { ConfigError } from "../config/config-error.ts";
+import { ConfigError, formatIssue } from "../config/config-error.ts";
 import { loadEndpointsFile } from "../config/endpoints-file.ts";
 import { watchPaths } from "../config/file-watcher.ts";
 import { ServedModelsCheck } from "../config/served-models-check.ts";
@@ -13,6 +13,8 @@ import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { Datastore } from "../datastore/datastore.ts";
 import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { MetricsCollector } from "../modelserver/metrics-collector.ts";
+import { subscribeAccessLog } from "../observability/access-log.ts";
+import { createDashboard } from "../observability/dashboard/gateway-dashboard.ts";
 import { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { subscribeRequestLog } from "../observability/request-log.ts";
@@ -46,6 +48,10 @@ export interface GatewayOptions {
   readonly scrapeTimeoutMs?: number;
   /** Send each scheduling decision's explanation in the `x-gateway-scheduling-decision` response header. */
   readonly explainDecisions?: boolean;
+  /** Serve the live page on `/dashboard` of every listener. Default true. */
+  readonly dashboard?: boolean;
+  /** Write one access-log line per request here (`--access-log`). */
+  readonly accessLog?: Logger;
 }
 
 export interface RunningGateway {
@@ -96,6 +102,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   metrics.subscribe(director.hooks);
   subscribeRequestLog(director.hooks, logger);
+  // Observers of the director: the dashboard (idle until a page connects) and the access log.
+  const dashboard =
+    options.dashboard === false
+      ? undefined
+      : createDashboard({ datastore, director, flowControl: metrics.flowControl });
+  if (options.accessLog) subscribeAccessLog(director.hooks, options.accessLog);
   const collector = new MetricsCollector(datastore, {
     logger,
     ...(options.scrapeIntervalMs !== undefined ? { intervalMs: options.scrapeIntervalMs } : {}),
@@ -113,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(dashboard ? { dashboard: dashboard.handle } : {}),
   };
 
   // One server per listener port, or one on the override port serving every listener.
@@ -152,12 +165,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     } catch (e) {
       if (!(e instanceof ConfigError)) {
         logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
+        dashboard?.reloadRejected([
+          `the change could not be read: ${e instanceof Error ? e.message : String(e)}`,
+        ]);
         return false;
       }
       logger.error(
         { issues: e.issues },
         `configuration change rejected, keeping the running configuration: ${e.message}`,
       );
+      dashboard?.reloadRejected(e.issues.map(formatIssue));
       return false;
     }
     report(config, logger, reported);
@@ -207,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     async close() {
       for (const w of watchers) w.close();
       if (checkTimer) clearInterval(checkTimer);
+      dashboard?.close();
       await Promise.all(servers.map((s) => s.close()));
       director.close();
       await collector.close();

@@ -2,22 +2,18 @@
  * The dashboard page in a real browser: Debian's Chromium (`npm run testenv -- ensure debian`)
  * driven by playwright-core loads `/dashboard` of a real gateway (the seed's manifests in front of
  * two `igw sim` replicas), shows the pool and each endpoint, fetches nothing from anywhere else,
- * raises no page error, and its numbers move under load. The page is served by the dashboard's own
- * handler on a test HTTP server beside the gateway (the gateway's `/dashboard` route is wired in
- * phase 2 of issue 14).
+ * raises no page error, and its numbers move under load. The page is the gateway's own `/dashboard`,
+ * and the gateway runs without `--explain-decisions`: the scores it shows are explained because the
+ * page is open.
  */
 import assert from "node:assert/strict";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { request } from "undici";
 import { seedSimArgs } from "../../src/cli/start.ts";
-import { GatewayDashboardFeed } from "../../src/observability/dashboard/dashboard-feed.ts";
-import { dashboardHandler, nodeHttpReply } from "../../src/observability/dashboard/dashboard-http.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
 import { type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
@@ -27,8 +23,6 @@ const POOL = "default/qwen-pool";
 
 let sim: SimProcess;
 let gw: RunningGateway;
-let feed: GatewayDashboardFeed;
-let server: Server;
 let pageUrl: string;
 let context: BrowserContext;
 const dir = mkdtempSync(join(tmpdir(), "igw-dashboard-"));
@@ -48,20 +42,8 @@ before(async () => {
     host: "127.0.0.1",
     watchIntervalMs: 0,
     logger: silentLogger(),
-    explainDecisions: true,
   });
-  feed = new GatewayDashboardFeed(
-    { datastore: gw.datastore, hooks: gw.director.hooks, flowControl: gw.metrics.flowControl },
-    { tickMs: 500 },
-  );
-  const handle = dashboardHandler(feed);
-  server = createServer((req, res) => {
-    if (!handle({ method: req.method ?? "", url: req.url ?? "" }, nodeHttpReply(res)))
-      res.writeHead(404).end();
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  pageUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/dashboard`;
+  pageUrl = `${gw.url}/dashboard`;
   context = await chromium.launchPersistentContext(join(dir, "profile"), {
     executablePath: testTool("chromium"),
     headless: true,
@@ -78,9 +60,6 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  server?.closeAllConnections();
-  server?.close();
-  feed?.close();
   await gw?.close();
   await sim?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -158,6 +137,8 @@ test("the dashboard loads offline with no page error, shows the pool and each en
     .locator('[data-testid=traffic-now] tr[data-series="Critical · qwen"]')
     .waitFor({ timeout: 20_000 });
   await page.locator('[data-testid=traffic-now] tr[data-series="Standard · travel-helper"]').waitFor();
+  // Each flow of a band (here the client's model: no fairness id) with what it let through.
+  await page.locator('[data-queues] [data-flow="travel-helper"]').first().waitFor({ timeout: 20_000 });
   await page.locator("[data-decision]").first().waitFor();
   const decision = (await page.locator("[data-decision] td.scores").first().textContent()) ?? "";
   assert.match(decision, /queue-scorer|kv-cache/, `scores per scorer: ${decision}`);

@@ -98,6 +98,9 @@ const MAX_FLOWS = 32;
 /** Characters of a flow id kept (longer ids are cut, so a hostile header cannot bloat events). */
 const MAX_FLOW_ID = 128;
 
+/** Errors of a rejected reload kept for the page. */
+const MAX_REJECTED_ERRORS = 50;
+
 const SHED_CODES = new Set(["request_shed", "queue_full"]);
 
 const zero = (): Counts => ({ admitted: 0, shed: 0, expired: 0 });
@@ -139,9 +142,11 @@ export class GatewayDashboardFeed implements DashboardFeed {
     });
   }
 
-  /** A configuration change was rejected and the running one kept (the composition root calls this). */
+  /** A configuration change was rejected and the running one kept (the composition root calls this); 50 errors kept. */
   reloadRejected(errors: readonly string[]): void {
-    this.#rejected = { at: this.#now(), errors: [...errors] };
+    const kept = errors.slice(0, MAX_REJECTED_ERRORS);
+    if (errors.length > kept.length) kept.push(`… and ${errors.length - kept.length} more`);
+    this.#rejected = { at: this.#now(), errors: kept };
   }
 
   replay(): DashboardEvent[] {

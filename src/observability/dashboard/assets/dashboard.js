@@ -186,12 +186,12 @@ function sparkline(values) {
   return s;
 }
 
-/** `tenant-a: 3 queued, 2.0/s admitted, 0.5/s shed`: what waits in a flow and what left it. */
+/** `tenant-a 3 queued · 2.0/s in · 0.5/s shed`: what waits in a flow and what left it. */
 function flowText(f) {
-  const parts = [`${f.queued} queued`, `${fmt(f.admittedPerS)}/s admitted`];
+  const parts = [`${f.queued} queued`, `${fmt(f.admittedPerS)}/s in`];
   if (f.shedPerS > 0) parts.push(`${fmt(f.shedPerS)}/s shed`);
   if (f.expiredPerS > 0) parts.push(`${fmt(f.expiredPerS)}/s expired`);
-  return `${f.flow}: ${parts.join(", ")}`;
+  return `${f.flow} ${parts.join(" · ")}`;
 }
 
 function onQueues(e) {
