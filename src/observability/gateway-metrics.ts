@@ -2,7 +2,8 @@
  * The gateway's own Prometheus metrics, named as the Gateway API Inference Extension names them:
  * `inference_model_*` for requests resolved through an InferenceModel (or passed through),
  * `inference_objective_*` for requests that carried an InferenceObjective, and `inference_pool_*`
- * per pool. Labels: model_name (client), target_model_name (engine), error_code.
+ * per pool (and `inference_pool_endpoint_*` per endpoint). Labels: model_name (client),
+ * target_model_name (engine), error_code; name (pool), endpoint.
  */
 import { Gauge, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
@@ -195,6 +196,25 @@ export class GatewayMetrics {
       "Mean scraped running requests per endpoint.",
       (ds, k) => avg(ds, k, (m) => m.running),
     );
+    // Per endpoint: bounded by the configured endpoints; the staleness alert reads it.
+    new Gauge({
+      name: "inference_pool_endpoint_metrics_age_seconds",
+      help: "Seconds since the gateway last scraped the endpoint's metrics successfully (+Inf: never).",
+      labelNames: ["name", "endpoint"],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const pool of datastore.config.pools.values())
+          for (const e of datastore.poolEndpoints(pool.key)) {
+            const at = e.metrics.updatedAt;
+            this.set(
+              { name: pool.name, endpoint: e.endpoint.id },
+              at === 0 ? Number.POSITIVE_INFINITY : Math.max(0, now - at) / 1000,
+            );
+          }
+      },
+    });
   }
 
   /**
