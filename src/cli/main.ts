@@ -2,6 +2,7 @@
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
 import { benchCommand } from "./bench.ts";
+import { exitTwoOnUsageErrors, USAGE_EXIT_CODE, usageMessage } from "./cli-errors.ts";
 import { demoCommand } from "./demo.ts";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
@@ -19,5 +20,14 @@ program.addCommand(simCommand());
 program.addCommand(benchCommand());
 program.addCommand(startCommand());
 program.addCommand(demoCommand());
+exitTwoOnUsageErrors(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const message = usageMessage(e);
+  if (message === undefined) throw e;
+  const sub = program.commands.find((c) => process.argv.slice(2).includes(c.name()))?.name();
+  process.stderr.write(`igw${sub ? ` ${sub}` : ""}: ${message}\n`);
+  process.exit(USAGE_EXIT_CODE);
+}

@@ -1,6 +1,5 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { ConfigError } from "../config/config-error.ts";
 import { createLogger } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
 
@@ -72,35 +71,28 @@ export function serveCommand(): Command {
     )
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel, opts.logFormat);
-      try {
-        const gw = await startGateway({
-          manifests: opts.file,
-          ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
-          ...(opts.port !== undefined ? { port: opts.port } : {}),
-          host: opts.host,
-          bodyLimit: opts.bodyLimit,
-          maxAttempts: opts.maxAttempts,
-          watchIntervalMs: opts.watchInterval,
-          scrapeIntervalMs: opts.scrapeInterval,
-          scrapeTimeoutMs: opts.scrapeTimeout,
-          ...(opts.explainDecisions ? { explainDecisions: true } : {}),
-          logger,
-        });
-        for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
-        const stop = (): void => {
-          gw.close().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      } catch (e) {
-        if (e instanceof ConfigError) {
-          process.stderr.write(`igw serve: ${e.message}\n`);
-          process.exit(2);
-        }
-        throw e;
-      }
+      // A ConfigError or a port in use ends in main.ts: one message, exit 2.
+      const gw = await startGateway({
+        manifests: opts.file,
+        ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        host: opts.host,
+        bodyLimit: opts.bodyLimit,
+        maxAttempts: opts.maxAttempts,
+        watchIntervalMs: opts.watchInterval,
+        scrapeIntervalMs: opts.scrapeInterval,
+        scrapeTimeoutMs: opts.scrapeTimeout,
+        ...(opts.explainDecisions ? { explainDecisions: true } : {}),
+        logger,
+      });
+      for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
+      const stop = (): void => {
+        gw.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
     });
 }

@@ -9,11 +9,11 @@ import { knownKindsOfGroup, readKinds, schemaFor, supportedApiVersions } from ".
 import type { IgnoredDocument } from "../datastore/config-snapshot.ts";
 import { closestName } from "./closest-name.ts";
 import type { ConfigIssue } from "./config-error.ts";
-import { type FieldPath, formatPath } from "./field-issue.ts";
+import type { FieldPath } from "./field-issue.ts";
 import { issueAt, type LocatedObject, type Origin, positionOf } from "./origin.ts";
+import { parseObject } from "./parse-object.ts";
 import { poolAnnotationWarnings } from "./pool-annotations.ts";
-import { type UnknownField, unknownFieldMessage, unknownFields } from "./unknown-fields.ts";
-import { fieldIssuesOf, readableErrorMap } from "./zod-issues.ts";
+import { unknownFieldMessage } from "./unknown-fields.ts";
 
 /** A valid object of a kind the gateway reads, with where it came from. */
 export interface DecodedObject {
@@ -61,41 +61,17 @@ export function decodeObject({ object, origin }: LocatedObject): DecodeResult {
     name === "" ? kind : UNNAMESPACED.includes(kind) ? `${kind} ${name}` : `${kind} ${namespace}/${name}`;
   if (typeof v.kind !== "string" || typeof v.apiVersion !== "string") {
     const field = typeof v.kind !== "string" ? "kind" : "apiVersion";
-    return { status: "invalid", errors: [at([field], "", `${field} is required`)], warnings: [] };
+    return { status: "invalid", errors: [at([field], "", "is required")], warnings: [] };
   }
   const { kind, apiVersion } = v;
   const schema = schemaFor(apiVersion, kind);
   if (!schema) return unread(apiVersion, kind, labelOf, at, origin, name);
 
   const label = labelOf(kind);
-  const unknown = unknownFields(schema, object, ALWAYS_KNOWN);
-  const parsed = schema.safeParse(object, { error: readableErrorMap });
-  const errors: ConfigIssue[] = [];
-  const merged = new Set<UnknownField>();
-  if (!parsed.success) {
-    for (const issue of fieldIssuesOf(parsed.error)) {
-      // "x is required" and an unknown field that is x misspelt beside it, or x misplaced
-      // elsewhere in the object: one error, pointing at that field.
-      const missing = issue.message === "is required" ? issue.path.at(-1) : undefined;
-      const parent = issue.path.slice(0, -1);
-      const typo = unknown.find((u) => u.typoOf === missing && samePath(u.path.slice(0, -1), parent));
-      const misplaced = typo
-        ? undefined
-        : unknown.find((u) => missing !== undefined && u.path.at(-1) === missing);
-      const found = typo ?? misplaced;
-      if (found) {
-        merged.add(found);
-        const hint = typo
-          ? `found '${String(typo.path.at(-1))}' — a typo?`
-          : `found at ${formatPath(found.path)} — is the line indented wrongly?`;
-        errors.push({ ...at(issue.path, label, `is required (${hint})`), ...positionOf(origin, found.path) });
-      } else errors.push(at(issue.path, label, issue.message));
-    }
-  }
-  const warnings = unknown
-    .filter((u) => !merged.has(u))
-    .map((u) => at(u.path, label, unknownFieldMessage(u, "and is ignored")));
-  if (parsed.success && kind === "InferencePool") {
+  const parsed = parseObject(schema, object, ALWAYS_KNOWN);
+  const errors = parsed.errors.map((e) => issueAt(origin, e.path, label, e.message, e.at));
+  const warnings = parsed.unknown.map((u) => at(u.path, label, unknownFieldMessage(u, "and is ignored")));
+  if (parsed.data !== undefined && kind === "InferencePool") {
     const annotations = (parsed.data as { metadata: { annotations: Record<string, string> } }).metadata
       .annotations;
     for (const w of poolAnnotationWarnings(annotations))
@@ -152,8 +128,4 @@ function unread(
     };
   }
   return { status: "skipped", ignored: { apiVersion, kind, name, source: positionOf(origin) }, warnings: [] };
-}
-
-function samePath(a: FieldPath, b: FieldPath): boolean {
-  return a.length === b.length && a.every((p, i) => p === b[i]);
 }

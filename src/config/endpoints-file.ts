@@ -8,9 +8,9 @@ import { z } from "zod";
 import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { ConfigError } from "./config-error.ts";
 import { issueAt } from "./origin.ts";
+import { parseObject } from "./parse-object.ts";
 import { readDocuments } from "./read-documents.ts";
-import { unknownFieldMessage, unknownFields } from "./unknown-fields.ts";
-import { fieldIssuesOf, readableErrorMap } from "./zod-issues.ts";
+import { unknownFieldMessage } from "./unknown-fields.ts";
 
 const ADDRESS = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/;
 
@@ -45,15 +45,12 @@ export function loadEndpointsFile(file: string): EndpointSpec[] {
   if (docs.length === 0) return [];
   if (docs.length > 1) throw new ConfigError([issueAt(docs[1]!.origin, [], OBJECT, "expected one document")]);
   const { object, origin } = docs[0]!;
-  const unknown = unknownFields(endpointsFileSchema, object);
-  const parsed = endpointsFileSchema.safeParse(object, { error: readableErrorMap });
+  const parsed = parseObject(endpointsFileSchema, object);
   const issues = [
-    ...(parsed.success ? [] : fieldIssuesOf(parsed.error)).map((i) =>
-      issueAt(origin, i.path, OBJECT, i.message),
-    ),
-    ...unknown.map((u) => issueAt(origin, u.path, OBJECT, unknownFieldMessage(u))),
+    ...parsed.errors.map((e) => issueAt(origin, e.path, OBJECT, e.message, e.at)),
+    ...parsed.unknown.map((u) => issueAt(origin, u.path, OBJECT, unknownFieldMessage(u))),
   ];
-  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+  if (issues.length > 0 || parsed.data === undefined) throw new ConfigError(issues);
   return (parsed.data.endpoints ?? []).map((e) => {
     const a = parseAddress(e.address)!;
     return { host: a.host, ...(a.port !== undefined ? { port: a.port } : {}), labels: e.labels };

@@ -41,10 +41,19 @@ export function positionOf(origin: Origin, path: FieldPath = []): { file: string
   return "ref" in origin ? { file: "", line: 0 } : { file: origin.file, line: origin.lineOf(path) };
 }
 
-/** A ConfigIssue located at `path` of the object from `origin`; `object` is e.g. `InferenceModel default/m`. */
-export function issueAt(origin: Origin, path: FieldPath, object: string, reason: string): ConfigIssue {
+/**
+ * A ConfigIssue about the field at `path` of the object from `origin` (`object` is e.g.
+ * `InferenceModel default/m`), at the line of `pointAt` (default `path`).
+ */
+export function issueAt(
+  origin: Origin,
+  path: FieldPath,
+  object: string,
+  reason: string,
+  pointAt: FieldPath = path,
+): ConfigIssue {
   return {
-    ...positionOf(origin, path),
+    ...positionOf(origin, pointAt),
     ...("ref" in origin ? { ref: origin.ref } : {}),
     field: formatPath(path),
     object,

@@ -205,3 +205,25 @@ schedulingProfiles:
   assert.deepEqual(c.pickerConfigs[0]?.raw["plugins"], [{ type: "queue-scorer" }]);
   assert.equal(c.pickerConfigs[0]?.source.line, 17);
 });
+
+test("a RegularExpression that is not RE2 (backreference, lookahead) is an error with file and line", () => {
+  const route = (value: string) => `${POOL}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  rules:
+  - backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: p}]
+    matches:
+    - headers: [{type: RegularExpression, name: x, value: '${value}'}]
+`;
+  assert.deepEqual(issuesOf(route("(a)\\1")), [
+    "m.yaml:17: HTTPRoute default/r: spec.rules[0].matches[0].headers[0].value is not a valid RE2 regular expression: invalid escape sequence: `\\1`",
+  ]);
+  assert.match(issuesOf(route("(?=a)b"))[0]!, /^m\.yaml:17: .*invalid or unsupported Perl syntax: `\(\?=`$/);
+  assert.equal(
+    load(route("(?P<v>[a-z]+)-v[0-9]+")).routes.length,
+    1,
+    "RE2 syntax JavaScript lacks is accepted",
+  );
+});
