@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** `igw`: the command-line entry point. Each sub-command lives in its own file under cli/. */
 import { Command } from "@commander-js/extra-typings";
+import { z } from "zod";
+import { readableErrorMap } from "../config/zod-issues.ts";
 import { benchCommand } from "./bench.ts";
 import { exitTwoOnUsageErrors, USAGE_EXIT_CODE, usageMessage } from "./cli-errors.ts";
 import { demoCommand } from "./demo.ts";
@@ -8,6 +10,10 @@ import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
 import { startCommand } from "./start.ts";
 import { version } from "./version.ts";
+
+// Every zod message a user can read, whichever layer parsed (scheduling, flow control, simulator
+// config), is worded by config/zod-issues.ts; a schema's own message still wins.
+z.config({ customError: readableErrorMap });
 
 const program = new Command("igw")
   .description("LLM inference gateway, vLLM simulator and serving benchmark")

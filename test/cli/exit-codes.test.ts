@@ -85,3 +85,30 @@ test("igw start, sim, demo and bench: usage errors exit 2", async () => {
   assertUsageError(await igw(["bench", "--port", "abc"]), /--port: expected an integer >= 0/);
   assertUsageError(await igw(["frobnicate"]), /unknown command 'frobnicate'/);
 });
+
+test("zod's wording does not reach users from any layer (here: an EndpointPickerConfig)", async () => {
+  const t = tempFiles({
+    "epp.yaml": [
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1",
+      "kind: EndpointPickerConfig",
+      "plugins:",
+      "- type: queue-scorer",
+      "schedulingProfiles:",
+      "- name: default",
+      "  plugins:",
+      "  - pluginRef: queue-scorer",
+      "    weight: abc",
+      "",
+    ].join("\n"),
+  });
+  try {
+    const r = await igw(["serve", "-f", t.dir, "--port", "0"]);
+    assertUsageError(
+      r,
+      /epp\.yaml:9: EndpointPickerConfig: schedulingProfiles\[0\]\.plugins\[0\]\.weight must be a number \(found 'abc'\)/,
+    );
+    assert.doesNotMatch(r.stderr, /Invalid input|expected number, received/);
+  } finally {
+    t.cleanup();
+  }
+});
