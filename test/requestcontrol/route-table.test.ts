@@ -127,4 +127,8 @@ test("RegularExpression matches have RE2 semantics: whole value, RE2 syntax, lin
   // 4,000 characters that a backtracking engine would need astronomically long for.
   assert.equal(winner(t, req({ path: "/other", headers: { m: `${"a".repeat(4000)}!` } })), undefined);
   assert.equal(winner(t, req({ path: "/v1/chat/completions" })), "named", "RE2's (?P<name>…) groups");
+  // A body-derived model header can be megabytes long: past 16 KiB no regex is run on it.
+  const huge = `${"a".repeat(20_000)}-v1`;
+  assert.equal(winner(t, req({ path: "/other", headers: { m: huge } })), undefined);
+  assert.equal(winner(t, req({ path: "/other", headers: { m: huge.slice(-16_000) } })), "re2");
 });
