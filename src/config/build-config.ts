@@ -17,14 +17,10 @@ import {
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
-import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
-import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
-import { fairnessPolicies, orderingPolicies } from "../flowcontrol/policy-registry.ts";
-import { detectorTypes } from "../flowcontrol/saturation/detector-registry.ts";
-import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
+import { pickerConfigIssues } from "../plugins/picker-config-issues.ts";
 import { ConfigError, type ConfigIssue, formatIssue } from "./config-error.ts";
 import { type DecodedObject, decodeObject } from "./decode-object.ts";
-import { FieldIssueError, type FieldPath } from "./field-issue.ts";
+import type { FieldPath } from "./field-issue.ts";
 import { type LocatedObject, issueAt as locate, type Origin, positionOf } from "./origin.ts";
 
 /** A decoded object of one kind, with its position among all decoded objects. */
@@ -48,11 +44,6 @@ export interface AssembledConfig {
   /** Undefined references, duplicates, bad sections; the objects concerned are left out of `config`. */
   readonly errors: readonly ConfigIssue[];
   readonly warnings: readonly ConfigIssue[];
-}
-
-/** Plugin types of an EndpointPickerConfig that flow control owns (not scheduling plugins). */
-function flowControlPluginType(type: string): boolean {
-  return detectorTypes.includes(type) || type in fairnessPolicies || type in orderingPolicies;
 }
 
 /**
@@ -328,24 +319,13 @@ export function assembleConfig(
   }
 
   const pickerDocs = all("EndpointPickerConfig");
-  for (const src of pickerDocs) {
-    const problem = endpointPickerConfigProblem(src.value, flowControlPluginType);
-    if (problem) issueAt(src, [...problem.path], src.label, problem.reason);
+  for (const { doc, issue } of pickerConfigIssues(pickerDocs.map((d) => d.value))) {
+    const src = pickerDocs[doc]!;
+    issueAt(src, [...issue.path], src.label, issue.message);
   }
   const pickerConfigs: PickerConfigRecord[] = pickerDocs.map(({ value, origin }) =>
     toPickerConfigRecord(value, positionOf(origin)),
   );
-  const fcDoc = pickerDocs.find(
-    ({ value }) => value["flowControl"] !== undefined || value["saturationDetector"] !== undefined,
-  );
-  if (fcDoc) {
-    try {
-      settingsFromSection(flowControlSection([{ raw: fcDoc.value }]));
-    } catch (e) {
-      if (!(e instanceof FieldIssueError || e instanceof FlowControlConfigError)) throw e;
-      for (const i of e.issues) issueAt(fcDoc, [...i.path], fcDoc.label, i.message);
-    }
-  }
 
   return {
     config: {

@@ -38,6 +38,8 @@ export class Datastore {
   #specs: readonly EndpointSpec[] = [];
   #endpoints = new Map<string, EndpointState>();
   #poolMembers = new Map<string, EndpointState[]>();
+  /** Per pool, one reusable Candidate per member (see candidates()). */
+  #poolCandidates = new Map<string, CandidateRecord[]>();
   #endpointListeners = new Set<(change: EndpointsChange) => void>();
   #configListeners = new Set<(config: ConfigSnapshot) => void>();
   #served = new Map<string, ServedModels>();
@@ -94,26 +96,25 @@ export class Datastore {
   }
 
   /**
-   * Candidates for scheduling, built now; `metrics`/`inFlight` are the live records. Endpoints in
-   * their back-off after failed connections are left out, unless that would leave none.
+   * Candidates for scheduling, as of `now`; `metrics`/`inFlight` are the live records. Endpoints in
+   * their back-off after failed connections are left out, unless that would leave none. The array
+   * and its objects are reused from call to call (no allocation on the request path): read them
+   * synchronously, never mutate or keep them.
    */
-  candidates(poolKey: string, now: number = Date.now()): Candidate[] {
-    const members = this.#poolMembers.get(poolKey) ?? [];
-    let usable = members;
-    for (const s of members) {
-      if (s.unreachableUntil > now) {
-        usable = members.filter((m) => m.unreachableUntil <= now);
-        if (usable.length === 0) usable = members;
-        break;
-      }
+  candidates(poolKey: string, now: number = Date.now()): readonly Candidate[] {
+    const members = this.#poolCandidates.get(poolKey);
+    if (!members) return NO_CANDIDATES;
+    let backingOff = false;
+    for (const c of members) {
+      const s = c.state;
+      c.metrics = s.metrics;
+      c.stale =
+        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs;
+      if (s.unreachableUntil > now) backingOff = true;
     }
-    return usable.map((s) => ({
-      endpoint: s.endpoint,
-      metrics: s.metrics,
-      inFlight: s.inFlight,
-      stale:
-        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs,
-    }));
+    if (!backingOff) return members;
+    const usable = members.filter((c) => c.state.unreachableUntil <= now);
+    return usable.length === 0 ? members : usable;
   }
 
   /**
@@ -186,7 +187,28 @@ export class Datastore {
     const removed = [...this.#endpoints.values()].filter((s) => next.get(s.endpoint.id) !== s);
     this.#endpoints = next;
     this.#poolMembers = members;
+    this.#poolCandidates = new Map(
+      [...members].map(([key, list]) => [key, list.map((state) => new CandidateRecord(state))]),
+    );
     return { added, removed };
+  }
+}
+
+const NO_CANDIDATES: readonly Candidate[] = [];
+
+/** A Candidate bound to one endpoint's state; `metrics` and `stale` are refreshed by candidates(). */
+class CandidateRecord implements Candidate {
+  readonly state: EndpointState;
+  readonly endpoint: EndpointState["endpoint"];
+  readonly inFlight: EndpointState["inFlight"];
+  metrics: EndpointState["metrics"];
+  stale = false;
+
+  constructor(state: EndpointState) {
+    this.state = state;
+    this.endpoint = state.endpoint;
+    this.inFlight = state.inFlight;
+    this.metrics = state.metrics;
   }
 }
 

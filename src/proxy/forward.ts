@@ -6,6 +6,7 @@
  * A client that goes away aborts the upstream request at once, whatever phase it is in; the request
  * timeout aborts it too (504 when nothing was sent yet).
  */
+import type { AbortLike } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
 import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
 import type { Exchange } from "../requestcontrol/exchange.ts";
@@ -69,7 +70,7 @@ export async function forward(
   decision: Decision,
   inboundHeaders: HeaderFields,
   res: Http1Reply,
-  signal: AbortSignal,
+  signal: AbortLike,
   pools: UpstreamPools,
 ): Promise<void> {
   const side = new ClientSide(res);
@@ -79,7 +80,7 @@ export async function forward(
     side.stop("client disconnected");
   };
   if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
+  else signal.addEventListener("abort", onAbort);
   const timer =
     decision.timeoutMs !== undefined
       ? setTimeout(() => {

@@ -4,6 +4,7 @@
  * itself. Errors become OpenAI-shaped JSON; the server keeps serving after each.
  */
 import type { Logger } from "pino";
+import { Cancellation } from "../cancellation.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
@@ -79,10 +80,10 @@ async function handle(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
-  const abort = new AbortController();
+  const cancel = new Cancellation();
   res.onClose(() => {
     ex.clientGone();
-    abort.abort();
+    cancel.abort();
   });
   try {
     let decision: Decision;
@@ -90,16 +91,16 @@ async function handle(
       const body = await req.body().catch((e: unknown) => {
         throw e instanceof BodyError ? bodyError(e) : e;
       });
-      decision = await ex.decide(body, abort.signal);
+      decision = await ex.decide(body, cancel);
     } catch (e) {
-      if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
+      if (cancel.aborted) return; // the client went away (e.g. while queued): nobody to answer
       const err = asGatewayError(e);
       if (err.kind === "internal")
         deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while deciding");
       writeErrorResponse(res, ex.fail(err));
       return;
     }
-    await forward(ex, decision, req.headers, res, abort.signal, deps.pools);
+    await forward(ex, decision, req.headers, res, cancel, deps.pools);
   } finally {
     ex.end();
   }

@@ -27,7 +27,8 @@ export interface RoutableRequest {
   readonly path: string;
   readonly host?: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
+  /** The parsed query string (parsed on first use: only query matches need it). */
+  query(): URLSearchParams;
 }
 
 export interface RouteMatch {
@@ -140,7 +141,7 @@ function compileMatch(m: RouteMatchRecord): (req: RoutableRequest) => boolean {
   }
   for (const q of m.queryParams) {
     const t = valueTest(q.type, q.value);
-    tests.push((r) => t(r.query.get(q.name)));
+    tests.push((r) => t(r.query().get(q.name)));
   }
   return (req) => tests.every((t) => t(req));
 }

@@ -34,7 +34,13 @@ function route(
 }
 
 function req(over: Partial<RoutableRequest> = {}): RoutableRequest {
-  return { method: "POST", path: "/v1/completions", headers: {}, query: new URLSearchParams(), ...over };
+  return {
+    method: "POST",
+    path: "/v1/completions",
+    headers: {},
+    query: () => new URLSearchParams(),
+    ...over,
+  };
 }
 
 const winner = (t: RouteTable, r: RoutableRequest) => t.match([L], r)?.route.name;
@@ -80,7 +86,7 @@ test("precedence: Exact path, then longest prefix, then method, then most header
   assert.equal(winner(t, req()), "method");
   assert.equal(winner(t, req({ headers: { "x-tier": "gold" } })), "headers");
   assert.equal(
-    winner(t, req({ headers: { "x-tier": "gold" }, query: new URLSearchParams("debug=1") })),
+    winner(t, req({ headers: { "x-tier": "gold" }, query: () => new URLSearchParams("debug=1") })),
     "query",
   );
   assert.equal(winner(t, req({ path: "/v1x" })), "prefix-root", "prefixes match whole path segments");
