@@ -35,6 +35,34 @@ export const localRefSchema = z.object({
   name: z.string().min(1).max(253),
 });
 
+/** A Kubernetes API group: empty (the core group) or a DNS subdomain. */
+export const groupSchema = z
+  .string()
+  .max(253)
+  .regex(
+    /^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+    "must be empty or a DNS subdomain",
+  );
+
+/** A Kubernetes kind name (CamelCase, 1 to 63 characters). */
+export const kindSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/, "must be a kind name such as InferencePool");
+
+/**
+ * `poolRef` of InferenceModel, InferenceObjective and InferenceModelRewrite: an InferencePool in
+ * the same namespace. `defaultGroup` is the group upstream defaults to for that kind.
+ */
+export function poolRefSchema(defaultGroup: string) {
+  return z.object({
+    group: groupSchema.default(defaultGroup),
+    kind: kindSchema.default("InferencePool"),
+    name: z.string().min(1).max(253),
+  });
+}
+
 /** Where a document came from: file and 1-based line of its first key. */
 export interface SourcePosition {
   readonly file: string;

@@ -4,6 +4,7 @@
  * sub-command; anything else is a bug and keeps its stack trace (status 1).
  */
 import type { CommanderError } from "@commander-js/extra-typings";
+import type { Logger } from "pino";
 import { ConfigError } from "../config/config-error.ts";
 import { OptionError } from "../sim/option-values.ts";
 
@@ -45,4 +46,18 @@ interface CommandTree {
 export function exitTwoOnUsageErrors(cmd: CommandTree): void {
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT_CODE));
   for (const sub of cmd.commands) exitTwoOnUsageErrors(sub);
+}
+
+/**
+ * For a command whose stderr already belongs to its logger (one format per stream): logs `e` as
+ * one fatal line and exits, with 2 and its message for a usage or configuration error, else 1.
+ */
+export function failStartup(logger: Logger, e: unknown, what: string): never {
+  const message = usageMessage(e);
+  if (message !== undefined) {
+    logger.fatal(e instanceof ConfigError ? { issues: e.issues, warnings: e.warnings } : {}, message);
+    process.exit(USAGE_EXIT_CODE);
+  }
+  logger.fatal({ err: e }, what);
+  process.exit(1);
 }

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { createLogger } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
+import { failStartup } from "./cli-errors.ts";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -71,28 +72,33 @@ export function serveCommand(): Command {
     )
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel, opts.logFormat);
-      // A ConfigError or a port in use ends in main.ts: one message, exit 2.
-      const gw = await startGateway({
-        manifests: opts.file,
-        ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        host: opts.host,
-        bodyLimit: opts.bodyLimit,
-        maxAttempts: opts.maxAttempts,
-        watchIntervalMs: opts.watchInterval,
-        scrapeIntervalMs: opts.scrapeInterval,
-        scrapeTimeoutMs: opts.scrapeTimeout,
-        ...(opts.explainDecisions ? { explainDecisions: true } : {}),
-        logger,
-      });
-      for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
-      const stop = (): void => {
-        gw.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+      try {
+        const gw = await startGateway({
+          manifests: opts.file,
+          ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          host: opts.host,
+          bodyLimit: opts.bodyLimit,
+          maxAttempts: opts.maxAttempts,
+          watchIntervalMs: opts.watchInterval,
+          scrapeIntervalMs: opts.scrapeInterval,
+          scrapeTimeoutMs: opts.scrapeTimeout,
+          ...(opts.explainDecisions ? { explainDecisions: true } : {}),
+          logger,
+        });
+        for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
+        const stop = (): void => {
+          gw.close().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      } catch (e) {
+        // From here on stderr belongs to the logger: one format per stream (docs/observability.md).
+        // A ConfigError or a port in use exits 2, anything else 1.
+        failStartup(logger, e, "igw serve could not start");
+      }
     });
 }

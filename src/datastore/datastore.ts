@@ -108,13 +108,19 @@ export class Datastore {
     for (const c of members) {
       const s = c.state;
       c.metrics = s.metrics;
-      c.stale =
-        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs;
+      c.stale = this.isStale(s, now);
       if (s.unreachableUntil > now) backingOff = true;
     }
     if (!backingOff) return members;
     const usable = members.filter((c) => c.state.unreachableUntil <= now);
     return usable.length === 0 ? members : usable;
+  }
+
+  /** Whether the endpoint's metrics are older than the staleness threshold (or never scraped, once a scraper runs). */
+  isStale(s: EndpointState, now: number = Date.now()): boolean {
+    return s.metrics.updatedAt === 0
+      ? this.#neverScrapedIsStale
+      : now - s.metrics.updatedAt > this.#stalenessMs;
   }
 
   /**

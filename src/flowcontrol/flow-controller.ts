@@ -192,6 +192,10 @@ export class FlowController implements Admitter, FlowControlSource {
     return { bands: this.stats().bands, saturation: this.saturation() };
   }
 
+  flowSizes(): { priority: number; flows: { flowId: string; size: number }[] }[] {
+    return this.bands.map((b) => ({ priority: b.priority, flows: b.flowSizes() }));
+  }
+
   /** Rejects every waiting request with 503 and stops timers and metrics (pool removed, shutdown). */
   close(): void {
     this.closed = true;

@@ -12,6 +12,8 @@ export interface FlowControlSource {
   readonly poolName: string;
   /** Queued requests and bytes per band priority, and the pool's current saturation. */
   snapshot(): { bands: readonly { priority: number; size: number; bytes: number }[]; saturation: number };
+  /** The non-empty flows of each band (for the dashboard; not read at scrape time). */
+  flowSizes(): readonly { priority: number; flows: readonly { flowId: string; size: number }[] }[];
 }
 
 /** How a request left flow control: the `outcome` label. */
@@ -70,6 +72,11 @@ export class FlowControlMetrics {
         for (const s of sources) this.set({ inference_pool: s.poolName }, s.snapshot().saturation);
       },
     });
+  }
+
+  /** The controllers tracked now, one per queueing pool (the dashboard reads them once per tick). */
+  controllers(): readonly FlowControlSource[] {
+    return [...this.sources];
   }
 
   /** Starts reporting a controller's gauges; returns the function that stops it. */

@@ -53,6 +53,8 @@ export interface RunningGateway {
   readonly urls: readonly string[];
   readonly datastore: Datastore;
   readonly director: Director;
+  /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
+  readonly metrics: GatewayMetrics;
   /** Rereads manifests and endpoints now; resolves false (and keeps the running config) when invalid. */
   reload(): boolean;
   /** Resolves after the next served-models check. */
@@ -178,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     urls,
     datastore,
     director,
+    metrics,
     reload: () => source.reload(),
     checkServedModels: () => check.run(),
     async close() {
