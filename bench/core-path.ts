@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../src/config/build-config.ts";
+import { loadConfig } from "../src/config/file-source.ts";
 import { Datastore } from "../src/datastore/datastore.ts";
 import { GatewayMetrics } from "../src/observability/gateway-metrics.ts";
 import { SchedulerMetrics } from "../src/observability/scheduler-metrics.ts";
@@ -38,7 +38,8 @@ const RESPONSE = Buffer.from(
 
 async function measure(label: string, manifests: string[]): Promise<void> {
   const datastore = new Datastore(loadConfig(manifests, { defaultPort: 8081 }));
-  datastore.setEndpointSpecs(
+  datastore.apply(
+    datastore.config,
     Array.from({ length: 5 }, (_, i) => ({ host: `10.0.0.${i + 1}`, labels: { app: "qwen" } })),
   );
   // Fresh, idle scraped metrics (the scraper would write these every 50 ms).

@@ -15,6 +15,9 @@ export const USE_QUEUEING_ANNOTATION = "inference-epp-env.networking.x-k8s.io/ex
 export const USE_SCHEDULER_V2_ANNOTATION =
   "inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2";
 
+/** Every pool annotation the gateway interprets (config/ warns about near misses of these). */
+export const POOL_ANNOTATIONS: readonly string[] = [USE_QUEUEING_ANNOTATION, USE_SCHEDULER_V2_ANNOTATION];
+
 const port = z.number().int().min(1).max(65535);
 const labelMap = z.record(
   z.string().min(1).max(317),

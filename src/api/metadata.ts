@@ -1,4 +1,4 @@
-/** Kubernetes object metadata as the gateway reads it from YAML manifests. */
+/** Kubernetes object metadata as the gateway reads it (from manifests or an API server). */
 import { z } from "zod";
 
 /** `metadata`: name required; namespace defaults to `default`, as `kubectl apply` would. */
@@ -13,6 +13,17 @@ export const metadataSchema = z.object({
   annotations: z.record(z.string(), z.string()).default({}),
   /** Used for "oldest wins" rules; absent means "as old as its position in the files". */
   creationTimestamp: z.union([z.string(), z.date()]).optional(),
+  // ObjectMeta fields an API server sets (or kubectl writes) that the gateway accepts and does not read.
+  uid: z.unknown().optional(),
+  resourceVersion: z.unknown().optional(),
+  generation: z.unknown().optional(),
+  generateName: z.unknown().optional(),
+  managedFields: z.unknown().optional(),
+  ownerReferences: z.unknown().optional(),
+  finalizers: z.unknown().optional(),
+  deletionTimestamp: z.unknown().optional(),
+  deletionGracePeriodSeconds: z.unknown().optional(),
+  selfLink: z.unknown().optional(),
 });
 
 export type Metadata = z.infer<typeof metadataSchema>;

@@ -1,8 +1,8 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { ConfigError } from "../config/config-error.ts";
 import { createLogger } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
+import { failStartup } from "./cli-errors.ts";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -100,12 +100,8 @@ export function serveCommand(): Command {
         process.once("SIGTERM", stop);
       } catch (e) {
         // From here on stderr belongs to the logger: one format per stream (docs/observability.md).
-        if (e instanceof ConfigError) {
-          logger.fatal({ issues: e.issues }, e.message);
-          process.exit(2);
-        }
-        logger.fatal({ err: e }, "igw serve could not start");
-        process.exit(1);
+        // A ConfigError or a port in use exits 2, anything else 1.
+        failStartup(logger, e, "igw serve could not start");
       }
     });
 }

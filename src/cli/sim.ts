@@ -3,6 +3,7 @@ import { createLogger } from "../observability/logger.ts";
 import { parseSimArgs, simHelp } from "../sim/argv.ts";
 import { loadSimConfigFile } from "../sim/config-file.ts";
 import { OptionError, startSimulator } from "../sim/index.ts";
+import { failStartup } from "./cli-errors.ts";
 
 /**
  * `igw sim`: serves simulated vLLM engines; prints one "listening" line per replica on stdout, and
@@ -73,15 +74,8 @@ export function simCommand(): Command<[string[]]> {
           process.stderr.write(`igw sim: ${e.message}\n`);
           process.exit(2);
         }
-        const err = e as NodeJS.ErrnoException;
-        if (err.code === "EADDRINUSE") {
-          logger.fatal(
-            `igw sim: ${err.message} (another server uses that port; pick --port or use --port 0)`,
-          );
-          process.exit(1);
-        }
-        logger.fatal({ err }, "igw sim could not start");
-        process.exit(1);
+        // A port in use exits 2 (a usage error), anything else 1.
+        failStartup(logger, e, "igw sim could not start");
       }
     });
 }

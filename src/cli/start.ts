@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { ConfigError } from "../config/config-error.ts";
 import { createLogger, resolveLogFormat } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
+import { failStartup } from "./cli-errors.ts";
 
 const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));
 
@@ -138,8 +138,7 @@ export function startCommand(): Command {
         });
       } catch (e) {
         stopSim();
-        logger.fatal({ err: e }, "igw start could not start the gateway");
-        process.exit(e instanceof ConfigError ? 2 : 1);
+        failStartup(logger, e, "igw start could not start the gateway");
       }
     });
 }

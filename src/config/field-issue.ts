@@ -25,12 +25,19 @@ export class FieldIssueError extends Error {
   }
 }
 
-/** `spec.targetModels[1].weight` from a path; "" for the root. Symbols (zod may add them) are dropped. */
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+/**
+ * `spec.targetModels[1].weight` from a path; "" for the root. Keys that are not plain names (an
+ * annotation such as `a.example.com/x`) are written `["a.example.com/x"]`. Symbols are dropped.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let s = "";
   for (const p of path) {
     if (typeof p === "symbol") continue;
-    s += typeof p === "number" ? `[${p}]` : s === "" ? p : `.${p}`;
+    if (typeof p === "number") s += `[${p}]`;
+    else if (!PLAIN_KEY.test(p)) s += `[${JSON.stringify(p)}]`;
+    else s += s === "" ? p : `.${p}`;
   }
   return s;
 }

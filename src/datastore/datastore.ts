@@ -1,9 +1,9 @@
 /**
  * One in-memory truth for the data plane: the current ConfigSnapshot (pools, models, objectives,
- * routes) and the endpoints, with per-endpoint mutable state. Config and endpoint lists are swapped
- * atomically; endpoint state survives a swap when the endpoint stays.
+ * routes) and the endpoints, with per-endpoint mutable state. Sources (`config/config-source.ts`)
+ * hand it whole updates: config and endpoint list are swapped together (`apply`); endpoint state
+ * survives a swap when the endpoint stays.
  */
-import type { PoolRecord } from "../api/inference-pool.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import type { ConfigSnapshot } from "./config-snapshot.ts";
 import type { EndpointSpec } from "./endpoint-spec.ts";
@@ -46,6 +46,7 @@ export class Datastore {
   #stalenessMs: number;
   #neverScrapedIsStale: boolean;
 
+  /** Starts with `config` and no endpoints (the first `apply` brings them). */
   constructor(config: ConfigSnapshot, options: DatastoreOptions = {}) {
     this.#config = config;
     this.#stalenessMs = options.stalenessMs ?? 2000;
@@ -58,26 +59,25 @@ export class Datastore {
     return this.#config;
   }
 
-  /** Swaps in a new configuration and recomputes pool membership. */
-  setConfig(config: ConfigSnapshot): void {
+  /**
+   * Swaps in a configuration and an endpoint list together, from one source update: pool
+   * membership is recomputed once, then the configuration listeners run (when `config` is a new
+   * snapshot) and the endpoint listeners (when endpoints came or went). Every listener already
+   * sees both halves of the update. Pass the current `config` for an endpoints-only change.
+   */
+  apply(config: ConfigSnapshot, specs: readonly EndpointSpec[]): void {
+    const configChanged = config !== this.#config;
     this.#config = config;
-    this.#recompute();
-    for (const fn of this.#configListeners) fn(config);
-  }
-
-  /** Swaps in a new endpoint list (from the endpoints file or a Pod watch). */
-  setEndpointSpecs(specs: readonly EndpointSpec[]): void {
     this.#specs = specs;
-    this.#recompute();
+    const change = this.#recompute();
+    if (configChanged) for (const fn of this.#configListeners) fn(config);
+    if (change.added.length > 0 || change.removed.length > 0)
+      for (const fn of this.#endpointListeners) fn(change);
   }
 
   /** See DatastoreOptions.neverScrapedIsStale; the scraper calls this with true when it starts. */
   setNeverScrapedIsStale(value: boolean): void {
     this.#neverScrapedIsStale = value;
-  }
-
-  pool(key: string): PoolRecord | undefined {
-    return this.#config.pools.get(key);
   }
 
   /** Every endpoint of every pool, each once. */
@@ -157,19 +157,20 @@ export class Datastore {
     return this.#served.get(poolKey);
   }
 
-  /** Called after every swap that adds or removes endpoints. Returns an unsubscribe function. */
+  /** Called after every `apply` that adds or removes endpoints. Returns an unsubscribe function. */
   onEndpointsChanged(fn: (change: EndpointsChange) => void): () => void {
     this.#endpointListeners.add(fn);
     return () => this.#endpointListeners.delete(fn);
   }
 
-  /** Called after every configuration swap. Returns an unsubscribe function. */
+  /** Called after every `apply` with a new configuration. Returns an unsubscribe function. */
   onConfigChanged(fn: (config: ConfigSnapshot) => void): () => void {
     this.#configListeners.add(fn);
     return () => this.#configListeners.delete(fn);
   }
 
-  #recompute(): void {
+  /** Pool membership from the current config and specs; returns what came and went. */
+  #recompute(): EndpointsChange {
     const next = new Map<string, EndpointState>();
     const members = new Map<string, EndpointState[]>();
     for (const pool of this.#config.pools.values()) {
@@ -195,8 +196,7 @@ export class Datastore {
     this.#poolCandidates = new Map(
       [...members].map(([key, list]) => [key, list.map((state) => new CandidateRecord(state))]),
     );
-    if (added.length > 0 || removed.length > 0)
-      for (const fn of this.#endpointListeners) fn({ added, removed });
+    return { added, removed };
   }
 }
 

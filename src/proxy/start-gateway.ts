@@ -1,17 +1,15 @@
 /**
- * Starts the gateway in-process: loads the manifests (and endpoints file), builds the datastore and
- * director, listens on the Gateway listeners' ports (or `port`), checks the configuration against the
- * servers, and follows file changes. Used by `igw serve` and by tests.
+ * Starts the gateway in-process: loads the manifests (and endpoints file) through the file source,
+ * builds the datastore and director, listens on the Gateway listeners' ports (or `port`), checks the
+ * configuration against the servers, and applies the source's updates. Used by `igw serve` and tests.
  */
 import type { AddressInfo } from "node:net";
-import { loadConfig } from "../config/build-config.ts";
 import { ConfigError, formatIssue } from "../config/config-error.ts";
-import { loadEndpointsFile } from "../config/endpoints-file.ts";
-import { watchPaths } from "../config/file-watcher.ts";
+import type { SourceUpdate } from "../config/config-source.ts";
+import { FileSource } from "../config/file-source.ts";
 import { ServedModelsCheck } from "../config/served-models-check.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { Datastore } from "../datastore/datastore.ts";
-import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { MetricsCollector } from "../modelserver/metrics-collector.ts";
 import { subscribeAccessLog } from "../observability/access-log.ts";
 import { createDashboard } from "../observability/dashboard/gateway-dashboard.ts";
@@ -77,18 +75,18 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const defaultPort = options.port ?? IMPLICIT_PORT;
-  const load = (): ConfigSnapshot => loadConfig(options.manifests, { defaultPort });
-  const loadEndpoints = (): EndpointSpec[] =>
-    options.endpointsFile ? loadEndpointsFile(options.endpointsFile) : [];
-
-  const initial = load();
-  const endpoints = loadEndpoints();
+  const source = new FileSource({
+    manifests: options.manifests,
+    ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
+    defaultPort: options.port ?? IMPLICIT_PORT,
+    ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
+  });
+  const { config: initial, endpoints } = await source.load();
   const reported = new Set<string>();
   report(initial, logger, reported);
 
   const datastore = new Datastore(initial);
-  datastore.setEndpointSpecs(endpoints);
+  datastore.apply(initial, endpoints);
   const metrics = new GatewayMetrics(datastore);
   const schedulerMetrics = new SchedulerMetrics(metrics.registry);
   const director = new Director(datastore, {
@@ -156,27 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     "gateway started",
   );
 
-  const reload = (): boolean => {
-    let config: ConfigSnapshot;
-    let specs: EndpointSpec[];
-    try {
-      config = load();
-      specs = loadEndpoints();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) {
-        logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
-        dashboard?.reloadRejected([
-          `the change could not be read: ${e instanceof Error ? e.message : String(e)}`,
-        ]);
-        return false;
-      }
-      logger.error(
-        { issues: e.issues },
-        `configuration change rejected, keeping the running configuration: ${e.message}`,
-      );
-      dashboard?.reloadRejected(e.issues.map(formatIssue));
-      return false;
-    }
+  const onUpdate = ({ config, endpoints: specs }: SourceUpdate): void => {
     report(config, logger, reported);
     if (options.port === undefined) {
       const missing = config.listeners.filter((l) => !listeningPorts.has(l.port));
@@ -186,26 +164,26 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           "listener port changes take effect after a restart",
         );
     }
-    datastore.setConfig(config);
-    datastore.setEndpointSpecs(specs);
+    datastore.apply(config, specs);
     logger.info(
       { pools: [...config.pools.keys()], endpoints: datastore.endpoints().length },
       "configuration reloaded",
     );
     void check.run();
-    return true;
   };
-
-  const watchers =
-    options.watchIntervalMs === 0
-      ? []
-      : [
-          watchPaths(
-            [...options.manifests, ...(options.endpointsFile ? [options.endpointsFile] : [])],
-            reload,
-            options.watchIntervalMs ?? 1000,
-          ),
-        ];
+  const onRejected = (e: Error): void => {
+    if (e instanceof ConfigError) {
+      logger.error(
+        { issues: e.issues },
+        `configuration change rejected, keeping the running configuration: ${e.message}`,
+      );
+      dashboard?.reloadRejected(e.issues.map(formatIssue));
+    } else {
+      logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
+      dashboard?.reloadRejected([`the change could not be read: ${e.message}`]);
+    }
+  };
+  source.watch({ onUpdate, onRejected });
   const checkTimer =
     options.checkIntervalMs === 0
       ? undefined
@@ -219,10 +197,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     datastore,
     director,
     metrics,
-    reload,
+    reload: () => source.reload(),
     checkServedModels: () => check.run(),
     async close() {
-      for (const w of watchers) w.close();
+      await source.close();
       if (checkTimer) clearInterval(checkTimer);
       dashboard?.close();
       await Promise.all(servers.map((s) => s.close()));

@@ -31,8 +31,23 @@ function rewritePattern(targetJson: string): RegExp {
 
 /** Bytes of an unfinished line kept for the usage scan when nothing is rewritten. */
 const MAX_SCAN_TAIL = 16 * 1024;
-const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
-const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
+const PROMPT_TOKENS = Buffer.from('"prompt_tokens"');
+const COMPLETION_TOKENS = Buffer.from('"completion_tokens"');
+
+/** The integer after `"key"` (optional spaces, a colon) within `buf[from..to)`, or undefined. */
+function numberAfter(buf: Buffer, key: Buffer, from: number, to: number): number | undefined {
+  const at = buf.indexOf(key, from);
+  if (at < 0 || at >= to) return undefined;
+  let i = at + key.length;
+  while (i < to && (buf[i] === 32 || buf[i] === 9)) i++;
+  if (buf[i] !== 58) return undefined;
+  i++;
+  while (i < to && (buf[i] === 32 || buf[i] === 9)) i++;
+  let n = 0;
+  const start = i;
+  while (i < to && buf[i]! >= 48 && buf[i]! <= 57 && i - start < 15) n = n * 10 + (buf[i++]! - 48);
+  return i > start ? n : undefined;
+}
 
 export class ResponseRelay {
   readonly #pattern: RegExp | undefined;
@@ -119,10 +134,10 @@ export class ResponseRelay {
   #scan(buf: Buffer): void {
     const at = buf.lastIndexOf(USAGE);
     if (at < 0) return;
-    const text = buf.toString("latin1", at, Math.min(buf.length, at + 512));
-    const p = PROMPT_TOKENS.exec(text);
-    const c = COMPLETION_TOKENS.exec(text);
-    if (p) this.promptTokens = Number(p[1]);
-    if (c) this.completionTokens = Number(c[1]);
+    const to = Math.min(buf.length, at + 512);
+    const p = numberAfter(buf, PROMPT_TOKENS, at, to);
+    const c = numberAfter(buf, COMPLETION_TOKENS, at, to);
+    if (p !== undefined) this.promptTokens = p;
+    if (c !== undefined) this.completionTokens = c;
   }
 }

@@ -19,7 +19,10 @@ test("igw serve refuses an invalid manifest with file, line, field and reason", 
       },
     );
     assert.equal(r.status, 2);
-    assert.match(r.stderr, /bad\.yaml:6: InferencePool p: spec\.targetPortNumber: /);
+    assert.match(
+      r.stderr,
+      /bad\.yaml:6: InferencePool default\/p: spec\.targetPortNumber must be at most 65535 \(found 70000\)/,
+    );
     // stderr is not a terminal: the error is one JSON log line, like every other line there.
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     assert.equal(lines.length, 1, r.stderr);

@@ -22,3 +22,11 @@ test("FieldIssueError lists every issue; prefixIssues re-roots them", () => {
   assert.equal(e.message, "flowControl.priorityBands[0].maxBytes: must be positive; flowControl: bad");
   assert.deepEqual(e.issues[1]?.path, ["flowControl"]);
 });
+
+test("keys that are not plain names are quoted, so a dotted annotation reads as one key", () => {
+  assert.equal(
+    formatPath(["metadata", "annotations", "a.example.com/x"]),
+    'metadata.annotations["a.example.com/x"]',
+  );
+  assert.equal(formatPath(["labels", "app-name"]), "labels.app-name");
+});

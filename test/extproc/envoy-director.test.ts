@@ -3,7 +3,7 @@
 // with the seed's LoRA adapters. The binding is the one line `igw epp` will use.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { loadConfig } from "../../src/config/build-config.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import { Datastore } from "../../src/datastore/datastore.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { type ExtProcServer, startExtProcServer } from "../../src/extproc/extproc-server.ts";
@@ -38,7 +38,8 @@ describe("Envoy + ext_proc + the real director (seed manifests, igw sim)", () =>
       ],
     ]);
     datastore = new Datastore(loadConfig(["examples/seed/"], { defaultPort: 8081 }));
-    datastore.setEndpointSpecs(
+    datastore.apply(
+      datastore.config,
       sim.urls.map((u) => {
         const { hostname, port } = new URL(u);
         return { host: hostname, port: Number(port), labels: { app: "qwen" } };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";
-import { loadConfig } from "../../src/config/build-config.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import { Datastore } from "../../src/datastore/datastore.ts";
 import { FlowControlMetrics } from "../../src/flowcontrol/metrics.ts";
 import { GatewayDashboardFeed } from "../../src/observability/dashboard/dashboard-feed.ts";
@@ -22,7 +22,7 @@ function setUp(options: { decisionsPerTick?: number; historyTicks?: number } = {
   const datastore = new Datastore(loadConfig(["examples/seed"], { defaultPort: 8081 }), {
     stalenessMs: 2000,
   });
-  datastore.setEndpointSpecs([
+  datastore.apply(datastore.config, [
     { host: "10.1.0.1", port: 8000, labels: { app: "qwen" } },
     { host: "10.1.0.2", port: 8000, labels: { app: "qwen" } },
   ]);
@@ -324,7 +324,11 @@ test("config: sent when it changes; served-models findings and a rejected reload
   });
   // An accepted reload clears it and moves loadedAt.
   t.advance(500);
-  t.datastore.setConfig(t.datastore.config);
+  // A reload is a new snapshot (here of the same manifests) with the same endpoints.
+  t.datastore.apply(
+    { ...t.datastore.config },
+    t.datastore.endpoints().map(({ endpoint: { host, port, labels } }) => ({ host, port, labels })),
+  );
   t.feed.tick();
   const after = last(t.events, "config")!.config;
   assert.equal(after.rejected, null);

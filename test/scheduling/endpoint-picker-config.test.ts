@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { loadConfig } from "../../src/config/build-config.ts";
 import { ConfigError, formatIssue } from "../../src/config/config-error.ts";
 import { FieldIssueError, formatPath } from "../../src/config/field-issue.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import {
   buildEndpointPickerConfig,
   endpointPickerConfigIssues,
