@@ -12,6 +12,8 @@
  * 2. One connection (far below saturation): p50 / p99 latency; added = proxy − direct.
  * 3. Streaming, 8 and 64 tokens per request, the engine stepping every 2 ms so each event is its
  *    own read: CPU per streamed chunk = (CPU/request at 64 − at 8) / 56.
+ * 4. The dashboard's cost: in each round of 1., the seed-pool gateway is measured a second time
+ *    with one idle page open on its `/dashboard/events` (issue 14: within 5% of closed).
  * `--write` replaces the bench:proxy section of docs/benchmarks.md with the results.
  * `--cpu-prof DIR` runs igw under node's CPU profiler and prints where its time goes.
  */
@@ -21,6 +23,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { request } from "undici";
 import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
 
@@ -141,6 +144,16 @@ function measure(
   if (t.pid) m.cpuPerRequest.push(cpu / r.requests);
 }
 
+/** An idle dashboard page: `/dashboard/events` open, every event read and dropped. Returns the close. */
+async function openPage(base: string): Promise<() => void> {
+  const controller = new AbortController();
+  const res = await request(`${base}/dashboard/events`, { signal: controller.signal });
+  if (res.statusCode !== 200) throw new Error(`/dashboard/events answered ${res.statusCode}`);
+  res.body.on("data", () => {});
+  res.body.on("error", () => {});
+  return () => controller.abort();
+}
+
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
@@ -230,8 +243,13 @@ async function main(): Promise<void> {
 
     const closed = new Map(targets.map((t) => [t.name, empty()]));
     const light = new Map(targets.map((t) => [t.name, empty()]));
-    for (let round = 0; round < ROUNDS; round++)
+    const withPage = empty();
+    for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) measure(wrk, t, body, CONNECTIONS, DURATION, closed.get(t.name)!);
+      const close = await openPage(seed.url);
+      measure(wrk, targets[2]!, body, CONNECTIONS, DURATION, withPage);
+      close();
+    }
     for (let round = 0; round < ROUNDS; round++)
       for (const t of targets) measure(wrk, t, body, 1, DURATION, light.get(t.name)!);
 
@@ -261,7 +279,7 @@ async function main(): Promise<void> {
       }
     const load1 = loadavg();
 
-    const report = formatReport(targets, closed, light, streamed, load0, load1);
+    const report = formatReport(targets, closed, light, streamed, withPage, load0, load1);
     console.log(report);
     if (args.write) writeSection(report);
     if (args["cpu-prof"]) {
@@ -332,6 +350,7 @@ function formatReport(
   closed: Map<string, Measured>,
   light: Map<string, Measured>,
   streamed: Map<string, { short: Measured; long: Measured }>,
+  withPage: Measured,
   load0: number[],
   load1: number[],
 ): string {
@@ -364,6 +383,12 @@ function formatReport(
         `${f2(median(l.p50))} / ${f2(median(l.p99))} ms | ${t.name === "direct" ? "—" : `${f2(median(l.p50) - lightDirect)} ms`} |`,
     );
   }
+  const pageCpu = median(withPage.cpuPerRequest);
+  if (withPage.errors > 0) errors.push(`igw (seed pool), dashboard open: ${withPage.errors} failed requests`);
+  lines.push(
+    `| igw (seed pool), dashboard open | ${Math.round(median(withPage.rps))} | ${f2(median(withPage.rps) / median(direct.rps))} | ` +
+      `${f1(pageCpu)} | ${f2(pageCpu / ngCpu)}× | — | — |`,
+  );
   lines.push("");
   lines.push("| streaming | CPU µs/request, 8 tokens | 64 tokens | CPU µs per chunk | vs nginx |");
   lines.push("|---|---|---|---|---|");
@@ -397,6 +422,10 @@ function formatReport(
   lines.push(`| streamed chunk ≤ 1.3× nginx | ${f2(chunkRatio)}× | ${verdict(chunkRatio <= 1.3)} |`);
   lines.push(
     `| added p50 ≤ 0.5 ms below saturation (seed pool) | ${f2(added)} ms | ${verdict(added <= 0.5)} |`,
+  );
+  const pageRatio = pageCpu / median(closed.get("igw (seed pool)")!.cpuPerRequest);
+  lines.push(
+    `| CPU per request with the dashboard open ≤ 1.05× closed (issue 14) | ${f2(pageRatio)}× | ${verdict(pageRatio <= 1.05)} |`,
   );
   if (errors.length > 0) lines.push("", `Failed requests: ${errors.join("; ")}.`);
   return lines.join("\n");

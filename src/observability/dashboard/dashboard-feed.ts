@@ -124,8 +124,11 @@ export class GatewayDashboardFeed implements DashboardFeed {
   readonly #traffic: DashboardEvent[] = [];
   readonly #decisions: DecisionRecord[] = [];
   #tickDecisions: DecisionRecord[] = [];
-  #bands = new Map<string, BandCounts>();
-  #sums = new Map<string, TrafficSums>();
+  /** This tick's counts by pool, then priority (nested maps: no key strings built per request). */
+  #bands = new Map<string, Map<number, BandCounts>>();
+  /** This tick's sums by model, then priority; #sumCount of them. */
+  #sums = new Map<string, Map<number | undefined, TrafficSums>>();
+  #sumCount = 0;
 
   constructor(sources: DashboardSources, options: DashboardFeedOptions = {}) {
     this.#sources = sources;
@@ -218,6 +221,7 @@ export class GatewayDashboardFeed implements DashboardFeed {
     this.#lastTick = this.#now();
     this.#bands.clear();
     this.#sums.clear();
+    this.#sumCount = 0;
     this.#configJson = "";
     const offs = [
       hooks.on("admitted", this.#onAdmitted),
@@ -242,11 +246,15 @@ export class GatewayDashboardFeed implements DashboardFeed {
   /** Adds one to `what` of the exchange's band and flow. */
   #count(ex: ExchangeView, what: keyof Counts): void {
     if (ex.poolKey === undefined || ex.priority === undefined) return;
-    const key = `${ex.poolKey}\u0000${ex.priority}`;
-    let b = this.#bands.get(key);
+    let pool = this.#bands.get(ex.poolKey);
+    if (!pool) {
+      pool = new Map();
+      this.#bands.set(ex.poolKey, pool);
+    }
+    let b = pool.get(ex.priority);
     if (!b) {
       b = { ...zero(), flows: new Map() };
-      this.#bands.set(key, b);
+      pool.set(ex.priority, b);
     }
     b[what]++;
     if (ex.flowId === undefined) return;
@@ -285,10 +293,14 @@ export class GatewayDashboardFeed implements DashboardFeed {
     if (ex.errorCode === "queue_timeout") this.#count(ex, "expired");
     else if (ex.errorCode !== undefined && SHED_CODES.has(ex.errorCode)) this.#count(ex, "shed");
     const model = ex.knownModel ? (ex.clientModel ?? "") : "";
-    const key = `${model}\u0000${ex.priority ?? ""}`;
-    let s = this.#sums.get(key);
+    let byPriority = this.#sums.get(model);
+    let s = byPriority?.get(ex.priority);
     if (!s) {
-      if (this.#sums.size >= MAX_TRAFFIC_KEYS) return;
+      if (this.#sumCount >= MAX_TRAFFIC_KEYS) return;
+      if (!byPriority) {
+        byPriority = new Map();
+        this.#sums.set(model, byPriority);
+      }
       s = {
         model,
         priority: ex.priority,
@@ -301,7 +313,8 @@ export class GatewayDashboardFeed implements DashboardFeed {
         tpotCount: 0,
         outputTokens: 0,
       };
-      this.#sums.set(key, s);
+      byPriority.set(ex.priority, s);
+      this.#sumCount++;
     }
     s.requests++;
     if (ex.errorCode !== undefined) s.errors++;
@@ -345,7 +358,7 @@ export class GatewayDashboardFeed implements DashboardFeed {
   }
 
   /** Bands of every pool now, with `counts` (one tick's admissions, sheds, expiries) as rates. */
-  #poolQueues(counts: ReadonlyMap<string, BandCounts>, seconds: number): PoolQueues[] {
+  #poolQueues(counts: ReadonlyMap<string, ReadonlyMap<number, BandCounts>>, seconds: number): PoolQueues[] {
     const ds = this.#sources.datastore;
     const byName = new Map(
       (this.#sources.flowControl?.controllers() ?? []).map((c) => [c.poolName, c] as const),
@@ -355,8 +368,9 @@ export class GatewayDashboardFeed implements DashboardFeed {
       const flows = new Map((controller?.flowSizes() ?? []).map((b) => [b.priority, b.flows] as const));
       const bands = new Map<number, BandState>();
       const rate = (n: number) => n / seconds;
+      const poolCounts = counts.get(pool.key);
       for (const b of controller?.snapshot().bands ?? []) {
-        const c = counts.get(`${pool.key}\u0000${b.priority}`);
+        const c = poolCounts?.get(b.priority);
         bands.set(b.priority, {
           priority: b.priority,
           priorityClass: priorityClass(b.priority),
@@ -369,10 +383,8 @@ export class GatewayDashboardFeed implements DashboardFeed {
         });
       }
       // Priorities that passed this tick without a band (legacy admission, or a band not built yet).
-      for (const [key, c] of counts) {
-        const [poolKey, p] = key.split("\u0000") as [string, string];
-        const priority = Number(p);
-        if (poolKey !== pool.key || bands.has(priority)) continue;
+      for (const [priority, c] of poolCounts ?? []) {
+        if (bands.has(priority)) continue;
         bands.set(priority, {
           priority,
           priorityClass: priorityClass(priority),
@@ -391,16 +403,19 @@ export class GatewayDashboardFeed implements DashboardFeed {
   #trafficPoints(seconds: number): TrafficPoint[] {
     const sums = this.#sums;
     this.#sums = new Map();
-    return [...sums.values()].map((s) => ({
-      model: s.model,
-      priorityClass: priorityClass(s.priority),
-      requestsPerS: s.requests / seconds,
-      errorsPerS: s.errors / seconds,
-      ttftMeanMs: s.ttftCount === 0 ? null : s.ttftSum / s.ttftCount,
-      ttftMaxMs: s.ttftCount === 0 ? null : s.ttftMax,
-      tpotMeanMs: s.tpotCount === 0 ? null : s.tpotSum / s.tpotCount,
-      outputTokensPerS: s.outputTokens / seconds,
-    }));
+    this.#sumCount = 0;
+    return [...sums.values()]
+      .flatMap((m) => [...m.values()])
+      .map((s) => ({
+        model: s.model,
+        priorityClass: priorityClass(s.priority),
+        requestsPerS: s.requests / seconds,
+        errorsPerS: s.errors / seconds,
+        ttftMeanMs: s.ttftCount === 0 ? null : s.ttftSum / s.ttftCount,
+        ttftMaxMs: s.ttftCount === 0 ? null : s.ttftMax,
+        tpotMeanMs: s.tpotCount === 0 ? null : s.tpotSum / s.tpotCount,
+        outputTokensPerS: s.outputTokens / seconds,
+      }));
   }
 
   #configState(): ConfigState {
