@@ -67,6 +67,7 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
       stops.push(gw.stop);
       pids.set("gateway", gw.pid);
       baseUrl = gw.urls[0]!;
+      ctx.log(`    watch it live: ${baseUrl}/dashboard`);
     } else {
       const proxy = await startRoundRobinProxy(sim.urls);
       stops.push(proxy.close);

@@ -387,6 +387,46 @@ function onTraffic(e) {
   renderTraffic();
 }
 
+/** A scorer's short name for a column head: `queue-scorer` → `queue`. */
+function scorerLabel(name) {
+  return name.replace(/-scorer$/, "");
+}
+
+/** One decision's candidates as a small table: endpoint, total, then each scorer's score (0..1). */
+function candidatesTable(d) {
+  const scorers = [];
+  for (const c of d.candidates)
+    for (const k of Object.keys(c.scores)) if (!scorers.includes(k)) scorers.push(k);
+  const table = el(
+    "table",
+    { class: "candidates" },
+    el(
+      "tr",
+      {},
+      el("th", {}, "endpoint"),
+      el("th", { class: "num" }, "total"),
+      ...scorers.map((k) => el("th", { class: "num", title: k }, scorerLabel(k))),
+    ),
+  );
+  d.candidates.forEach((c, i) => {
+    table.append(
+      el(
+        "tr",
+        { class: i === 0 ? "chosen" : undefined },
+        el("td", {}, c.endpoint),
+        el("td", { class: "num" }, fmt(c.total, 2)),
+        ...scorers.map((k) => el("td", { class: "num" }, k in c.scores ? fmt(c.scores[k], 2) : "–")),
+      ),
+    );
+  });
+  return table;
+}
+
+/** The end of a long request id (generated ids share no prefix, a client's may). */
+function shortId(id) {
+  return id.length > 14 ? `…${id.slice(-12)}` : id;
+}
+
 function onDecisions(e) {
   state.decisions = [...e.decisions.slice().reverse(), ...state.decisions].slice(0, 50);
   const table = el(
@@ -399,10 +439,10 @@ function onDecisions(e) {
       el("th", {}, "request"),
       el("th", {}, "model"),
       el("th", {}, "chosen (then fallbacks)"),
-      el("th", {}, "candidates: total (each scorer's score, 0..1)"),
+      el("th", {}, "candidates: total = Σ weight × score, each scorer's score 0..1 (chosen first)"),
     ),
   );
-  for (const d of state.decisions.slice(0, 15)) {
+  for (const d of state.decisions.slice(0, 10)) {
     const scores = el("td", { class: "scores" });
     if (d.candidates.length === 0)
       scores.append(
@@ -412,28 +452,19 @@ function onDecisions(e) {
           "not explained (decided before this page opened, or past 20 a second)",
         ),
       );
-    for (const c of d.candidates) {
-      const parts = Object.entries(c.scores).map(([k, v]) => `${k} ${fmt(v, 2)}`);
-      scores.append(
-        el(
-          "div",
-          {},
-          el("b", {}, c.endpoint),
-          ` ${fmt(c.total, 2)} `,
-          el("span", { class: "muted" }, `(${parts.join(", ")})`),
-        ),
-      );
-    }
-    if (d.omitted > 0) scores.append(el("div", { class: "muted" }, `${d.omitted} more scored`));
-    if (d.filteredOut > 0) scores.append(el("div", { class: "muted" }, `${d.filteredOut} filtered out`));
+    else scores.append(candidatesTable(d));
+    const notes = [];
+    if (d.omitted > 0) notes.push(`${d.omitted} more scored`);
+    if (d.filteredOut > 0) notes.push(`${d.filteredOut} filtered out`);
+    if (notes.length > 0) scores.append(el("div", { class: "muted" }, notes.join(", ")));
     table.append(
       el(
         "tr",
         { "data-decision": d.requestId },
         el("td", {}, time(d.at)),
-        el("td", {}, d.requestId.slice(0, 12)),
+        el("td", { title: d.requestId }, shortId(d.requestId)),
         el("td", { class: d.priorityClass }, `${d.priorityClass} · ${d.model}`),
-        el("td", {}, d.endpoints.join(", ")),
+        el("td", {}, ...d.endpoints.map((ep, i) => el("div", { class: i === 0 ? "target" : "muted" }, ep))),
         scores,
       ),
     );
