@@ -96,7 +96,7 @@ export interface CandidateScores {
   readonly scores: Readonly<Record<string, number>>;
 }
 
-/** A scheduling decision. `candidates` is empty when the gateway builds no explanations. */
+/** A scheduling decision. `candidates` is empty when it was not explained (made before a page opened, or past the tick's 20). */
 export interface DecisionRecord {
   readonly at: number;
   readonly requestId: string;
