@@ -26,7 +26,7 @@ export function resolveSimOptions(partial: Partial<SimOptions>): SimOptions {
 
 /**
  * Starts `replicas` simulated vLLM servers in this process (ports port..port+N-1, or ephemeral ports
- * with port 0). Used by `igw sim` and by tests; close() stops all of them. hooks.onAllDead runs when
+ * with port 0), each with its KV-event sockets when --kv-events-config enables them. Used by `igw sim` and by tests; close() stops all of them. hooks.onAllDead runs when
  * the last live replica dies (the CLI exits then with --exit-when-dead).
  */
 export async function startSimulator(
@@ -45,6 +45,7 @@ export async function startSimulator(
       });
       replicas.push(r);
       await r.listen(o.port === 0 ? 0 : o.port + i, o.host);
+      await r.startKvEvents();
     }
   } catch (e) {
     await close();
