@@ -48,12 +48,17 @@ export function thrashes(run: CellRun, shareable: number): boolean {
 
 const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(d));
 
-/** The per-cell table: one row per (cell, seed); for each target, TTFT× / throughput× against round robin. */
+/**
+ * The per-cell table: one row per (cell, seed); for each target, TTFT× / throughput× against round
+ * robin, then for each igw target the same against the better cache_aware peer.
+ */
 export function cellTable(runs: readonly CellRun[], targets: readonly string[]): string {
   const others = targets.filter((t) => t !== "round-robin");
+  const igw = targets.filter((t) => t.startsWith("igw"));
+  const heads = [...others.map((t) => `${t} TTFT× / tok/s×`), ...igw.map((t) => `${t} ÷ better peer`)];
   const lines = [
-    `| cell | seed | KV blocks | RR TTFT ms | RR tok/s | RR hit | ${others.map((t) => `${t} TTFT× / tok/s×`).join(" | ")} |`,
-    `|---|---|---|---|---|---|${others.map(() => "---|").join("")}`,
+    `| cell | seed | KV blocks | RR TTFT ms | RR tok/s | RR hit | ${heads.join(" | ")} |`,
+    `|---|---|---|---|---|---|${heads.map(() => "---|").join("")}`,
   ];
   for (const run of runs) {
     const { rr } = baselines(run);
@@ -63,6 +68,15 @@ export function cellTable(runs: readonly CellRun[], targets: readonly string[]):
       const fail = r.failed > 0 ? ` (${r.failed} failed)` : "";
       return `${f(r.meanTtftMs / rr.meanTtftMs, 2)} / ${f(r.outputTokS / rr.outputTokS, 2)}${fail}`;
     });
+    const { peerTtft, peerTput } = baselines(run);
+    for (const t of igw) {
+      const r = run.results.find((x) => x.target === t);
+      cells.push(
+        r === undefined || peerTtft === undefined
+          ? "–"
+          : `${f(r.meanTtftMs / peerTtft, 2)} / ${f(r.outputTokS / peerTput!, 2)}`,
+      );
+    }
     lines.push(
       `| ${run.cell.name} | ${run.seed} | ${run.kvBlocks} | ${f(rr?.meanTtftMs, 0)} | ${f(rr?.outputTokS, 0)} | ${f(rr?.hitRate, 2)} | ${cells.join(" | ")} |`,
     );
