@@ -9,6 +9,7 @@ import {
   readSeqFrame,
   seqFrame,
 } from "../../src/kvcache/kv-events.ts";
+import { KvEventsSubscriber } from "../../src/kvcache/kv-events-subscriber.ts";
 import { externalBlockHash, VllmBlockHasher } from "../../src/kvcache/vllm-block-hash.ts";
 import { tokenize } from "../../src/sim/tokenizer.ts";
 import { startSimProcess } from "../helpers/sim-process.ts";
@@ -185,6 +186,27 @@ test("igw sim publishes vLLM's KV events: stored blocks, evictions, cache reset,
     "a replay from seq n starts at n",
   );
   assert.equal(other.batches.length, 0, "replica 1 served nothing, so it published nothing");
+
+  // A subscriber that joins now gets everything it missed from the replay socket, in order.
+  const late: { seq: bigint; batch: KvEventBatch }[] = [];
+  const gaps: [bigint, bigint][] = [];
+  const sub = new KvEventsSubscriber({
+    endpoint: kv0!.endpoint!,
+    replayEndpoint: kv0!.replay!,
+    topic: TOPIC,
+    onBatch: (batch, seq) => late.push({ seq, batch }),
+    onGap: (from, to) => gaps.push([from, to]),
+  });
+  t.after(() => sub.close());
+  await sleep(300);
+  await complete(sim.urls[0]!, words(40, "c"), 4);
+  await c.until(() => late.length > seqs.length, "the late subscriber's catch-up");
+  assert.deepEqual(
+    late.map((x) => x.seq),
+    Array.from({ length: late.length }, (_, i) => BigInt(i)),
+  );
+  for (const live of c.batches) assert.deepEqual(late[Number(live.seq)]!.batch, live.batch);
+  assert.deepEqual(gaps, []);
 });
 
 test("--kv-events-format array: positional events and the earlier replay layout", async (t) => {
