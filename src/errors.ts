@@ -9,6 +9,7 @@ export const ErrorKinds = {
   noRoute: { status: 404, type: "invalid_request_error", code: "route_not_found" },
   modelNotFound: { status: 404, type: "invalid_request_error", code: "model_not_found" },
   methodNotAllowed: { status: 405, type: "invalid_request_error", code: "method_not_allowed" },
+  requestTimeout: { status: 408, type: "invalid_request_error", code: "request_timeout" },
   payloadTooLarge: { status: 413, type: "invalid_request_error", code: "payload_too_large" },
   shed: { status: 429, type: "rate_limit_error", code: "request_shed" },
   queueFull: { status: 429, type: "rate_limit_error", code: "queue_full" },

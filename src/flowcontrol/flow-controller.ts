@@ -145,6 +145,7 @@ export class FlowController implements Admitter, FlowControlSource {
     this.queued++;
     this.bytes += request.bytes;
     if (ttl > 0) this.armExpiry(now);
+    request.onQueued?.();
     this.notify();
     return promise;
   }

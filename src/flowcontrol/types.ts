@@ -16,6 +16,8 @@ export interface FlowRequest {
   readonly bytes: number;
   /** Aborted when the client goes away: the request must leave the queue at once. */
   readonly signal: AbortSignal;
+  /** Called once if the request is queued rather than admitted at once. */
+  readonly onQueued?: () => void;
 }
 
 /** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */

@@ -7,6 +7,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
 import { FlowControlMetrics } from "../flowcontrol/metrics.ts";
+import type { ExchangeView, RequestFamily } from "../requestcontrol/exchange-view.ts";
+import type { LifecycleHooks } from "../requestcontrol/lifecycle-hooks.ts";
 
 const DURATION_BUCKETS = [
   0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120,
@@ -21,6 +23,8 @@ const TTFT_BUCKETS = [
   0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2, 5, 10, 30, 60,
 ];
 
+const TPOT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5];
+
 type Labels = "model_name" | "target_model_name";
 
 /** The per-(model, target) series of one family, bound once (label hashing is off the hot path). */
@@ -32,6 +36,8 @@ interface Series {
   readonly inputTokens: { observe(v: number): void };
   readonly outputTokens: { observe(v: number): void };
   readonly ttft: { observe(v: number): void };
+  readonly tpot: { observe(v: number): void };
+  readonly ntpot: { observe(v: number): void };
   readonly running: { inc(): void; dec(): void };
 }
 
@@ -52,6 +58,8 @@ class Family {
         inputTokens: this.inputTokens.labels(labels),
         outputTokens: this.outputTokens.labels(labels),
         ttft: this.ttft.labels(labels),
+        tpot: this.tpot.labels(labels),
+        ntpot: this.ntpot.labels(labels),
         running: this.running.labels({ model_name: modelName }),
       };
       this.#series.set(key, s);
@@ -68,6 +76,8 @@ class Family {
   readonly outputTokens: Histogram<Labels>;
   readonly running: Gauge<"model_name">;
   readonly ttft: Histogram<Labels>;
+  readonly tpot: Histogram<Labels>;
+  readonly ntpot: Histogram<Labels>;
 
   constructor(prefix: string, registers: Registry[]) {
     const labelNames = ["model_name", "target_model_name"] as const;
@@ -126,38 +136,33 @@ class Family {
     });
     this.ttft = new Histogram({
       name: `${prefix}_request_ttft_seconds`,
-      help: "Time from request arrival to the first response byte of a streamed answer.",
+      help: "Time from request arrival to the first content token of a streamed answer.",
       labelNames,
       buckets: TTFT_BUCKETS,
       registers,
     });
+    this.tpot = new Histogram({
+      name: `${prefix}_request_tpot_seconds`,
+      help: "Time per output token after the first, of a streamed answer (from the engine's usage).",
+      labelNames,
+      buckets: TPOT_BUCKETS,
+      registers,
+    });
+    this.ntpot = new Histogram({
+      name: `${prefix}_normalized_time_per_output_token_seconds`,
+      help: "Request duration divided by its output tokens.",
+      labelNames,
+      buckets: TPOT_BUCKETS,
+      registers,
+    });
   }
-}
-
-/** Which family a request is counted in. */
-export type MetricFamily = "model" | "objective";
-
-/** What one finished request reports. */
-export interface RequestRecord {
-  readonly family: MetricFamily;
-  readonly modelName: string;
-  readonly targetModel: string;
-  readonly requestBytes: number;
-  readonly responseBytes: number;
-  readonly durationMs: number;
-  readonly firstByteMs?: number;
-  readonly streamed: boolean;
-  readonly promptTokens?: number;
-  readonly completionTokens?: number;
-  /** Error code from the error table (or `upstream_<status>`), when the request failed. */
-  readonly errorCode?: string;
 }
 
 export class GatewayMetrics {
   readonly registry = new Registry();
   /** Flow-control families (queue size/bytes, queue duration, pool saturation), in this registry. */
   readonly flowControl = new FlowControlMetrics(this.registry);
-  readonly #families: Record<MetricFamily, Family>;
+  readonly #families: Record<RequestFamily, Family>;
 
   constructor(datastore: Datastore) {
     const registers = [this.registry];
@@ -206,32 +211,56 @@ export class GatewayMetrics {
     );
   }
 
-  /** A request entered the gateway with a known model (before admission). */
-  started(family: MetricFamily, modelName: string, targetModel: string): void {
-    const s = this.#families[family].series(modelName, targetModel);
-    s.requests.inc();
-    s.running.inc();
+  /**
+   * Subscribes to a director's hooks: `routed` counts the request and its running gauge, `end`
+   * records everything else. Model names become labels only when the configuration or the pool's
+   * servers know them (others are counted under ""), so label cardinality stays bounded.
+   */
+  subscribe(hooks: LifecycleHooks): () => void {
+    const offRouted = hooks.on("routed", (ex) => {
+      const s = this.#families[ex.family].series(modelLabel(ex), ex.targetModel ?? "");
+      s.requests.inc();
+      s.running.inc();
+    });
+    const offEnd = hooks.on("end", (ex) => this.#ended(ex));
+    return () => {
+      offRouted();
+      offEnd();
+    };
   }
 
-  /** A request that `started` ended (successfully or not). */
-  finished(r: RequestRecord): void {
-    const f = this.#families[r.family];
-    const s = f.series(r.modelName, r.targetModel);
+  #ended(ex: ExchangeView): void {
+    const f = this.#families[ex.family];
+    if (ex.targetModel === undefined) {
+      // Refused before a model was resolved (bad JSON, no route, unknown model, too large).
+      f.requests.inc({ model_name: "", target_model_name: "" });
+      if (ex.errorCode !== undefined)
+        f.errors.inc({ model_name: "", target_model_name: "", error_code: ex.errorCode });
+      return;
+    }
+    const model = modelLabel(ex);
+    const s = f.series(model, ex.targetModel);
     s.running.dec();
-    s.duration.observe(r.durationMs / 1000);
-    s.requestSizes.observe(r.requestBytes);
-    s.responseSizes.observe(r.responseBytes);
-    if (r.streamed && r.firstByteMs !== undefined) s.ttft.observe(r.firstByteMs / 1000);
-    if (r.promptTokens !== undefined) s.inputTokens.observe(r.promptTokens);
-    if (r.completionTokens !== undefined) s.outputTokens.observe(r.completionTokens);
-    if (r.errorCode !== undefined)
-      f.errors.inc({ model_name: r.modelName, target_model_name: r.targetModel, error_code: r.errorCode });
+    const seconds = ((ex.endedAt ?? ex.receivedAt) - ex.receivedAt) / 1000;
+    s.duration.observe(seconds);
+    s.requestSizes.observe(ex.requestBytes);
+    s.responseSizes.observe(ex.responseBytes);
+    if (ex.stream && ex.firstTokenAt !== undefined) {
+      s.ttft.observe((ex.firstTokenAt - ex.receivedAt) / 1000);
+      if (ex.completionTokens !== undefined && ex.completionTokens > 1 && ex.endedAt !== undefined)
+        s.tpot.observe((ex.endedAt - ex.firstTokenAt) / 1000 / (ex.completionTokens - 1));
+    }
+    if (ex.promptTokens !== undefined) s.inputTokens.observe(ex.promptTokens);
+    if (ex.completionTokens !== undefined) {
+      s.outputTokens.observe(ex.completionTokens);
+      if (ex.completionTokens > 0) s.ntpot.observe(seconds / ex.completionTokens);
+    }
+    if (ex.errorCode !== undefined)
+      f.errors.inc({ model_name: model, target_model_name: ex.targetModel, error_code: ex.errorCode });
   }
+}
 
-  /** A request refused before a model was resolved (bad JSON, no route...). `modelName` "" when unknown (bounded labels). */
-  rejected(modelName: string, errorCode: string): void {
-    const f = this.#families.model;
-    f.requests.inc({ model_name: modelName, target_model_name: "" });
-    f.errors.inc({ model_name: modelName, target_model_name: "", error_code: errorCode });
-  }
+/** The `model_name` label of an exchange: the client's name when it is a known model, else "". */
+function modelLabel(ex: ExchangeView): string {
+  return ex.knownModel ? (ex.clientModel ?? "") : "";
 }

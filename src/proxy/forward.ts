@@ -1,26 +1,21 @@
 /**
- * Stage "forward / stream": sends a prepared request to its endpoint with undici's `dispatch` and
- * relays the answer to the client as it arrives (backpressure: the upstream is paused while the
- * client socket is full). Connection failures and 5xx answers that come before any byte was sent
- * to the client are retried on the next endpoint (at most `maxAttempts` endpoints in all). A client
- * that goes away aborts the upstream request at once; the request timeout aborts it too (504 when
- * nothing was sent yet). `signal` fires when the client goes away.
+ * Stage "forward / stream" of the HTTP adapter: sends a decided exchange to its endpoints over
+ * keep-alive connections (http1/upstream-client.ts) and relays the answer as it arrives
+ * (backpressure: the engine's socket is paused while the client's is full). The exchange decides everything else — which status is
+ * retried, where to go next, what the client's head and bytes are — so this file only moves bytes.
+ * A client that goes away aborts the upstream request at once, whatever phase it is in; the request
+ * timeout aborts it too (504 when nothing was sent yet).
  */
-import type { ServerResponse } from "node:http";
-import type { Logger } from "pino";
-import type { Dispatcher } from "undici";
-import { ErrorKinds, GatewayError } from "../errors.ts";
-import type { Director, PreparedRequest } from "../requestcontrol/director.ts";
-import type { Candidate } from "../scheduling/types.ts";
-import { ResponseRelay } from "./response-relay.ts";
-import { sendError } from "./send-error.ts";
+import { GatewayError } from "../errors.ts";
+import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
+import type { Exchange } from "../requestcontrol/exchange.ts";
+import type { HeaderFields } from "./http1/header-lines.ts";
+import type { Http1Reply } from "./http1/server.ts";
+import { UpstreamError, type UpstreamHandler } from "./http1/upstream-client.ts";
+import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
-/** Header telling the client (and tests) which endpoint served the request. */
-export const SERVED_ENDPOINT_HEADER = "x-gateway-destination-endpoint-served";
-/** The scheduler's DecisionExplanation as JSON, when the gateway runs with explanations on. */
-export const DECISION_HEADER = "x-gateway-scheduling-decision";
-
+/** Hop-by-hop and framing headers: never copied between the two connections. */
 const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
@@ -36,287 +31,197 @@ const HOP_BY_HOP = new Set([
   "expect",
 ]);
 
-/** Errors that mean "this endpoint could not be reached or dropped the connection": retried, backed off. */
-const CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_CLOSED",
-  "UND_ERR_DESTROYED",
-]);
-
-export interface ForwardOptions {
-  /** Endpoints tried per request, first included (≥ 1). */
-  readonly maxAttempts: number;
-  /** Where endpoint reachability changes are logged. */
-  readonly logger?: Logger;
-  /** Send the scheduler's explanation in DECISION_HEADER (when the request has one). */
-  readonly explainHeader?: boolean;
-}
-
+/** How one attempt ended, as far as the adapter can tell. */
 type AttemptResult =
-  | { kind: "done"; status: number; completed: boolean }
-  | { kind: "retry"; reason: string; responded: boolean }
-  | { kind: "failed"; reason: string }
-  | { kind: "aborted"; reason: "client" | "timeout" };
+  | { readonly kind: "done" }
+  | { readonly kind: "retry"; readonly failure: AttemptFailure }
+  | { readonly kind: "broken"; readonly reason: string }
+  | { readonly kind: "aborted" };
 
-/** Everything one request's attempts share. */
-interface Exchange {
-  readonly p: PreparedRequest;
-  readonly res: ServerResponse;
-  readonly relay: ResponseRelay;
-  committed: boolean;
-  clientGone: boolean;
-  timedOut: boolean;
-  responseBytes: number;
-  firstByteMs: number | undefined;
-  abortCurrent: ((reason: Error) => void) | undefined;
-  /** DECISION_HEADER value, when explanations are sent. */
-  readonly decision: string | undefined;
+/** What the attempts of one request share: the client side, and why it may stop early. */
+class ClientSide {
+  readonly res: Http1Reply;
+  clientGone = false;
+  timedOut = false;
+  committed = false;
+  /** Aborts the attempt in flight (set while one runs). */
+  abortCurrent: ((reason: Error) => void) | undefined = undefined;
+
+  constructor(res: Http1Reply) {
+    this.res = res;
+  }
+
+  get stopped(): boolean {
+    return this.clientGone || this.timedOut;
+  }
+
+  stop(reason: string): void {
+    this.abortCurrent?.(new Error(reason));
+  }
 }
 
-/** Forwards with retries, writes the response (or an error) and tells the director it is over. */
+/**
+ * Forwards with retries, writes the response (or an error) and returns when it is over. `signal`
+ * fires when the client goes away. The caller ends the exchange afterwards.
+ */
 export async function forward(
-  director: Director,
-  pools: UpstreamPools,
-  p: PreparedRequest,
-  res: ServerResponse,
+  ex: Exchange,
+  decision: Decision,
+  inboundHeaders: HeaderFields,
+  res: Http1Reply,
   signal: AbortSignal,
-  options: ForwardOptions,
+  pools: UpstreamPools,
 ): Promise<void> {
-  const ex: Exchange = {
-    p,
-    res,
-    relay: new ResponseRelay(p.resolution.targetModel, p.resolution.clientModel),
-    committed: false,
-    clientGone: signal.aborted,
-    timedOut: false,
-    responseBytes: 0,
-    firstByteMs: undefined,
-    abortCurrent: undefined,
-    decision: options.explainHeader && p.explanation ? JSON.stringify(p.explanation) : undefined,
-  };
+  const side = new ClientSide(res);
   const onAbort = (): void => {
-    ex.clientGone = true;
-    ex.abortCurrent?.(new Error("client disconnected"));
+    side.clientGone = true;
+    ex.clientGone();
+    side.stop("client disconnected");
   };
-  signal.addEventListener("abort", onAbort);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
   const timer =
-    p.timeoutMs !== undefined
+    decision.timeoutMs !== undefined
       ? setTimeout(() => {
-          ex.timedOut = true;
-          ex.abortCurrent?.(new Error("request timeout"));
-        }, p.timeoutMs)
+          side.timedOut = true;
+          side.stop("request timeout");
+        }, decision.timeoutMs)
       : undefined;
-
-  const headers = upstreamHeaders(p, ex.relay.rewrites);
-  const tried = new Set<string>();
-  let candidate: Candidate | undefined = p.endpoints[0];
-  let lastReason = "";
-  let result: AttemptResult | undefined;
-  let served: Candidate | undefined;
+  const headers = upstreamHeaders(inboundHeaders, decision);
   try {
-    while (candidate && tried.size < options.maxAttempts) {
-      tried.add(candidate.endpoint.id);
-      const last = tried.size >= options.maxAttempts;
-      director.startAttempt(p, candidate);
-      try {
-        result = await attempt(ex, pools, candidate, headers, last);
-      } finally {
-        director.endAttempt(p, candidate);
+    let endpoint: string | undefined = decision.endpoints[0];
+    while (endpoint !== undefined && !side.stopped) {
+      ex.attempt(endpoint);
+      const result = await attempt(ex, side, pools, endpoint, decision, headers);
+      if (result.kind === "retry") {
+        endpoint = ex.attemptFailed(result.failure);
+        if (endpoint === undefined && !side.stopped) writeErrorResponse(res, ex.fail());
+        continue;
       }
-      served = candidate;
-      if (result.kind === "done" || (result.kind === "retry" && result.responded)) {
-        if (director.responded(candidate))
-          options.logger?.info(
-            { endpoint: candidate.endpoint.id },
-            `endpoint ${candidate.endpoint.id} answers again`,
-          );
-      } else if (result.kind === "retry") {
-        const backoff = director.connectionFailed(candidate);
-        if (backoff?.started)
-          options.logger?.warn(
-            { endpoint: candidate.endpoint.id, reason: result.reason, backoffMs: backoff.backoffMs },
-            `endpoint ${candidate.endpoint.id} could not be reached (${result.reason}); ` +
-              `not scheduling it for ${backoff.backoffMs} ms`,
-          );
-      }
-      if (result.kind === "retry" || result.kind === "failed")
-        lastReason = `${candidate.endpoint.id}: ${result.reason}`;
-      if (result.kind !== "retry") break;
-      candidate = last ? undefined : director.nextEndpoint(p, tried);
+      if (result.kind === "broken") breakOff(ex, side, result.reason);
+      break;
+    }
+    if (side.timedOut && !side.clientGone) {
+      if (!side.committed)
+        writeErrorResponse(
+          res,
+          ex.fail(
+            new GatewayError(
+              "upstreamTimeout",
+              `the model server did not answer within ${decision.timeoutMs} ms`,
+            ),
+          ),
+        );
+      else breakOff(ex, side, `no complete answer within ${decision.timeoutMs} ms`);
     }
   } finally {
     if (timer) clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
   }
-
-  let status: number;
-  let errorCode: string | undefined;
-  let completed = false;
-  if (result?.kind === "done") {
-    status = result.status;
-    completed = result.completed;
-    if (status >= 400) errorCode = `upstream_${status}`;
-  } else if (result?.kind === "aborted" && result.reason === "client") {
-    status = 499;
-    errorCode = "client_disconnected";
-  } else {
-    const err =
-      result?.kind === "aborted"
-        ? new GatewayError("upstreamTimeout", `the model server did not answer within ${p.timeoutMs} ms`)
-        : result?.kind === "failed"
-          ? new GatewayError(
-              "upstreamFailure",
-              `the request could not be sent to the model server (${lastReason})`,
-            )
-          : new GatewayError(
-              "upstreamFailure",
-              `the model server failed after ${tried.size} attempt${tried.size === 1 ? "" : "s"} (${lastReason || "no endpoint"})`,
-            );
-    status = err.status;
-    errorCode = ErrorKinds[err.kind].code;
-    if (!ex.committed) sendError(res, err, p.parsed.id);
-    else res.destroy();
-  }
-  director.finish(p, served, {
-    status,
-    completed,
-    durationMs: performance.now() - p.receivedAt,
-    ...(ex.firstByteMs !== undefined ? { firstByteMs: ex.firstByteMs } : {}),
-    ...(ex.relay.promptTokens !== undefined ? { promptTokens: ex.relay.promptTokens } : {}),
-    ...(ex.relay.completionTokens !== undefined ? { completionTokens: ex.relay.completionTokens } : {}),
-    responseBytes: ex.responseBytes,
-    ...(errorCode !== undefined ? { errorCode } : {}),
-  });
 }
 
-function upstreamHeaders(p: PreparedRequest, rewrites: boolean): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name in p.parsed.headers) {
-    if (HOP_BY_HOP.has(name) || (rewrites && name === "accept-encoding")) continue;
-    out[name] = p.parsed.headers[name]!;
+/**
+ * A committed response broke: send the exchange's closing bytes (an SSE error event, which SDKs
+ * raise as an error), then reset the connection so that no client mistakes it for a complete answer.
+ */
+function breakOff(ex: Exchange, side: ClientSide, reason: string): void {
+  const tail = ex.breakResponse(reason);
+  const { res } = side;
+  if (res.destroyed) return;
+  if (tail.length > 0) {
+    res.write(tail);
+    res.truncate();
+  } else res.destroy();
+}
+
+function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const name in inbound) {
+    if (HOP_BY_HOP.has(name) || (d.bodyRewritten && name === "accept-encoding")) continue;
+    out[name] = inbound[name]!;
   }
-  out["content-length"] = String(p.body.length);
+  for (const name of d.removeHeaders) delete out[name];
+  Object.assign(out, d.setHeaders);
   return out;
 }
 
 function attempt(
   ex: Exchange,
+  side: ClientSide,
   pools: UpstreamPools,
-  candidate: Candidate,
+  endpoint: string,
+  d: Decision,
   headers: Record<string, string>,
-  last: boolean,
 ): Promise<AttemptResult> {
-  const { res, relay, p } = ex;
+  const { res } = side;
   return new Promise<AttemptResult>((resolve) => {
-    if (ex.clientGone || ex.timedOut) {
-      resolve({ kind: "aborted", reason: ex.clientGone ? "client" : "timeout" });
-      return;
-    }
     let discard = false;
     let settled = false;
     let status = 0;
     const settle = (r: AttemptResult): void => {
       if (settled) return;
       settled = true;
-      ex.abortCurrent = undefined;
+      side.abortCurrent = undefined;
       resolve(r);
     };
-    const handler: Dispatcher.DispatchHandler = {
+    const handler: UpstreamHandler = {
       onRequestStart(controller) {
-        ex.abortCurrent = (reason) => controller.abort(reason);
+        // The client may have gone (or the timeout fired) before the request got this far.
+        if (side.stopped) controller.abort(new Error(side.clientGone ? "client disconnected" : "timeout"));
+        else side.abortCurrent = (reason) => controller.abort(reason);
       },
       onResponseStart(_controller, statusCode, upstream) {
         status = statusCode;
-        if (statusCode >= 500 && !last) {
+        const action = ex.responseStarted(statusCode, upstream);
+        if (action.kind === "retry") {
           discard = true;
           return;
         }
-        ex.committed = true;
-        const headers = responseHeaders(upstream, relay.rewrites, p.parsed.id, candidate.endpoint.id);
-        if (ex.decision !== undefined) headers[DECISION_HEADER] = ex.decision;
-        Object.assign(headers, p.runtime.scheduling.responseHeaders?.(candidate.endpoint.id));
-        res.writeHead(statusCode, headers);
-        ex.firstByteMs = performance.now() - p.receivedAt;
-        if (String(upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
+        side.committed = true;
+        res.writeHead(action.head.status, responseHeaders(upstream, action.head));
+        if ((upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
       },
       onResponseData(controller, chunk) {
         if (discard) return;
-        const out = relay.push(chunk);
+        const out = ex.responseChunk(chunk);
         if (out.length === 0) return;
-        ex.responseBytes += out.length;
-        if (!res.write(out) && !controller.paused) {
+        if (!res.write(out) && !controller.paused && !res.destroyed) {
           controller.pause();
-          res.once("drain", () => controller.resume());
+          res.onceDrain(() => controller.resume());
         }
       },
       onResponseEnd() {
         if (discard) {
-          settle({ kind: "retry", reason: `HTTP ${status}`, responded: true });
+          settle({ kind: "retry", failure: { kind: "status", status } });
           return;
         }
-        const rest = relay.end();
-        ex.responseBytes += rest.length;
+        const rest = ex.responseEnd();
         res.end(rest.length > 0 ? rest : undefined);
-        settle({ kind: "done", status, completed: true });
+        settle({ kind: "done" });
       },
       onResponseError(_controller, err) {
-        if (ex.clientGone || ex.timedOut) {
-          if (ex.committed && !res.destroyed) res.destroy();
-          settle({ kind: "aborted", reason: ex.clientGone ? "client" : "timeout" });
+        if (side.stopped) {
+          if (side.clientGone && side.committed && !res.destroyed) res.destroy();
+          settle({ kind: "aborted" });
           return;
         }
-        if (!ex.committed && !CONNECTION_ERRORS.has((err as { code?: string }).code ?? "")) {
-          settle({ kind: "failed", reason: describe(err) });
-          return;
-        }
-        if (!ex.committed) {
-          settle({ kind: "retry", reason: describe(err), responded: status !== 0 });
-          return;
-        }
-        res.destroy(err);
-        settle({ kind: "done", status, completed: false });
+        if (side.committed) settle({ kind: "broken", reason: err.message });
+        else if (err instanceof UpstreamError && (err.code === "connect" || err.code === "reset"))
+          settle({ kind: "retry", failure: { kind: "connect", reason: err.message } });
+        else settle({ kind: "retry", failure: { kind: "error", reason: err.message } });
       },
     };
-    pools
-      .get(candidate.endpoint)
-      .dispatch({ path: p.parsed.path + queryOf(p), method: "POST", headers, body: p.body }, handler);
+    pools.get(endpoint).dispatch({ path: d.url, method: "POST", headers, body: d.body }, handler);
   });
 }
 
-function queryOf(p: PreparedRequest): string {
-  const q = p.parsed.query.toString();
-  return q === "" ? "" : `?${q}`;
-}
-
-function responseHeaders(
-  upstream: Record<string, string | string[] | undefined>,
-  rewrites: boolean,
-  requestId: string,
-  endpointId: string,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
+function responseHeaders(upstream: HeaderFields, head: ResponseHead): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
   for (const name in upstream) {
-    const v = upstream[name];
-    if (v === undefined) continue;
-    if (HOP_BY_HOP.has(name) && !(name === "content-length" && !rewrites)) continue;
-    out[name] = v;
+    if (HOP_BY_HOP.has(name) && name !== "content-length") continue;
+    out[name] = upstream[name]!;
   }
-  out["x-request-id"] = requestId;
-  out[SERVED_ENDPOINT_HEADER] = endpointId;
+  for (const name of head.removeHeaders) delete out[name];
+  Object.assign(out, head.setHeaders);
   return out;
-}
-
-function describe(err: Error): string {
-  const code = (err as { code?: string }).code;
-  return code ? `${code} ${err.message}` : err.message;
 }

@@ -1,19 +1,25 @@
 /**
- * The HTTP adapter (node:http): `POST` requests go through the director and `forward`;
- * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway itself. Errors become
- * OpenAI-shaped JSON; the server keeps serving after each.
+ * The HTTP adapter: each `POST` is one exchange of the director, forwarded by `forward`;
+ * `GET /v1/models` (and `/v1/models/{id}`), `/metrics` and `/health` are answered by the gateway
+ * itself. Errors become OpenAI-shaped JSON; the server keeps serving after each.
  */
-import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Datastore } from "../datastore/datastore.ts";
-import { ErrorKinds, GatewayError } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
+import type { Decision } from "../requestcontrol/decision.ts";
 import type { Director } from "../requestcontrol/director.ts";
+import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
 import { forward } from "./forward.ts";
+import {
+  BodyError,
+  createHttp1Server,
+  type Http1Reply,
+  type Http1Request,
+  type Http1Server,
+} from "./http1/server.ts";
 import { listModels } from "./models-list.ts";
-import { readBody } from "./read-body.ts";
-import { sendError } from "./send-error.ts";
+import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
 export interface GatewayServerDeps {
@@ -24,104 +30,140 @@ export interface GatewayServerDeps {
   readonly logger: Logger;
   /** Max request body, bytes. */
   readonly bodyLimit: number;
-  /** Endpoints tried per request (first included). */
-  readonly maxAttempts: number;
-  /** Answer with the scheduler's decision explanation header. */
-  readonly explainHeader?: boolean;
+  /** From a request's first byte to the end of its body, ms. Default 30,000. */
+  readonly requestTimeoutMs?: number;
+  /** Open client connections at most. Default 16,384. */
+  readonly maxConnections?: number;
 }
 
 /** A server for one port; `listenerKeys()` names the listeners (routes) it serves right now. */
-export function createGatewayServer(deps: GatewayServerDeps, listenerKeys: () => readonly string[]): Server {
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
-    handle(deps, listenerKeys(), req, res).catch((e: unknown) => {
-      deps.logger.error({ err: e }, "unexpected error while handling a request");
-      sendError(res, new GatewayError("internal", "internal gateway error"));
-    });
-  });
-  return server;
+export function createGatewayServer(
+  deps: GatewayServerDeps,
+  listenerKeys: () => readonly string[],
+): Http1Server {
+  return createHttp1Server(
+    (req, res) => {
+      handle(deps, listenerKeys(), req, res).catch((e: unknown) => {
+        deps.logger.error({ err: e }, "unexpected error while handling a request");
+        writeErrorResponse(res, errorResponse(asGatewayError(e)));
+      });
+    },
+    {
+      bodyLimit: deps.bodyLimit,
+      ...(deps.requestTimeoutMs !== undefined ? { requestTimeoutMs: deps.requestTimeoutMs } : {}),
+      ...(deps.maxConnections !== undefined ? { maxConnections: deps.maxConnections } : {}),
+      onConnectionsDropped: (n) =>
+        deps.logger.warn(
+          { dropped: n },
+          `refused ${n} client connection(s): the gateway holds its maximum of open connections`,
+        ),
+    },
+  );
 }
 
 async function handle(
   deps: GatewayServerDeps,
   keys: readonly string[],
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: Http1Request,
+  res: Http1Reply,
 ): Promise<void> {
-  const url = req.url ?? "/";
-  const method = req.method ?? "GET";
-  if (method === "GET" || method === "HEAD") {
-    const path = url.split("?", 1)[0];
-    if (path === "/v1/models") return sendJson(res, 200, listModels(deps.datastore, keys));
-    if (path?.startsWith("/v1/models/")) {
-      const id = decodeURIComponent(path.slice("/v1/models/".length));
-      const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
-      if (model) return sendJson(res, 200, model);
-      return sendError(
-        res,
-        new GatewayError("modelNotFound", `The model '${id}' does not exist`, { param: "model" }),
-      );
-    }
-    if (path === "/metrics") {
-      const text = await deps.metrics.registry.metrics();
-      res.writeHead(200, { "content-type": deps.metrics.registry.contentType });
-      res.end(text);
-      return;
-    }
-    if (path === "/health" || path === "/healthz" || path === "/ready")
-      return sendJson(res, 200, { status: "ok" });
-    req.resume();
-    return sendError(res, new GatewayError("noRoute", `no route for ${method} ${path}`));
-  }
-  if (method !== "POST") {
-    req.resume();
-    return sendError(
+  const { url, method } = req;
+  if (method === "GET" || method === "HEAD") return answerGet(deps, keys, req, res);
+  if (method !== "POST")
+    return writeErrorResponse(
       res,
-      new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`),
+      errorResponse(new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`)),
     );
-  }
 
-  // Every answer, errors included, carries the request id (the client's, or one made here).
-  const requestId =
-    typeof req.headers["x-request-id"] === "string" && req.headers["x-request-id"] !== ""
-      ? req.headers["x-request-id"]
-      : randomUUID();
-  req.headers["x-request-id"] = requestId;
+  const ex = deps.director.begin(
+    { method, url, headers: req.headers },
+    { kind: "listeners", listenerKeys: keys },
+  );
   const abort = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.on("close", onClose);
+  res.onClose(() => {
+    ex.clientGone();
+    abort.abort();
+  });
   try {
-    let prepared: Awaited<ReturnType<Director["prepare"]>>;
+    let decision: Decision;
     try {
-      const body = await readBody(req, deps.bodyLimit).catch((e: unknown) => {
-        if (e instanceof GatewayError) deps.metrics.rejected("", ErrorKinds[e.kind].code);
-        throw e;
+      const body = await req.body().catch((e: unknown) => {
+        throw e instanceof BodyError ? bodyError(e) : e;
       });
-      prepared = await deps.director.prepare({ method, url, headers: req.headers, body }, keys, abort.signal);
+      decision = await ex.decide(body, abort.signal);
     } catch (e) {
       if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
-      if (!(e instanceof GatewayError)) throw e;
-      deps.logger.debug({ status: e.status, code: e.kind, msg: e.message }, "request refused");
-      sendError(res, e, requestId);
+      const err = asGatewayError(e);
+      if (err.kind === "internal")
+        deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while deciding");
+      writeErrorResponse(res, ex.fail(err));
       return;
     }
-    if (prepared.explanation)
-      deps.logger.debug(
-        { requestId: prepared.parsed.id, decision: prepared.explanation },
-        "scheduling decision",
-      );
-    await forward(deps.director, deps.pools, prepared, res, abort.signal, {
-      maxAttempts: deps.maxAttempts,
-      logger: deps.logger,
-      ...(deps.explainHeader ? { explainHeader: true } : {}),
-    });
+    await forward(ex, decision, req.headers, res, abort.signal, deps.pools);
   } finally {
-    res.off("close", onClose);
+    ex.end();
   }
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function bodyError(e: BodyError): GatewayError {
+  return new GatewayError(
+    e.status === 413 ? "payloadTooLarge" : e.status === 408 ? "requestTimeout" : "invalidRequest",
+    e.message,
+  );
+}
+
+async function answerGet(
+  deps: GatewayServerDeps,
+  keys: readonly string[],
+  req: Http1Request,
+  res: Http1Reply,
+): Promise<void> {
+  const path = req.url.split("?", 1)[0]!;
+  if (path === "/v1/models") return sendJson(res, 200, listModels(deps.datastore, keys));
+  if (path.startsWith("/v1/models/")) {
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice("/v1/models/".length));
+    } catch {
+      return writeErrorResponse(
+        res,
+        errorResponse(
+          new GatewayError("invalidRequest", "the model id in the path is not valid percent-encoding"),
+        ),
+      );
+    }
+    const model = listModels(deps.datastore, keys).data.find((m) => m.id === id);
+    if (model) return sendJson(res, 200, model);
+    return writeErrorResponse(
+      res,
+      errorResponse(
+        new GatewayError("modelNotFound", `The model '${truncate(id)}' does not exist`, { param: "model" }),
+      ),
+    );
+  }
+  if (path === "/metrics") {
+    const text = await deps.metrics.registry.metrics();
+    res.writeHead(200, {
+      "content-type": deps.metrics.registry.contentType,
+      "content-length": Buffer.byteLength(text),
+    });
+    res.end(text);
+    return;
+  }
+  if (path === "/health" || path === "/healthz" || path === "/ready")
+    return sendJson(res, 200, { status: "ok" });
+  return writeErrorResponse(
+    res,
+    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${truncate(path)}`)),
+  );
+}
+
+/** At most 200 characters of a client-supplied name in a message. */
+function truncate(s: string): string {
+  return s.length <= 200 ? s : `${s.slice(0, 200)}… (${s.length} characters)`;
+}
+
+function sendJson(res: Http1Reply, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
   res.end(body);

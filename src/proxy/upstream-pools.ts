@@ -1,44 +1,32 @@
 /**
- * One undici Pool (HTTP/1.1 keep-alive) per endpoint, created on first use and closed when the
- * datastore removes the endpoint.
+ * The keep-alive connections of every endpoint (one UpstreamEndpoint per `host:port`), created on
+ * first use and closed when the datastore removes the endpoint.
  */
-import { Pool } from "undici";
 import type { Datastore } from "../datastore/datastore.ts";
-import type { Endpoint } from "../datastore/endpoint.ts";
+import { UpstreamEndpoint, type UpstreamEndpointOptions } from "./http1/upstream-client.ts";
 
-export interface UpstreamPoolOptions {
-  /** Max connections per endpoint. Default 1024. */
-  readonly connections?: number;
-  /** TCP connect timeout, ms. Default 5000. */
-  readonly connectTimeoutMs?: number;
-}
+const ID = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/;
 
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
-  readonly #options: UpstreamPoolOptions;
+  readonly #pools = new Map<string, UpstreamEndpoint>();
+  readonly #options: UpstreamEndpointOptions;
   readonly #unsubscribe: () => void;
 
-  constructor(datastore: Datastore, options: UpstreamPoolOptions = {}) {
+  constructor(datastore: Datastore, options: UpstreamEndpointOptions = {}) {
     this.#options = options;
     this.#unsubscribe = datastore.onEndpointsChanged(({ removed }) => {
       for (const s of removed) this.#drop(s.endpoint.id);
     });
   }
 
-  /** The pool for an endpoint (created on first use). */
-  get(endpoint: Endpoint): Pool {
-    let pool = this.#pools.get(endpoint.id);
+  /** The connections of an endpoint, by its id `host:port` (`[v6]:port`), created on first use. */
+  get(endpointId: string): UpstreamEndpoint {
+    let pool = this.#pools.get(endpointId);
     if (!pool) {
-      const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-      pool = new Pool(`http://${host}:${endpoint.port}`, {
-        connections: this.#options.connections ?? 1024,
-        pipelining: 1,
-        keepAliveTimeout: 30_000,
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        connect: { timeout: this.#options.connectTimeoutMs ?? 5000 },
-      });
-      this.#pools.set(endpoint.id, pool);
+      const m = ID.exec(endpointId);
+      if (!m) throw new Error(`not an endpoint id: ${endpointId}`);
+      pool = new UpstreamEndpoint(m[1] ?? m[2]!, Number(m[3]), this.#options);
+      this.#pools.set(endpointId, pool);
     }
     return pool;
   }
@@ -47,14 +35,13 @@ export class UpstreamPools {
     const pool = this.#pools.get(id);
     if (!pool) return;
     this.#pools.delete(id);
-    pool.close().catch(() => pool.destroy());
+    pool.close();
   }
 
-  /** Destroys every pool (in-flight requests fail). */
-  async close(): Promise<void> {
+  /** Closes every endpoint's connections (in-flight requests fail). */
+  close(): void {
     this.#unsubscribe();
-    const pools = [...this.#pools.values()];
+    for (const pool of this.#pools.values()) pool.destroy();
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.destroy()));
   }
 }

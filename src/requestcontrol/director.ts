@@ -1,78 +1,63 @@
 /**
- * The director: the request path as named stages, shared by the HTTP proxy and (later) ext_proc.
- *
- *   prepare():  parse & validate → route → resolve model/objective → admit → schedule
- *   startAttempt(): pre-request hooks, in-flight accounting (per endpoint tried)
- *   endAttempt():   in-flight accounting
- *   finish():   response hooks, metrics, admitter.notify()
- *
- * The adapter forwards between startAttempt and endAttempt, and may retry on `nextEndpoint()`.
+ * The director: the core every adapter drives. `begin()` opens one Exchange per request (see
+ * exchange.ts for the stages and the contract); the director keeps what exchanges share — the
+ * route table of the current configuration, the per-pool runtimes (scheduler, admitter) and the
+ * lifecycle hooks that metrics, logs and the dashboard subscribe to.
  */
+import type { Logger } from "pino";
 import type { ListenerRecord } from "../api/gateway.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
-import { ErrorKinds, GatewayError } from "../errors.ts";
-import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
+import { GatewayError } from "../errors.ts";
+import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
-import type { Candidate, DecisionExplanation, SchedulingRequest } from "../scheduling/types.ts";
-import { type InboundRequest, type ParsedRequest, parseRequest } from "./parse-request.ts";
-import type { PoolRuntime } from "./pool-runtimes.ts";
+import type { ExchangeEntry, InboundRequest } from "./decision.ts";
+import { Exchange } from "./exchange.ts";
+import type { ExchangeContext } from "./exchange-context.ts";
+import { LifecycleHooks } from "./lifecycle-hooks.ts";
+import type { ParsedRequest } from "./parse-request.ts";
 import { PoolRuntimes } from "./pool-runtimes.ts";
-import { buildFlowRequest, buildSchedulingRequest } from "./request-facts.ts";
-import { type ModelResolution, resolveModel } from "./resolve-model.ts";
-import type { ResponseOutcome } from "./response-hook.ts";
 import { pickBackend, RouteTable } from "./route-table.ts";
 
-/** A request that passed admission and scheduling, ready to forward. */
-export interface PreparedRequest {
-  readonly parsed: ParsedRequest;
-  readonly poolKey: string;
-  readonly resolution: ModelResolution;
-  readonly scheduling: SchedulingRequest;
-  /** Body to send upstream (`model` rewritten when the target differs). */
-  readonly body: Buffer;
-  /** Whole-request timeout in ms; undefined = none. */
-  readonly timeoutMs: number | undefined;
-  /** Scheduler's choice: target first, then fallbacks. Never empty. */
-  readonly endpoints: readonly Candidate[];
-  /** Why the scheduler chose it (only with DirectorOptions.explainDecisions). */
-  readonly explanation?: DecisionExplanation;
-  /** `performance.now()` at arrival. */
-  readonly receivedAt: number;
-  readonly runtime: PoolRuntime;
-  /** In-flight tokens charged per attempt: prompt estimate + max output tokens (when given). */
-  readonly tokenCharge: number;
-}
-
 export interface DirectorOptions {
-  readonly metrics?: GatewayMetrics;
   readonly random?: () => number;
+  /** Flow-control families (queue sizes, queue time), passed to every pool's admitter. */
+  readonly flowControlMetrics?: FlowControlMetrics;
   /** Scheduler metrics (decision and plugin latency, prefix index). */
   readonly schedulerMetrics?: SchedulerMetrics;
-  /** Attach a DecisionExplanation to every PreparedRequest (explanation header, debug log). */
+  /** Build a DecisionExplanation for every decision (logs, dashboard, the explanation header). */
   readonly explainDecisions?: boolean;
+  /** Also send the explanation to the client in `x-gateway-scheduling-decision`. */
+  readonly explainHeader?: boolean;
+  /** Endpoints tried per request, the first included. Default 3. */
+  readonly maxAttempts?: number;
+  /** Endpoint reachability changes (back-off started, answers again) are logged here. */
+  readonly logger?: Logger;
+  /** Monotonic clock in ms for exchange times. Default performance.now. */
+  readonly now?: () => number;
 }
 
 export class Director {
+  /** The lifecycle hooks of every exchange this director begins. */
+  readonly hooks: LifecycleHooks;
   readonly #datastore: Datastore;
   readonly #runtimes: PoolRuntimes;
-  readonly #metrics: GatewayMetrics | undefined;
-  readonly #random: () => number;
-  readonly #schedulerMetrics: SchedulerMetrics | undefined;
+  readonly #context: ExchangeContext;
   #routes: RouteTable;
   #unsubscribe: () => void;
   #modelNames: { config: ConfigSnapshot; names: ReadonlySet<string> } | undefined;
 
   constructor(datastore: Datastore, options: DirectorOptions = {}) {
     this.#datastore = datastore;
-    this.#metrics = options.metrics;
-    this.#random = options.random ?? Math.random;
-    this.#schedulerMetrics = options.schedulerMetrics;
+    const logger = options.logger;
+    this.hooks = new LifecycleHooks((hook, e) =>
+      logger?.error({ err: e, hook }, `a ${hook} hook subscriber threw and was removed`),
+    );
     const sm = options.schedulerMetrics;
     this.#runtimes = new PoolRuntimes(datastore, {
-      ...(options.metrics && { flowControlMetrics: options.metrics.flowControl }),
+      ...(options.flowControlMetrics && { flowControlMetrics: options.flowControlMetrics }),
       schedulerDeps: {
-        ...(options.explainDecisions ? { explain: true } : {}),
+        ...(options.explainDecisions || options.explainHeader ? { explain: true } : {}),
         ...(sm
           ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
           : {}),
@@ -82,8 +67,34 @@ export class Director {
     this.#unsubscribe = datastore.onConfigChanged((config) => {
       this.#routes = new RouteTable(config.routes);
       this.#runtimes.update(config);
-      this.#schedulerMetrics?.retainPools(new Set(config.pools.keys()));
+      sm?.retainPools(new Set(config.pools.keys()));
     });
+    const random = options.random ?? Math.random;
+    const runtimes = this.#runtimes;
+    this.#context = {
+      datastore,
+      hooks: this.hooks,
+      maxAttempts: Math.max(1, options.maxAttempts ?? 3),
+      explainHeader: options.explainHeader === true,
+      random,
+      logger,
+      now: options.now ?? (() => performance.now()),
+      route: (config, parsed, listenerKeys) => this.#route(config, parsed, listenerKeys, random),
+      runtime: (poolKey) => runtimes.get(poolKey),
+      servesModel: (poolKey, model) => {
+        const served = datastore.servedModels(poolKey);
+        return served !== undefined && (served.models.has(model) || served.adapters.has(model));
+      },
+      observeDecision: sm ? (seconds, picked) => sm.observeDecision(seconds, picked) : () => {},
+    };
+  }
+
+  /**
+   * Opens the exchange of one request (the `received` hook fires). `entry`: routed by the
+   * listeners it arrived on (proxy), or already at a pool (ext_proc).
+   */
+  begin(inbound: InboundRequest, entry: ExchangeEntry): Exchange {
+    return new Exchange(this.#context, inbound, entry);
   }
 
   /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
@@ -91,42 +102,11 @@ export class Director {
     this.#runtimes.notifyAll();
   }
 
-  /** Per-pool runtime (scheduler, admitter), for adapters and tests. */
-  runtime(poolKey: string): PoolRuntime | undefined {
-    return this.#runtimes.get(poolKey);
-  }
-
-  /**
-   * Stages parse → route → resolve → admit → schedule. `listenerKeys`: listeners the request
-   * arrived on. `signal` aborts admission when the client goes away. Throws GatewayError.
-   */
-  async prepare(
-    inbound: InboundRequest,
-    listenerKeys: readonly string[],
-    signal: AbortSignal,
-  ): Promise<PreparedRequest> {
-    const receivedAt = performance.now();
-    let parsed: ParsedRequest | undefined;
-    try {
-      parsed = parseRequest(inbound);
-      const config = this.#datastore.config;
-      const { poolKey, timeoutMs } = this.#route(config, parsed, listenerKeys);
-      const resolution = resolveModel(config, poolKey, parsed.model, parsed.headers, this.#random);
-      return await this.#admitAndSchedule(parsed, poolKey, resolution, timeoutMs, receivedAt, signal);
-    } catch (e) {
-      if (e instanceof GatewayError && !(e as { counted?: boolean }).counted)
-        this.#metrics?.rejected(
-          parsed && this.#knownModels().has(parsed.model) ? parsed.model : "",
-          ErrorKinds[e.kind].code,
-        );
-      throw e;
-    }
-  }
-
   #route(
     config: ConfigSnapshot,
     parsed: ParsedRequest,
     listenerKeys: readonly string[],
+    random: () => number,
   ): { poolKey: string; timeoutMs: number | undefined } {
     const match = this.#routes.match(listenerKeys, {
       method: parsed.method,
@@ -143,12 +123,10 @@ export class Director {
       throw new GatewayError(
         "noRoute",
         `no route for ${parsed.method} ${parsed.path} with model '${parsed.model}'`,
-        {
-          param: "model",
-        },
+        { param: "model" },
       );
     }
-    const backend = pickBackend(match.rule.backends, this.#random);
+    const backend = pickBackend(match.rule.backends, random);
     if (!backend)
       throw new GatewayError("noEndpoint", `route ${match.route.key} has no backend with a weight above 0`);
     return {
@@ -157,131 +135,7 @@ export class Director {
     };
   }
 
-  async #admitAndSchedule(
-    parsed: ParsedRequest,
-    poolKey: string,
-    resolution: ModelResolution,
-    timeoutMs: number | undefined,
-    receivedAt: number,
-    signal: AbortSignal,
-  ): Promise<PreparedRequest> {
-    const runtime = this.#runtimes.get(poolKey);
-    if (!runtime) throw new GatewayError("noEndpoint", `InferencePool ${poolKey} is not loaded`);
-    const isAdapter = this.#datastore.servedModels(poolKey)?.adapters.has(resolution.targetModel) ?? false;
-    const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
-    const family = resolution.source === "InferenceObjective" ? "objective" : "model";
-    this.#metrics?.started(family, resolution.clientModel, resolution.targetModel);
-    try {
-      await runtime.admitter.admit(buildFlowRequest(parsed, resolution, signal));
-      const candidates = this.#datastore.candidates(poolKey);
-      const t0 = performance.now();
-      const result = runtime.scheduling.scheduler.schedule(scheduling, candidates);
-      this.#schedulerMetrics?.observeDecision((performance.now() - t0) / 1000, result.endpoints.length > 0);
-      if (result.endpoints.length === 0 && candidates.length > 0)
-        // The scheduler's filters kept no endpoint (e.g. the legacy tree for non-critical work
-        // when every server is busy): refused as in the Inference Extension, 429.
-        throw new GatewayError("shed", `no endpoint of InferencePool ${poolKey} can take this request now`, {
-          retryAfterSeconds: 1,
-        });
-      if (result.endpoints.length === 0)
-        throw new GatewayError("noEndpoint", `no ready endpoint in InferencePool ${poolKey}`, {
-          retryAfterSeconds: 1,
-        });
-      const body =
-        resolution.targetModel === resolution.clientModel
-          ? parsed.rawBody
-          : Buffer.from(JSON.stringify({ ...parsed.body, model: resolution.targetModel }));
-      return {
-        parsed,
-        poolKey,
-        resolution,
-        scheduling,
-        body,
-        timeoutMs,
-        endpoints: result.endpoints,
-        ...(result.explanation ? { explanation: result.explanation } : {}),
-        receivedAt,
-        runtime,
-        tokenCharge: scheduling.promptTokens + (parsed.maxTokens ?? 0),
-      };
-    } catch (e) {
-      const code = e instanceof GatewayError ? ErrorKinds[e.kind].code : "internal_error";
-      this.#metrics?.finished({
-        family,
-        modelName: resolution.clientModel,
-        targetModel: resolution.targetModel,
-        requestBytes: parsed.rawBody.length,
-        responseBytes: 0,
-        durationMs: performance.now() - receivedAt,
-        streamed: parsed.stream,
-        errorCode: code,
-      });
-      runtime.admitter.notify();
-      if (e instanceof GatewayError) Object.assign(e, { counted: true });
-      throw e;
-    }
-  }
-
-  /** The next endpoint to try after `tried` failed: a scheduled fallback, else a fresh decision. */
-  nextEndpoint(p: PreparedRequest, tried: ReadonlySet<string>): Candidate | undefined {
-    const fallback = p.endpoints.find((c) => !tried.has(c.endpoint.id));
-    if (fallback) return fallback;
-    const rest = this.#datastore.candidates(p.poolKey).filter((c) => !tried.has(c.endpoint.id));
-    if (rest.length === 0) return undefined;
-    return p.runtime.scheduling.scheduler.schedule(p.scheduling, rest).endpoints[0];
-  }
-
-  /** Before sending to `c`: pre-request hooks, then in-flight accounting. Pair with endAttempt. */
-  startAttempt(p: PreparedRequest, c: Candidate): void {
-    for (const hook of p.runtime.scheduling.preRequestHooks) hook.preRequest(p.scheduling, c);
-    const inFlight = this.#datastore.endpoint(c.endpoint.id)?.inFlight ?? c.inFlight;
-    inFlight.requests++;
-    inFlight.tokens += p.tokenCharge;
-  }
-
-  /** The attempt on `c` ended (response finished, failed or was retried elsewhere). */
-  endAttempt(p: PreparedRequest, c: Candidate): void {
-    const inFlight = this.#datastore.endpoint(c.endpoint.id)?.inFlight ?? c.inFlight;
-    inFlight.requests = Math.max(0, inFlight.requests - 1);
-    inFlight.tokens = Math.max(0, inFlight.tokens - p.tokenCharge);
-  }
-
-  /** The attempt on `c` got no response (connection refused, reset or timed out): back off from it. */
-  connectionFailed(c: Candidate): { backoffMs: number; started: boolean } | undefined {
-    return this.#datastore.markUnreachable(c.endpoint.id);
-  }
-
-  /** `c` answered (any status): it is reachable. True when it was backing off. */
-  responded(c: Candidate): boolean {
-    return this.#datastore.markReachable(c.endpoint.id);
-  }
-
-  /** The request is over: response hooks, metrics, and a notify() to the pool's admitter. */
-  finish(
-    p: PreparedRequest,
-    endpoint: Candidate | undefined,
-    outcome: ResponseOutcome & { responseBytes: number; errorCode?: string },
-  ): void {
-    for (const hook of p.runtime.scheduling.responseHooks)
-      hook.onResponseComplete(p.scheduling, endpoint, outcome);
-    const r = p.resolution;
-    this.#metrics?.finished({
-      family: r.source === "InferenceObjective" ? "objective" : "model",
-      modelName: r.clientModel,
-      targetModel: r.targetModel,
-      requestBytes: p.parsed.rawBody.length,
-      responseBytes: outcome.responseBytes,
-      durationMs: outcome.durationMs,
-      ...(outcome.firstByteMs !== undefined ? { firstByteMs: outcome.firstByteMs } : {}),
-      streamed: p.parsed.stream,
-      ...(outcome.promptTokens !== undefined ? { promptTokens: outcome.promptTokens } : {}),
-      ...(outcome.completionTokens !== undefined ? { completionTokens: outcome.completionTokens } : {}),
-      ...(outcome.errorCode !== undefined ? { errorCode: outcome.errorCode } : {}),
-    });
-    p.runtime.admitter.notify(p.resolution.priority);
-  }
-
-  /** Every InferenceModel name of the current configuration (metric labels, 404 messages). */
+  /** Every InferenceModel name of the current configuration (404 messages). */
   #knownModels(): ReadonlySet<string> {
     const config = this.#datastore.config;
     if (this.#modelNames?.config !== config) {

@@ -1,28 +1,11 @@
 /**
  * Stage 1, parse & validate: removes headers a client could use to steer the gateway, parses the
- * JSON body once, checks the fields the gateway relies on, keeps or generates `x-request-id`, and
+ * JSON body once, checks the fields the gateway relies on, sets `x-request-id` to the exchange's id, and
  * copies `model` into `x-gateway-model-name` (replacing any client value) so routes can match it.
  */
-import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders } from "node:http";
 import { GatewayError } from "../errors.ts";
-
-/** Header carrying the body's `model`, set before routing (Gateway API Inference Extension BBR). */
-export const MODEL_NAME_HEADER = "x-gateway-model-name";
-/** Client-supplied headers with this prefix are removed: only the gateway chooses endpoints. */
-export const DESTINATION_HEADER_PREFIX = "x-gateway-destination-endpoint";
-export const REQUEST_ID_HEADER = "x-request-id";
-export const OBJECTIVE_HEADER = "x-gateway-inference-objective";
-export const FAIRNESS_ID_HEADER = "x-gateway-inference-fairness-id";
-
-/** What the HTTP adapter hands the director. */
-export interface InboundRequest {
-  readonly method: string;
-  /** Path and query, as received. */
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: Buffer;
-}
+import type { InboundRequest } from "./decision.ts";
+import { DESTINATION_HEADER_PREFIX, MODEL_NAME_HEADER, REQUEST_ID_HEADER } from "./wire-headers.ts";
 
 /** A request after stage 1. */
 export interface ParsedRequest {
@@ -33,6 +16,8 @@ export interface ParsedRequest {
   readonly query: URLSearchParams;
   /** Lower-cased names, one value each; steering headers removed, model and request id set. */
   readonly headers: Record<string, string>;
+  /** Names of the client's steering headers that were removed. */
+  readonly removedHeaders: readonly string[];
   /** Parsed JSON body. */
   readonly body: Record<string, unknown>;
   readonly rawBody: Buffer;
@@ -45,30 +30,36 @@ export interface ParsedRequest {
   readonly maxTokens?: number;
 }
 
-/** Parses and validates; throws GatewayError (invalidJson / invalidRequest). */
-export function parseRequest(req: InboundRequest): ParsedRequest {
+/**
+ * Parses and validates the request `body`; `id` is the request id the exchange assigned (the
+ * client's `x-request-id` or a generated one). Throws GatewayError (invalidJson / invalidRequest).
+ */
+export function parseRequest(req: InboundRequest, body: Buffer, id: string): ParsedRequest {
   const headers: Record<string, string> = {};
+  const removedHeaders: string[] = [];
   for (const name in req.headers) {
-    if (name.startsWith(DESTINATION_HEADER_PREFIX)) continue;
+    if (name.startsWith(DESTINATION_HEADER_PREFIX)) {
+      removedHeaders.push(name);
+      continue;
+    }
     const v = req.headers[name];
-    if (v !== undefined) headers[name] = Array.isArray(v) ? v.join(", ") : v;
+    if (v !== undefined) headers[name] = typeof v === "string" ? v : v.join(", ");
   }
-  const id = headers[REQUEST_ID_HEADER] || randomUUID();
   headers[REQUEST_ID_HEADER] = id;
 
   const q = req.url.indexOf("?");
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const query = new URLSearchParams(q < 0 ? "" : req.url.slice(q + 1));
 
-  let body: unknown;
+  let json: unknown;
   try {
-    body = JSON.parse(req.body.toString("utf8"));
+    json = JSON.parse(body.toString("utf8"));
   } catch (e) {
     throw new GatewayError("invalidJson", `request body is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body))
+  if (typeof json !== "object" || json === null || Array.isArray(json))
     throw new GatewayError("invalidRequest", "request body must be a JSON object");
-  const b = body as Record<string, unknown>;
+  const b = json as Record<string, unknown>;
 
   const model = b["model"];
   if (model === undefined)
@@ -111,8 +102,9 @@ export function parseRequest(req: InboundRequest): ParsedRequest {
     path,
     query,
     headers,
+    removedHeaders,
     body: b,
-    rawBody: req.body,
+    rawBody: body,
     model,
     stream,
     prefixText,

@@ -4,8 +4,9 @@
  */
 import type { FlowRequest } from "../flowcontrol/types.ts";
 import type { SchedulingRequest } from "../scheduling/types.ts";
-import { FAIRNESS_ID_HEADER, type ParsedRequest } from "./parse-request.ts";
+import type { ParsedRequest } from "./parse-request.ts";
 import type { ModelResolution } from "./resolve-model.ts";
+import { FAIRNESS_ID_HEADER } from "./wire-headers.ts";
 
 /** Prompt tokens estimated from text length (about 4 characters per token). */
 export function estimateTokens(text: string): number {
@@ -34,6 +35,7 @@ export function buildFlowRequest(
   req: ParsedRequest,
   resolution: ModelResolution,
   signal: AbortSignal,
+  onQueued?: () => void,
 ): FlowRequest {
   return {
     id: req.id,
@@ -41,5 +43,6 @@ export function buildFlowRequest(
     flowId: req.headers[FAIRNESS_ID_HEADER] || resolution.clientModel,
     bytes: req.rawBody.length,
     signal,
+    ...(onQueued ? { onQueued } : {}),
   };
 }

@@ -8,7 +8,7 @@
 import type { ModelRecord } from "../api/inference-model.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { GatewayError } from "../errors.ts";
-import { OBJECTIVE_HEADER } from "./parse-request.ts";
+import { OBJECTIVE_HEADER } from "./wire-headers.ts";
 
 export interface ModelResolution {
   /** What the client sent. */

@@ -94,12 +94,11 @@ test("a pool with InferenceModels refuses other names with 404; a pool without p
 });
 
 test("request facts: flow id from the fairness header, else the client's model; token estimate from text", () => {
-  const parsed = parseRequest({
-    method: "POST",
-    url: "/v1/completions",
-    headers: {},
-    body: Buffer.from('{"model":"travel-helper","prompt":"12345678"}'),
-  });
+  const parsed = parseRequest(
+    { method: "POST", url: "/v1/completions", headers: {} },
+    Buffer.from('{"model":"travel-helper","prompt":"12345678"}'),
+    "r-1",
+  );
   const r = resolveModel(config([travel]), "default/p", "travel-helper", {}, () => 0);
   const signal = new AbortController().signal;
   assert.equal(buildFlowRequest(parsed, r, signal).flowId, "travel-helper");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ResponseRelay } from "../../src/proxy/response-relay.ts";
+import { ResponseRelay } from "../../src/requestcontrol/response-relay.ts";
 
 function run(relay: ResponseRelay, chunks: string[]): string[] {
   const out = chunks.map((c) => relay.push(Buffer.from(c)).toString());
