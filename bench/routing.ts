@@ -5,17 +5,17 @@
  * EndpointPickerConfig of your choice), vllm-router and sglang-router (cache_aware, round_robin).
  * Cells are in bench/routing/cells.ts, the tables in bench/routing/report.ts.
  *
- * Usage: npm run bench:routing -- [--quick] [--cells=REGEX] [--seeds=1,2] [--targets=a,b]
+ * Usage: npm run bench:routing -- [--quick] [--scale=X] [--cells=REGEX] [--seeds=1,2] [--targets=a,b]
  *          [--picker-config=FILE] [--kv-events] [--json=FILE] [--list]
  *   --quick          three cells at a quarter of the requests, seed 1 (a few minutes)
+ *   --scale=X        multiplies every cell's request count (default 1; 0.25 with --quick)
  *   --cells=REGEX    only cells whose name matches (see --list)
  *   --targets=...    comma-separated target names (default: all available; peers need
  *                    `npm run testenv -- ensure peers`)
  *   --picker-config  adds target "igw picker-config": the file's EndpointPickerConfig applies to the
  *                    pool; the simulators then publish KV events (`{{kvEventsEndpoints}}` in the file
  *                    becomes the replica -> endpoint mapping; every replica runs PYTHONHASHSEED 0)
- *   --family=priority  not yet: the priority family (moderate, heavy overload, burst, pool has room)
- *                    plugs in here as another list of cells with Critical/Standard classes
+ * The priority family (room, moderate, heavy, burst) is `npm run bench:priority` (bench/priority.ts).
  */
 
 import { writeFileSync } from "node:fs";
@@ -34,8 +34,9 @@ import {
   kvBlocks,
   maxModelLen,
   PROFILE,
-  quickCells,
+  QUICK_CELLS,
   REPLICAS,
+  scaleRequests,
   shareableFraction,
 } from "./routing/cells.ts";
 import { type CellRun, cellTable, type PhaseResult, summary } from "./routing/report.ts";
@@ -50,16 +51,12 @@ const TIME_SCALE = 0.25;
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const has = (name: string) => process.argv.includes(`--${name}`);
 
-if (flag("family") === "priority") {
-  console.error(
-    "bench:routing: the priority family is not implemented yet (see the usage comment in bench/routing.ts)",
-  );
-  process.exit(2);
-}
-
 const quick = has("quick");
 const cellRe = flag("cells") ? new RegExp(flag("cells")!) : null;
-const cells = (quick ? quickCells() : [...GRID]).filter((c) => cellRe === null || cellRe.test(c.name));
+const requestScale = Number(flag("scale") ?? (quick ? 0.25 : 1));
+const cells = GRID.filter((c) => (quick ? QUICK_CELLS.includes(c.name) : true))
+  .filter((c) => cellRe === null || cellRe.test(c.name))
+  .map((c) => scaleRequests(c, requestScale));
 const seeds = (flag("seeds") ?? (quick ? "1" : "1,2")).split(",").map(Number);
 const pickerFile = flag("picker-config");
 const kvEventsOn = has("kv-events") || pickerFile !== undefined;

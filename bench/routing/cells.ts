@@ -86,13 +86,16 @@ export const GRID: readonly Cell[] = [
   cell(0, 0, "tight", 32, "burst"),
 ];
 
-/** `--quick`: three cells (a thrashing one, a many-groups one, nothing shared) at a quarter of the requests. */
-export function quickCells(): Cell[] {
-  const pick = ["g8-p2000-tight-c64-burst", "g16-p500-tight-c64-poisson", "unique-tight-c32-burst"];
-  return GRID.filter((c) => pick.includes(c.name)).map((c) => ({
-    ...c,
-    requests: Math.ceil(c.requests / 4),
-  }));
+/** `--quick`: three cells (a thrashing one, a many-groups one, nothing shared). */
+export const QUICK_CELLS = [
+  "g8-p2000-tight-c64-burst",
+  "g16-p500-tight-c64-poisson",
+  "unique-tight-c32-burst",
+];
+
+/** The cell with its request count scaled (at least one request per group and per concurrency slot). */
+export function scaleRequests(c: Cell, scale: number): Cell {
+  return { ...c, requests: Math.max(Math.ceil(c.requests * scale), c.concurrency, c.groups) };
 }
 
 /** The simulators' --max-model-len for the cell: its longest request, rounded up to 256 tokens. */

@@ -5,12 +5,13 @@
  * A batch is a positional msgpack array `[ts (float64), events, data_parallel_rank]` (EventBatch is a
  * msgspec Struct with array_like=True, omit_defaults=True). Each event is a msgspec tagged union member
  * (tag field "type" = the class name):
- * - format "map" (vLLM >= 0.24, after vllm-project/vllm#42892; checked against a batch captured from
- *   vLLM 0.26.0): a map in declaration order, fields equal to their default omitted —
+ * - format "map" (vLLM releases after vllm-project/vllm#42892, June 2026; checked against a batch
+ *   captured from vLLM 0.26.0): a map in declaration order, fields equal to their default omitted —
  *   BlockStored {type, block_hashes, parent_block_hash, token_ids, block_size, lora_id, medium,
  *   lora_name[, extra_keys][, group_idx][, kv_cache_spec_kind][, kv_cache_spec_sliding_window]},
  *   BlockRemoved {type, block_hashes, medium[, group_idx]}, AllBlocksCleared {type};
- * - format "array" (vLLM 0.11-0.13, array_like events): ["BlockStored", block_hashes, parent_block_hash,
+ * - format "array" (array_like events, as vLLM 0.11-0.13 wrote them; later array-like releases
+ *   append optional fields, which the decoder reads): ["BlockStored", block_hashes, parent_block_hash,
  *   token_ids, block_size, lora_id, medium, lora_name], ["BlockRemoved", block_hashes, medium],
  *   ["AllBlocksCleared"].
  * Block hashes are unsigned 64-bit integers (see vllm-block-hash.ts). decodeKvEventBatch reads both

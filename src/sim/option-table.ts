@@ -144,7 +144,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: "kvEventsFormat",
     kind: "choice",
     choices: KV_EVENTS_FORMATS,
-    help: "map (vLLM >= 0.24 events, default) or array (vLLM 0.11-0.13 positional events)",
+    help: "map (current vLLM, default) or array (vLLM 0.11-0.13 positional events)",
   },
   {
     name: "scheduling-policy",
