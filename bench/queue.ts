@@ -8,6 +8,7 @@ import type { SaturationDetector } from "../src/flowcontrol/types.ts";
 
 class Switch implements SaturationDetector {
   readonly type = "switch";
+  readonly name = "switch";
   value = 1;
   saturation(): number {
     return this.value;

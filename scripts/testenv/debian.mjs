@@ -3,12 +3,12 @@
 import { existsSync } from "node:fs";
 import { output, run } from "./run.mjs";
 
-/** Package → the binary it provides. */
+/** Package → the binaries it provides (tool name → path). */
 const PACKAGES = {
-  "nginx-light": { tool: "nginx", path: "/usr/sbin/nginx" },
-  wrk: { tool: "wrk", path: "/usr/bin/wrk" },
-  prometheus: { tool: "prometheus", path: "/usr/bin/prometheus" },
-  chromium: { tool: "chromium", path: "/usr/bin/chromium" },
+  "nginx-light": { nginx: "/usr/sbin/nginx" },
+  wrk: { wrk: "/usr/bin/wrk" },
+  prometheus: { prometheus: "/usr/bin/prometheus", promtool: "/usr/bin/promtool" },
+  chromium: { chromium: "/usr/bin/chromium" },
 };
 
 /** Installs the missing packages in one apt-get call (apt-get update first, once). */
@@ -22,8 +22,10 @@ export function aptInstall(packages, log) {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   const apt = (args) =>
     sudo.length ? run("sudo", ["apt-get", ...args], { env }) : run("apt-get", args, { env });
-  apt(["update", "-q"]);
-  apt(["install", "-y", "-q", "--no-install-recommends", ...missing]);
+  // Wait for a dpkg lock held by another installer rather than failing at once.
+  const lock = ["-o", "DPkg::Lock::Timeout=300"];
+  apt([...lock, "update", "-q"]);
+  apt([...lock, "install", "-y", "-q", "--no-install-recommends", ...missing]);
 }
 
 export const component = {
@@ -33,9 +35,11 @@ export const component = {
   async ensure({ log }) {
     aptInstall(Object.keys(PACKAGES), log);
     const tools = {};
-    for (const { tool, path } of Object.values(PACKAGES)) {
-      if (!existsSync(path)) throw new Error(`${path} is missing after installing its package`);
-      tools[tool] = path;
+    for (const binaries of Object.values(PACKAGES)) {
+      for (const [tool, path] of Object.entries(binaries)) {
+        if (!existsSync(path)) throw new Error(`${path} is missing after installing its package`);
+        tools[tool] = path;
+      }
     }
     return tools;
   },

@@ -14,12 +14,13 @@ export const backendTrafficPolicySchema = z.object({
   apiVersion: z.literal("gateway.envoyproxy.io/v1alpha1"),
   kind: z.literal("BackendTrafficPolicy"),
   metadata: metadataSchema,
+  // Envoy Gateway's kind: its many other fields are accepted as they are (loose objects).
   spec: z
-    .object({
+    .looseObject({
       targetRef: localRefSchema.optional(),
       targetRefs: z.array(localRefSchema).optional(),
       timeout: z
-        .object({ http: z.object({ requestTimeout: durationSchema.optional() }).optional() })
+        .looseObject({ http: z.looseObject({ requestTimeout: durationSchema.optional() }).optional() })
         .optional(),
     })
     .refine(

@@ -15,11 +15,19 @@ export const gatewaySchema = z.object({
           port: z.number().int().min(1).max(65535),
           protocol: z.string().min(1),
           hostname: z.string().optional(),
+          /** Accepted, not read. */
+          tls: z.unknown().optional(),
+          allowedRoutes: z.unknown().optional(),
         }),
       )
       .min(1)
       .max(64)
       .refine((ls) => new Set(ls.map((l) => l.name)).size === ls.length, "listener names must be unique"),
+    // Gateway API fields accepted and not read by the standalone gateway.
+    addresses: z.unknown().optional(),
+    infrastructure: z.unknown().optional(),
+    backendTLS: z.unknown().optional(),
+    allowedListeners: z.unknown().optional(),
   }),
 });
 

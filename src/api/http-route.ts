@@ -6,15 +6,19 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { metadataSchema } from "./metadata.ts";
+import { routeRegexProblem } from "./route-regex.ts";
 
-const regexString = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, "not a valid regular expression");
+/** Adds "not a valid RE2 regular expression" at `value` when a RegularExpression match does not compile. */
+function checkRegex(m: { type: string; value: string }, ctx: z.core.$RefinementCtx): void {
+  if (m.type !== "RegularExpression") return;
+  const problem = routeRegexProblem(m.value);
+  if (problem)
+    ctx.addIssue({
+      code: "custom",
+      message: `is not a valid RE2 regular expression: ${problem}`,
+      path: ["value"],
+    });
+}
 
 const pathMatch = z
   .object({
@@ -23,9 +27,8 @@ const pathMatch = z
   })
   .superRefine((p, ctx) => {
     if (p.type !== "RegularExpression" && !p.value.startsWith("/"))
-      ctx.addIssue({ code: "custom", message: "path must start with '/'", path: ["value"] });
-    if (p.type === "RegularExpression" && !regexString.safeParse(p.value).success)
-      ctx.addIssue({ code: "custom", message: "not a valid regular expression", path: ["value"] });
+      ctx.addIssue({ code: "custom", message: "must start with '/'", path: ["value"] });
+    checkRegex(p, ctx);
   });
 
 const valueMatch = z
@@ -34,10 +37,7 @@ const valueMatch = z
     name: z.string().min(1).max(256),
     value: z.string().max(4096),
   })
-  .superRefine((m, ctx) => {
-    if (m.type === "RegularExpression" && !regexString.safeParse(m.value).success)
-      ctx.addIssue({ code: "custom", message: "not a valid regular expression", path: ["value"] });
-  });
+  .superRefine(checkRegex);
 
 const durationSchema = z
   .string()
@@ -88,11 +88,18 @@ export const httpRouteSchema = z.object({
                 namespace: z.string().optional(),
                 port: z.number().int().optional(),
                 weight: z.number().int().min(0).max(1_000_000).default(1),
+                /** Accepted, not applied (like rule filters). */
+                filters: z.array(z.unknown()).optional(),
               }),
             )
             .max(16)
             .default([]),
-          timeouts: z.object({ request: durationSchema.optional() }).optional(),
+          timeouts: z
+            .object({ request: durationSchema.optional(), backendRequest: durationSchema.optional() })
+            .optional(),
+          /** Gateway API fields accepted and not read by the standalone gateway. */
+          retry: z.unknown().optional(),
+          sessionPersistence: z.unknown().optional(),
           /** Read only to report that filters are not applied. */
           filters: z.array(z.unknown()).optional(),
         }),

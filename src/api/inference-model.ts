@@ -3,7 +3,7 @@
  * its criticality, and weighted target models that rewrite `model` (e.g. to a LoRA adapter).
  */
 import { z } from "zod";
-import { localRefSchema, metadataSchema } from "./metadata.ts";
+import { metadataSchema, poolRefSchema } from "./metadata.ts";
 
 export const CRITICALITIES = ["Critical", "Standard", "Sheddable"] as const;
 export type Criticality = (typeof CRITICALITIES)[number];
@@ -23,13 +23,23 @@ export const inferenceModelSchema = z.object({
   kind: z.literal("InferenceModel"),
   metadata: metadataSchema,
   spec: z.object({
-    modelName: z.string().min(1).max(256),
-    criticality: z.enum(CRITICALITIES).optional(),
-    poolRef: localRefSchema,
+    modelName: z
+      .string()
+      .min(1)
+      .max(256)
+      .meta({
+        description: "The model name clients send; unique per pool (the oldest object wins).",
+        "x-kubernetes-validations": [{ rule: "self == oldSelf", message: "modelName is immutable" }],
+      }),
+    criticality: z
+      .enum(CRITICALITIES)
+      .optional()
+      .describe("Priority under load: Critical, Standard (when unset) or Sheddable."),
+    poolRef: poolRefSchema("inference.networking.x-k8s.io"),
     targetModels: z
       .array(
         z.object({
-          name: z.string().min(1).max(253),
+          name: z.string().min(1).max(253).describe("Model name sent to the servers (e.g. a LoRA adapter)."),
           weight: z.number().int().min(1).max(1_000_000).optional(),
         }),
       )
@@ -44,6 +54,15 @@ export const inferenceModelSchema = z.object({
             path: [targets.findIndex((t) => t.weight === undefined), "weight"],
           });
         }
+      })
+      .meta({
+        description: "Weighted rewrites of the model name; empty means modelName itself.",
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(t, has(t.weight)) || self.all(t, !has(t.weight))",
+            message: "weights must be set on all targetModels or on none",
+          },
+        ],
       }),
   }),
 });

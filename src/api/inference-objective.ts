@@ -3,7 +3,8 @@
  * `x-gateway-inference-objective` header, which carries the object's name.
  */
 import { z } from "zod";
-import { localRefSchema, metadataSchema } from "./metadata.ts";
+import { POOL_GROUP_V1 } from "./inference-pool.ts";
+import { metadataSchema, poolRefSchema } from "./metadata.ts";
 
 export const inferenceObjectiveSchema = z.object({
   apiVersion: z.enum(["inference.networking.x-k8s.io/v1alpha2", "inference.networking.k8s.io/v1alpha1"]),
@@ -11,8 +12,12 @@ export const inferenceObjectiveSchema = z.object({
   metadata: metadataSchema,
   spec: z.object({
     /** Higher = more important; negative = sheddable; unset = 0. */
-    priority: z.number().int().optional(),
-    poolRef: localRefSchema,
+    priority: z
+      .number()
+      .int()
+      .optional()
+      .describe("Higher is served first under load; negative values are shed first; unset is 0."),
+    poolRef: poolRefSchema(POOL_GROUP_V1),
   }),
 });
 

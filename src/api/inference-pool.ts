@@ -4,7 +4,7 @@
  * `inference.networking.k8s.io/v1` (selector.matchLabels, targetPorts[], endpointPickerRef).
  */
 import { z } from "zod";
-import { metadataSchema } from "./metadata.ts";
+import { groupSchema, kindSchema, metadataSchema } from "./metadata.ts";
 
 export const POOL_GROUP_V1ALPHA2 = "inference.networking.x-k8s.io";
 export const POOL_GROUP_V1 = "inference.networking.k8s.io";
@@ -15,26 +15,47 @@ export const USE_QUEUEING_ANNOTATION = "inference-epp-env.networking.x-k8s.io/ex
 export const USE_SCHEDULER_V2_ANNOTATION =
   "inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2";
 
+/** Every pool annotation the gateway interprets (config/ warns about near misses of these). */
+export const POOL_ANNOTATIONS: readonly string[] = [USE_QUEUEING_ANNOTATION, USE_SCHEDULER_V2_ANNOTATION];
+
 const port = z.number().int().min(1).max(65535);
-const labelMap = z.record(z.string().min(1).max(317), z.string().max(63));
-const failureMode = z.enum(["FailOpen", "FailClose"]);
+const labelMap = z.record(
+  z.string().min(1).max(317),
+  z
+    .string()
+    .max(63)
+    .regex(
+      /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/,
+      "must be a label value (alphanumerics, '-', '_', '.')",
+    ),
+);
+const failureMode = z
+  .enum(["FailOpen", "FailClose"])
+  .default("FailClose")
+  .describe("What the gateway does when the endpoint picker does not answer.");
+const pickerService = {
+  group: groupSchema.default("").describe('API group of the picker; "" is the core group.'),
+  kind: kindSchema.default("Service"),
+  name: z.string().min(1).max(253).describe("Name of the endpoint picker's Service."),
+};
 
 export const inferencePoolV1alpha2Schema = z.object({
   apiVersion: z.literal(`${POOL_GROUP_V1ALPHA2}/v1alpha2`),
   kind: z.literal("InferencePool"),
   metadata: metadataSchema,
   spec: z.object({
-    selector: labelMap.refine((m) => Object.keys(m).length > 0, "selector needs at least one label"),
-    targetPortNumber: port,
+    selector: labelMap
+      .refine((m) => Object.keys(m).length > 0, "selector needs at least one label")
+      .meta({ minProperties: 1, description: "Labels a model-server Pod of this namespace must carry." }),
+    targetPortNumber: port.describe("Port of the model servers."),
     extensionRef: z
       .object({
-        group: z.string().default(""),
-        kind: z.string().default("Service"),
-        name: z.string().min(1).max(253),
-        portNumber: port.optional(),
-        failureMode: failureMode.default("FailClose"),
+        ...pickerService,
+        portNumber: port.optional().describe("Port of the picker's Service (9002 when unset)."),
+        failureMode,
       })
-      .optional(),
+      .optional()
+      .describe("The endpoint picker (ext_proc) Service a gateway asks where to send each request."),
   }),
 });
 
@@ -44,26 +65,44 @@ export const inferencePoolV1Schema = z.object({
   metadata: metadataSchema,
   spec: z.object({
     selector: z.object({
-      matchLabels: labelMap.refine(
-        (m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 64,
-        "matchLabels needs 1 to 64 labels",
-      ),
+      matchLabels: labelMap
+        .refine(
+          (m) => Object.keys(m).length >= 1 && Object.keys(m).length <= 64,
+          "matchLabels needs 1 to 64 labels",
+        )
+        .meta({
+          minProperties: 1,
+          maxProperties: 64,
+          description: "Labels a model-server Pod of this namespace must carry.",
+        }),
     }),
     targetPorts: z
       .array(z.object({ number: port }))
       .min(1)
       .max(8)
-      .refine((ps) => new Set(ps.map((p) => p.number)).size === ps.length, "targetPorts must be unique"),
-    appProtocol: z.enum(["http", "kubernetes.io/h2c"]).optional(),
+      .refine((ps) => new Set(ps.map((p) => p.number)).size === ps.length, "targetPorts must be unique")
+      .meta({
+        description: "Ports of the model servers; each Pod IP and port is a separate endpoint.",
+        "x-kubernetes-list-type": "atomic",
+        "x-kubernetes-validations": [
+          {
+            rule: "self.all(p1, self.exists_one(p2, p1.number == p2.number))",
+            message: "targetPorts must be unique",
+          },
+        ],
+      }),
+    appProtocol: z
+      .enum(["http", "kubernetes.io/h2c"])
+      .default("http")
+      .describe("Protocol to the model servers: http (HTTP/1.1) or kubernetes.io/h2c."),
     endpointPickerRef: z
       .object({
-        group: z.string().default(""),
-        kind: z.string().default("Service"),
-        name: z.string().min(1).max(253),
-        port: z.object({ number: port }).optional(),
-        failureMode: failureMode.default("FailClose"),
+        ...pickerService,
+        port: z.object({ number: port }).optional().describe("Port of the picker's Service."),
+        failureMode,
       })
-      .optional(),
+      .optional()
+      .describe("The endpoint picker (ext_proc) Service a gateway asks where to send each request."),
   }),
 });
 

@@ -1,7 +1,11 @@
 /** `igw demo`: the seed's experiment end to end (see src/demo/run-demo.ts). */
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { loadConfig } from "../config/file-source.ts";
 import { runDemo } from "../demo/run-demo.ts";
+import { readSeedDeployment } from "../demo/seed-deployment.ts";
+import { UsageError } from "./cli-errors.ts";
 
 const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));
 
@@ -18,6 +22,19 @@ function seedNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--seed must be a whole number >= 0");
   return n;
+}
+
+/**
+ * Before anything starts: the manifests must load (a ConfigError exits 2 with file:line) and the
+ * folder must hold the seed's Deployment (`vllm-service.yaml`), whose vLLM flags the servers get.
+ */
+function checkSeedDir(dir: string): void {
+  loadConfig([dir], { defaultPort: 8081 });
+  try {
+    readSeedDeployment(join(dir, "vllm-service.yaml"));
+  } catch (e) {
+    throw new UsageError(`--seed-dir ${dir}: ${(e as Error).message}`);
+  }
 }
 
 export function demoCommand(): Command {
@@ -44,6 +61,7 @@ export function demoCommand(): Command {
     .option("--no-critical-alone", "skip the Critical-alone run")
     .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
     .action(async (o) => {
+      checkSeedDir(o.seedDir);
       await runDemo({
         seedDir: o.seedDir,
         numPrompts: o.numPrompts,

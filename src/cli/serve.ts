@@ -1,8 +1,8 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { ConfigError } from "../config/config-error.ts";
 import { createLogger } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
+import { failStartup } from "./cli-errors.ts";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -96,11 +96,9 @@ export function serveCommand(): Command {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       } catch (e) {
-        if (e instanceof ConfigError) {
-          process.stderr.write(`igw serve: ${e.message}\n`);
-          process.exit(2);
-        }
-        throw e;
+        // From here on stderr belongs to the logger: one format per stream (docs/observability.md).
+        // A ConfigError or a port in use exits 2, anything else 1.
+        failStartup(logger, e, "igw serve could not start");
       }
     });
 }

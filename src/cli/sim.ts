@@ -1,9 +1,15 @@
 import { Command } from "@commander-js/extra-typings";
+import { createLogger } from "../observability/logger.ts";
 import { parseSimArgs, simHelp } from "../sim/argv.ts";
 import { loadSimConfigFile } from "../sim/config-file.ts";
 import { OptionError, startSimulator } from "../sim/index.ts";
+import { failStartup } from "./cli-errors.ts";
 
-/** `igw sim`: serves simulated vLLM engines; prints one "listening" line per replica on stdout. */
+/**
+ * `igw sim`: serves simulated vLLM engines; prints one "listening" line per replica on stdout, and
+ * its diagnostics on stderr through one logger (--log-format). Option errors are found before
+ * anything is logged and are one plain line (exit 2), as for every command-line usage error.
+ */
 export function simCommand(): Command<[string[]]> {
   return new Command("sim")
     .description(
@@ -14,23 +20,30 @@ export function simCommand(): Command<[string[]]> {
     .allowUnknownOption()
     .allowExcessArguments()
     .action(async (args: string[]) => {
+      let parsed: ReturnType<typeof parseSimArgs>;
+      let options: Parameters<typeof startSimulator>[0];
       try {
-        const parsed = parseSimArgs(args);
+        parsed = parseSimArgs(args);
         if (parsed.help) {
           process.stdout.write(`${simHelp()}\n`);
           return;
         }
         const fromFile = parsed.configFile !== undefined ? loadSimConfigFile(parsed.configFile) : {};
-        const sim = await startSimulator(
-          { ...fromFile, ...parsed.values },
-          {
-            onAllDead: () => {
-              if (!sim.options.exitWhenDead) return;
-              process.stderr.write("igw sim: every replica is dead; exiting (--exit-when-dead)\n");
-              process.exit(1);
-            },
+        options = { ...fromFile, ...parsed.values };
+      } catch (e) {
+        if (!(e instanceof OptionError)) throw e;
+        process.stderr.write(`igw sim: ${e.message}\n`);
+        process.exit(2);
+      }
+      const logger = createLogger("info", options.logFormat ?? "auto");
+      try {
+        const sim = await startSimulator(options, {
+          onAllDead: () => {
+            if (!sim.options.exitWhenDead) return;
+            logger.fatal("igw sim: every replica is dead; exiting (--exit-when-dead)");
+            process.exit(1);
           },
-        );
+        });
         for (const [i, url] of sim.urls.entries()) {
           const r = sim.replicas[i]!;
           const kv = r.kvEvents
@@ -39,11 +52,18 @@ export function simCommand(): Command<[string[]]> {
           process.stdout.write(`igw sim: replica ${i} listening on ${url} model=${r.names[0]}${kv}\n`);
         }
         const o = sim.options;
-        process.stderr.write(
-          `igw sim: profile=${o.profile} time-scale=${o.timeScale} max-model-len=${o.maxModelLen}` +
-            (parsed.ignored.length > 0 ? ` (ignored vLLM options: ${parsed.ignored.join(" ")})` : "") +
-            `\nigw sim: try  curl -N ${sim.urls[0]}/v1/completions -H 'content-type: application/json' ` +
-            `-d '{"model":"${sim.replicas[0]!.names[0]}","prompt":"hello world","max_tokens":8,"stream":true}'\n`,
+        logger.info(
+          {
+            profile: o.profile,
+            timeScale: o.timeScale,
+            maxModelLen: o.maxModelLen,
+            ...(parsed.ignored.length > 0 ? { ignoredVllmOptions: parsed.ignored } : {}),
+          },
+          `igw sim: profile=${o.profile} time-scale=${o.timeScale} max-model-len=${o.maxModelLen}`,
+        );
+        logger.info(
+          `igw sim: try  curl -N ${sim.urls[0]}/v1/completions -H 'content-type: application/json' ` +
+            `-d '{"model":"${sim.replicas[0]!.names[0]}","prompt":"hello world","max_tokens":8,"stream":true}'`,
         );
         const stop = () => {
           sim.close().then(() => process.exit(0));
@@ -52,17 +72,12 @@ export function simCommand(): Command<[string[]]> {
         process.once("SIGTERM", stop);
       } catch (e) {
         if (e instanceof OptionError) {
+          // Found while validating, before anything was logged: still a usage error.
           process.stderr.write(`igw sim: ${e.message}\n`);
           process.exit(2);
         }
-        const err = e as NodeJS.ErrnoException;
-        if (err.code === "EADDRINUSE") {
-          process.stderr.write(
-            `igw sim: ${err.message} (another server uses that port; pick --port or use --port 0)\n`,
-          );
-          process.exit(1);
-        }
-        throw e;
+        // A port in use exits 2 (a usage error), anything else 1.
+        failStartup(logger, e, "igw sim could not start");
       }
     });
 }

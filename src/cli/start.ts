@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { createLogger } from "../observability/logger.ts";
+import { createLogger, resolveLogFormat } from "../observability/logger.ts";
 import { startGateway } from "../proxy/start-gateway.ts";
+import { failStartup } from "./cli-errors.ts";
 
 const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));
 
@@ -83,7 +84,16 @@ export function startCommand(): Command {
         .default("auto" as const),
     )
     .action(async (opts) => {
-      const sim = await spawnSim(seedSimArgs(opts.replicas, opts.profile), opts.replicas);
+      // The simulator shares our stderr: it writes in the same format, so the stream holds one.
+      const format = resolveLogFormat(opts.logFormat);
+      const logger = createLogger(opts.logLevel, format);
+      const sim = await spawnSim(
+        [...seedSimArgs(opts.replicas, opts.profile), "--log-format", format],
+        opts.replicas,
+      ).catch((e: unknown) => {
+        logger.fatal({ err: e }, "igw start could not start the simulated servers");
+        process.exit(1);
+      });
       const dir = mkdtempSync(join(tmpdir(), "igw-start-"));
       const endpointsFile = join(dir, "endpoints.yaml");
       writeFileSync(
@@ -99,7 +109,7 @@ export function startCommand(): Command {
           manifests: [SEED],
           endpointsFile,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
-          logger: createLogger(opts.logLevel, opts.logFormat),
+          logger,
         });
         const url = gw.url;
         process.stdout.write(
@@ -119,12 +129,12 @@ export function startCommand(): Command {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
         sim.child.once("exit", (code) => {
-          process.stderr.write(`igw start: the simulator exited (${code}); stopping\n`);
+          logger.error({ code }, `igw start: the simulator exited (${code}); stopping`);
           gw.close().finally(() => process.exit(1));
         });
       } catch (e) {
         stopSim();
-        throw e;
+        failStartup(logger, e, "igw start could not start the gateway");
       }
     });
 }

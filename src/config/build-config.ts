@@ -1,28 +1,36 @@
 /**
- * Validates parsed manifests and assembles a ConfigSnapshot: schema per kind, then references
- * (poolRef, backendRefs, parentRefs), then the "oldest wins" rule for model names. Every problem
- * becomes a ConfigIssue with file, line, field and reason; any issue makes the whole load fail.
+ * Assembles decoded objects into one ConfigSnapshot: references (poolRef, backendRefs, parentRefs,
+ * targetRef), the "oldest wins" rule for model names, EndpointPickerConfig sections. Every problem
+ * is a ConfigIssue located in its object's origin (file and line, or the API object). Decoding each
+ * object is `decode-object.ts`; reading files is the file source's job (`read-documents.ts`).
  */
 import { type TrafficPolicyRecord, toTrafficPolicyRecord } from "../api/backend-traffic-policy.ts";
 import { type PickerConfigRecord, toPickerConfigRecord } from "../api/endpoint-picker-config.ts";
-import { type GatewayRecord, type ListenerRecord, toGatewayRecord } from "../api/gateway.ts";
-import { type HttpRouteDoc, type RouteRecord, toRouteRules } from "../api/http-route.ts";
+import { type GatewayRecord, toGatewayRecord } from "../api/gateway.ts";
+import { type RouteRecord, toRouteRules } from "../api/http-route.ts";
 import { type ModelRecord, toModelRecord } from "../api/inference-model.ts";
 import { type ObjectiveRecord, toObjectiveRecord } from "../api/inference-objective.ts";
 import { POOL_GROUP_V1, POOL_GROUP_V1ALPHA2, type PoolRecord, toPoolRecord } from "../api/inference-pool.ts";
-import { schemaFor, supportedApiVersions } from "../api/resources.ts";
+import type { KnownDoc } from "../api/resources.ts";
 import {
   type ConfigSnapshot,
   type IgnoredDocument,
   IMPLICIT_LISTENER_KEY,
 } from "../datastore/config-snapshot.ts";
-import { FlowControlConfigError } from "../flowcontrol/config-issues.ts";
-import { flowControlSection, settingsFromSection } from "../flowcontrol/picker-config-section.ts";
-import { fairnessPolicies, orderingPolicies } from "../flowcontrol/policy-registry.ts";
-import { detectorTypes } from "../flowcontrol/saturation/detector-registry.ts";
-import { endpointPickerConfigProblem } from "../scheduling/endpoint-picker-config.ts";
-import { ConfigError, type ConfigIssue } from "./config-error.ts";
-import { formatPath, lineAt, readDocuments, type SourceDocument } from "./read-documents.ts";
+import { pickerConfigIssues } from "../plugins/picker-config-issues.ts";
+import { ConfigError, type ConfigIssue, formatIssue } from "./config-error.ts";
+import { type DecodedObject, decodeObject } from "./decode-object.ts";
+import type { FieldPath } from "./field-issue.ts";
+import { type LocatedObject, issueAt as locate, type Origin, positionOf } from "./origin.ts";
+
+/** A decoded object of one kind, with its position among all decoded objects. */
+interface Located<T> {
+  readonly value: T;
+  readonly origin: Origin;
+  readonly label: string;
+  /** Position among the decoded objects (the "oldest wins" tie-break without timestamps). */
+  readonly order: number;
+}
 
 /** Options that shape the snapshot. */
 export interface BuildOptions {
@@ -30,139 +38,124 @@ export interface BuildOptions {
   readonly defaultPort: number;
 }
 
-interface Located<T> {
-  readonly value: T;
-  readonly src: SourceDocument;
+/** What assembling found: the snapshot, plus cross-object problems and findings, located. */
+export interface AssembledConfig {
+  readonly config: ConfigSnapshot;
+  /** Undefined references, duplicates, bad sections; the objects concerned are left out of `config`. */
+  readonly errors: readonly ConfigIssue[];
+  readonly warnings: readonly ConfigIssue[];
 }
 
-/** Reads and validates the manifests at `paths`; throws ConfigError listing every problem. */
-export function loadConfig(paths: readonly string[], options: BuildOptions): ConfigSnapshot {
-  return buildConfig(readDocuments(paths), options);
-}
-
-/** Plugin types of an EndpointPickerConfig that flow control owns (not scheduling plugins). */
-function flowControlPluginType(type: string): boolean {
-  return detectorTypes.includes(type) || type in fairnessPolicies || type in orderingPolicies;
-}
-
-/** Validates already-parsed documents; throws ConfigError listing every problem. */
-export function buildConfig(docs: readonly SourceDocument[], options: BuildOptions): ConfigSnapshot {
-  const issues: ConfigIssue[] = [];
-  const warnings: string[] = [];
+/**
+ * Decodes every object and assembles one snapshot, whole or not at all: throws ConfigError listing
+ * every problem of every object (the file source's rule). Warnings land in `config.warnings`.
+ */
+export function buildConfig(objects: readonly LocatedObject[], options: BuildOptions): ConfigSnapshot {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const decoded: DecodedObject[] = [];
   const ignored: IgnoredDocument[] = [];
-  const byKind = new Map<string, Located<unknown>[]>();
-
-  for (const src of docs) {
-    const v = src.value;
-    if (typeof v !== "object" || v === null || Array.isArray(v)) {
-      issues.push({
-        file: src.file,
-        line: lineAt(src, []),
-        field: "",
-        object: "",
-        reason: "a manifest must be a mapping",
-      });
-      continue;
+  const invalid = new Set<string>();
+  for (const o of objects) {
+    const r = decodeObject(o);
+    warnings.push(...r.warnings);
+    if (r.status === "valid") decoded.push(r.decoded);
+    else if (r.status === "skipped") ignored.push(r.ignored);
+    else {
+      errors.push(...r.errors);
+      if (r.label !== undefined) invalid.add(r.label);
     }
-    const { apiVersion, kind, metadata } = v as {
-      apiVersion?: unknown;
-      kind?: unknown;
-      metadata?: { name?: unknown };
-    };
-    if (typeof kind !== "string" || typeof apiVersion !== "string") {
-      const field = typeof kind !== "string" ? "kind" : "apiVersion";
-      issues.push({
-        file: src.file,
-        line: lineAt(src, []),
-        field,
-        object: "",
-        reason: `${field} is required`,
-      });
-      continue;
-    }
-    const name = typeof metadata?.name === "string" ? metadata.name : "";
-    const schema = schemaFor(apiVersion, kind);
-    if (!schema) {
-      const versions = supportedApiVersions(kind);
-      if (versions.length > 0) {
-        issues.push({
-          file: src.file,
-          line: lineAt(src, ["apiVersion"]),
-          field: "apiVersion",
-          object: `${kind} ${name}`.trim(),
-          reason: `unsupported apiVersion "${apiVersion}" (supported: ${versions.join(", ")})`,
-        });
-      } else {
-        ignored.push({ apiVersion, kind, name, source: { file: src.file, line: lineAt(src, []) } });
-      }
-      continue;
-    }
-    const parsed = schema.safeParse(v);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        issues.push({
-          file: src.file,
-          line: lineAt(src, issue.path),
-          field: formatPath(issue.path),
-          object: `${kind} ${name}`.trim(),
-          reason: issue.message,
-        });
-      }
-      continue;
-    }
-    const list = byKind.get(kind) ?? [];
-    list.push({ value: parsed.data, src });
-    byKind.set(kind, list);
   }
+  const assembled = assembleConfig(decoded, options, { ignored, invalid });
+  errors.push(...assembled.errors);
+  if (errors.length > 0) throw new ConfigError(errors, [...warnings, ...assembled.warnings]);
+  return { ...assembled.config, warnings: [...warnings, ...assembled.warnings].map(formatIssue) };
+}
 
-  const issueAt = (src: SourceDocument, path: PropertyKey[], object: string, reason: string): void => {
-    issues.push({ file: src.file, line: lineAt(src, path), field: formatPath(path), object, reason });
+/** What the caller already knows about objects that did not decode. */
+export interface AssembleContext {
+  /** Documents of kinds the gateway does not read (kept in the snapshot for reporting). */
+  readonly ignored?: readonly IgnoredDocument[];
+  /** Labels (`Kind ns/name`) of objects that failed to decode: references to them raise no error. */
+  readonly invalid?: ReadonlySet<string>;
+}
+
+/**
+ * Resolves references between decoded objects (poolRef, backendRefs, parentRefs, targetRef),
+ * applies "oldest wins" to model names and checks EndpointPickerConfigs. Never throws: objects
+ * with a problem are left out and the problem is returned (a watch-driven source reports them on
+ * the object and applies the rest). `decoded` is in source order (older first on ties).
+ */
+export function assembleConfig(
+  decoded: readonly DecodedObject[],
+  options: BuildOptions,
+  context: AssembleContext = {},
+): AssembledConfig {
+  const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const invalid = context.invalid ?? new Set<string>();
+  const byKind = new Map<string, Located<KnownDoc>[]>();
+  decoded.forEach((d, order) => {
+    const list = byKind.get(d.doc.kind) ?? [];
+    list.push({ value: d.doc, origin: d.origin, label: d.label, order });
+    byKind.set(d.doc.kind, list);
+  });
+
+  const issueAt = (src: Located<unknown>, path: FieldPath, object: string, reason: string): void => {
+    issues.push(locate(src.origin, path, object, reason));
   };
-  const all = <T>(kind: string): Located<T>[] => (byKind.get(kind) ?? []) as Located<T>[];
+  const warnAt = (src: Located<unknown>, path: FieldPath, reason: string): void => {
+    warnings.push(locate(src.origin, path, src.label, reason));
+  };
+  const all = <K extends KnownDoc["kind"]>(kind: K): Located<Extract<KnownDoc, { kind: K }>>[] =>
+    (byKind.get(kind) ?? []) as Located<Extract<KnownDoc, { kind: K }>>[];
 
   // Pools.
   const pools = new Map<string, PoolRecord>();
-  for (const { value, src } of all<Parameters<typeof toPoolRecord>[0]>("InferencePool")) {
-    const pool = toPoolRecord(value);
-    if (pools.has(pool.key)) issueAt(src, ["metadata", "name"], `InferencePool ${pool.key}`, "defined twice");
+  for (const src of all("InferencePool")) {
+    const pool = toPoolRecord(src.value);
+    if (pools.has(pool.key)) issueAt(src, ["metadata", "name"], src.label, "is defined twice");
     else pools.set(pool.key, pool);
   }
 
+  /** Whether `poolKey` names a pool; reports it unless the pool itself failed to decode. */
+  const poolDefined = (src: Located<unknown>, path: FieldPath, poolKey: string): boolean => {
+    if (pools.has(poolKey)) return true;
+    if (!invalid.has(`InferencePool ${poolKey}`))
+      issueAt(src, path, src.label, `InferencePool ${poolKey} is not defined`);
+    return false;
+  };
   const checkPoolRef = (
-    src: SourceDocument,
+    src: Located<unknown>,
     ref: { group?: string | undefined; kind?: string | undefined },
     poolKey: string,
-    object: string,
   ): boolean => {
     if (ref.kind !== undefined && ref.kind !== "InferencePool") {
-      issueAt(src, ["spec", "poolRef", "kind"], object, `poolRef must be an InferencePool, not ${ref.kind}`);
+      issueAt(src, ["spec", "poolRef", "kind"], src.label, `must be InferencePool (found '${ref.kind}')`);
       return false;
     }
-    if (!pools.has(poolKey)) {
-      issueAt(src, ["spec", "poolRef", "name"], object, `InferencePool ${poolKey} is not defined`);
-      return false;
-    }
-    return true;
+    return poolDefined(src, ["spec", "poolRef", "name"], poolKey);
   };
 
   // Models: modelName unique per pool, oldest wins (creationTimestamp, then position in the files).
-  const modelCandidates: { record: ModelRecord; order: number }[] = [];
-  for (const { value, src } of all<Parameters<typeof toModelRecord>[0]>("InferenceModel")) {
-    const record = toModelRecord(value);
-    if (checkPoolRef(src, value.spec.poolRef, record.poolKey, `InferenceModel ${record.key}`))
-      modelCandidates.push({ record, order: src.order });
+  const modelCandidates: { record: ModelRecord; src: Located<unknown> }[] = [];
+  for (const src of all("InferenceModel")) {
+    const record = toModelRecord(src.value);
+    if (checkPoolRef(src, src.value.spec.poolRef, record.poolKey)) modelCandidates.push({ record, src });
   }
   modelCandidates.sort((a, b) =>
-    compareAge(a.record.creationTimestamp, a.order, b.record.creationTimestamp, b.order),
+    compareAge(a.record.creationTimestamp, a.src.order, b.record.creationTimestamp, b.src.order),
   );
   const models = new Map<string, Map<string, ModelRecord>>();
-  for (const { record } of modelCandidates) {
+  for (const { record, src } of modelCandidates) {
     const byName = models.get(record.poolKey) ?? new Map<string, ModelRecord>();
     const owner = byName.get(record.modelName);
     if (owner) {
-      warnings.push(
-        `InferenceModel ${record.key} not accepted (ModelNameInUse): modelName "${record.modelName}" ` +
-          `is already served in pool ${record.poolKey} by the older InferenceModel ${owner.key}`,
+      warnAt(
+        src,
+        ["spec", "modelName"],
+        `is not accepted (ModelNameInUse): '${record.modelName}' is already served in pool ` +
+          `${record.poolKey} by the older InferenceModel ${owner.key}`,
       );
       continue;
     }
@@ -172,9 +165,9 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
 
   // Objectives.
   const objectives = new Map<string, Map<string, ObjectiveRecord>>();
-  for (const { value, src } of all<Parameters<typeof toObjectiveRecord>[0]>("InferenceObjective")) {
-    const record = toObjectiveRecord(value);
-    if (!checkPoolRef(src, value.spec.poolRef, record.poolKey, `InferenceObjective ${record.key}`)) continue;
+  for (const src of all("InferenceObjective")) {
+    const record = toObjectiveRecord(src.value);
+    if (!checkPoolRef(src, src.value.spec.poolRef, record.poolKey)) continue;
     const byName = objectives.get(record.poolKey) ?? new Map<string, ObjectiveRecord>();
     byName.set(record.name, record);
     objectives.set(record.poolKey, byName);
@@ -182,23 +175,26 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
 
   // Gateways and listeners.
   const gateways: GatewayRecord[] = [];
-  for (const { value, src } of all<Parameters<typeof toGatewayRecord>[0]>("Gateway")) {
-    const g = toGatewayRecord(value);
-    if (gateways.some((x) => x.key === g.key))
-      issueAt(src, ["metadata", "name"], `Gateway ${g.key}`, "defined twice");
-    else gateways.push(g);
-  }
-  const listeners: ListenerRecord[] = [];
-  for (const g of gateways) {
-    for (const l of g.listeners) {
-      if (l.protocol.toUpperCase() === "HTTP") listeners.push(l);
-      else
-        warnings.push(
-          `Gateway ${g.key} listener ${l.name}: protocol ${l.protocol} is not served (only HTTP)`,
-        );
+  for (const src of all("Gateway")) {
+    const g = toGatewayRecord(src.value);
+    if (gateways.some((x) => x.key === g.key)) {
+      issueAt(src, ["metadata", "name"], src.label, "is defined twice");
+      continue;
     }
+    gateways.push(g);
+    g.listeners.forEach((l, i) => {
+      if (l.protocol.toUpperCase() !== "HTTP")
+        warnAt(
+          src,
+          ["spec", "listeners", i, "protocol"],
+          `is ${l.protocol}, which is not served (only HTTP)`,
+        );
+    });
   }
-  if (gateways.length === 0) {
+  const listeners = gateways.flatMap((g) => g.listeners.filter((l) => l.protocol.toUpperCase() === "HTTP"));
+  // A Gateway that failed to decode still "has" listeners: routes attached to it raise no follow-on errors.
+  const gatewayKnown = (key: string) => gateways.some((g) => g.key === key) || invalid.has(`Gateway ${key}`);
+  if (gateways.length === 0 && ![...invalid].some((l) => l.startsWith("Gateway "))) {
     listeners.push({
       key: IMPLICIT_LISTENER_KEY,
       gatewayKey: "",
@@ -210,26 +206,23 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
 
   // Routes.
   const routes: RouteRecord[] = [];
-  for (const { value, src } of all<HttpRouteDoc>("HTTPRoute")) {
+  for (const src of all("HTTPRoute")) {
+    const { value } = src;
     const ns = value.metadata.namespace;
-    const object = `HTTPRoute ${ns}/${value.metadata.name}`;
+    const object = src.label;
     const listenerKeys = new Set<string>();
     if (gateways.length === 0) listenerKeys.add(IMPLICIT_LISTENER_KEY);
     value.spec.parentRefs.forEach((ref, i) => {
       if (gateways.length === 0) return;
       if (ref.kind !== "Gateway") {
-        issueAt(
-          src,
-          ["spec", "parentRefs", i, "kind"],
-          object,
-          `parentRef kind ${ref.kind} is not supported (Gateway only)`,
-        );
+        issueAt(src, ["spec", "parentRefs", i, "kind"], object, `must be Gateway (found '${ref.kind}')`);
         return;
       }
       const gwKey = `${ref.namespace ?? ns}/${ref.name}`;
       const gw = gateways.find((g) => g.key === gwKey);
       if (!gw) {
-        issueAt(src, ["spec", "parentRefs", i, "name"], object, `Gateway ${gwKey} is not defined`);
+        if (!gatewayKnown(gwKey))
+          issueAt(src, ["spec", "parentRefs", i, "name"], object, `Gateway ${gwKey} is not defined`);
         return;
       }
       const matching = gw.listeners.filter(
@@ -244,11 +237,13 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
       for (const l of matching) listenerKeys.add(l.key);
     });
     if (gateways.length > 0 && value.spec.parentRefs.length === 0)
-      warnings.push(`${object} has no parentRefs: it is not attached to any Gateway and serves nothing`);
+      warnAt(src, ["spec"], "has no parentRefs: the route is not attached to any Gateway and serves nothing");
     value.spec.rules.forEach((rule, r) => {
       if ((rule.filters?.length ?? 0) > 0)
-        warnings.push(
-          `${object} rule ${r}: filters are not supported by the standalone gateway and are ignored`,
+        warnAt(
+          src,
+          ["spec", "rules", r, "filters"],
+          "are not supported by the standalone gateway and are ignored",
         );
       rule.backendRefs.forEach((b, i) => {
         const path = ["spec", "rules", r, "backendRefs", i];
@@ -259,14 +254,7 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
             object,
             `backendRef ${b.group}/${b.kind} is not supported (InferencePool only)`,
           );
-        } else if (!pools.has(`${b.namespace ?? ns}/${b.name}`)) {
-          issueAt(
-            src,
-            [...path, "name"],
-            object,
-            `InferencePool ${b.namespace ?? ns}/${b.name} is not defined`,
-          );
-        }
+        } else poolDefined(src, [...path, "name"], `${b.namespace ?? ns}/${b.name}`);
       });
     });
     routes.push({
@@ -300,7 +288,13 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
       order: -1,
     });
   } else if (routes.length === 0 && pools.size > 1) {
-    warnings.push("no HTTPRoute and several InferencePools: every request will get 404 (no route)");
+    warnings.push({
+      file: "",
+      line: 0,
+      field: "",
+      object: "",
+      reason: "no HTTPRoute and several InferencePools: every request will get 404 (no route)",
+    });
   }
   routes.sort(
     (a, b) =>
@@ -310,8 +304,8 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
 
   // Policies.
   const policies: TrafficPolicyRecord[] = [];
-  for (const { value } of all<Parameters<typeof toTrafficPolicyRecord>[0]>("BackendTrafficPolicy")) {
-    const p = toTrafficPolicyRecord(value);
+  for (const src of all("BackendTrafficPolicy")) {
+    const p = toTrafficPolicyRecord(src.value);
     for (const t of p.targets) {
       const [kind, ...rest] = t.split("/");
       const key = rest.join("/");
@@ -319,51 +313,34 @@ export function buildConfig(docs: readonly SourceDocument[], options: BuildOptio
         kind === "Gateway"
           ? gateways.some((g) => g.key === key)
           : kind === "HTTPRoute" && routes.some((r) => r.key === key);
-      if (!known)
-        warnings.push(
-          `BackendTrafficPolicy ${p.key}: target ${t} is not defined; the policy has no effect on it`,
-        );
+      if (!known) warnAt(src, ["spec"], `targets ${t}, which is not defined; the policy has no effect on it`);
     }
     policies.push(p);
   }
 
-  for (const { value, src } of all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig")) {
-    const problem = endpointPickerConfigProblem(value, flowControlPluginType);
-    if (problem)
-      issueAt(
-        src,
-        [...problem.path],
-        `EndpointPickerConfig ${value.metadata?.name ?? ""}`.trim(),
-        problem.reason,
-      );
+  const pickerDocs = all("EndpointPickerConfig");
+  for (const { doc, issue } of pickerConfigIssues(pickerDocs.map((d) => d.value))) {
+    const src = pickerDocs[doc]!;
+    issueAt(src, [...issue.path], src.label, issue.message);
   }
-  const pickerConfigs: PickerConfigRecord[] = all<Parameters<typeof toPickerConfigRecord>[0]>(
-    "EndpointPickerConfig",
-  ).map(({ value, src }) => toPickerConfigRecord(value, { file: src.file, line: lineAt(src, []) }));
-  const fcDoc = all<Parameters<typeof toPickerConfigRecord>[0]>("EndpointPickerConfig").find(
-    ({ value }) => value["flowControl"] !== undefined || value["saturationDetector"] !== undefined,
+  const pickerConfigs: PickerConfigRecord[] = pickerDocs.map(({ value, origin }) =>
+    toPickerConfigRecord(value, positionOf(origin)),
   );
-  if (fcDoc) {
-    try {
-      settingsFromSection(flowControlSection([{ raw: fcDoc.value }]));
-    } catch (e) {
-      if (!(e instanceof FlowControlConfigError)) throw e;
-      const object = `EndpointPickerConfig ${fcDoc.value.metadata?.name ?? ""}`.trim();
-      for (const i of e.issues) issueAt(fcDoc.src, [...i.path], object, i.message);
-    }
-  }
 
-  if (issues.length > 0) throw new ConfigError(issues);
   return {
-    pools,
-    models,
-    objectives,
-    gateways,
-    listeners,
-    routes,
-    policies,
-    pickerConfigs,
-    ignored,
+    config: {
+      pools,
+      models,
+      objectives,
+      gateways,
+      listeners,
+      routes,
+      policies,
+      pickerConfigs,
+      ignored: context.ignored ?? [],
+      warnings: warnings.map(formatIssue),
+    },
+    errors: issues,
     warnings,
   };
 }

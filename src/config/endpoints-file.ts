@@ -1,12 +1,16 @@
 /**
  * The standalone endpoints file: `endpoints: [{address: "host[:port]", labels: {...}}]`. An entry
  * belongs to every pool whose selector its labels match; without a port it gets the pool's target
- * port(s). YAML or JSON; errors name file, line and field.
+ * port(s). YAML or JSON; errors (unknown fields included: a misspelt `labels` would leave the
+ * endpoint in no pool) name file, line and field.
  */
 import { z } from "zod";
 import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { ConfigError } from "./config-error.ts";
-import { formatPath, lineAt, readDocuments } from "./read-documents.ts";
+import { issueAt } from "./origin.ts";
+import { parseObject } from "./parse-object.ts";
+import { readDocuments } from "./read-documents.ts";
+import { unknownFieldMessage } from "./unknown-fields.ts";
 
 const ADDRESS = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+))(?::(\d{1,5}))?$/;
 
@@ -26,34 +30,27 @@ const endpointsFileSchema = z.object({
       z.object({
         address: z
           .string()
-          .refine((a) => parseAddress(a) !== undefined, "address must be host, host:port or [ipv6]:port"),
+          .refine((a) => parseAddress(a) !== undefined, "must be host, host:port or [ipv6]:port"),
         labels: z.record(z.string(), z.string()).default({}),
       }),
     )
     .nullish(),
 });
 
+const OBJECT = "endpoints file";
+
 /** Reads and validates the endpoints file; throws ConfigError. An empty file means no endpoints. */
 export function loadEndpointsFile(file: string): EndpointSpec[] {
   const docs = readDocuments([file]);
   if (docs.length === 0) return [];
-  if (docs.length > 1)
-    throw new ConfigError([
-      { file, line: lineAt(docs[1]!, []), field: "", object: "", reason: "expected one document" },
-    ]);
-  const src = docs[0]!;
-  const parsed = endpointsFileSchema.safeParse(src.value);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => ({
-        file,
-        line: lineAt(src, i.path),
-        field: formatPath(i.path),
-        object: "endpoints file",
-        reason: i.message,
-      })),
-    );
-  }
+  if (docs.length > 1) throw new ConfigError([issueAt(docs[1]!.origin, [], OBJECT, "expected one document")]);
+  const { object, origin } = docs[0]!;
+  const parsed = parseObject(endpointsFileSchema, object);
+  const issues = [
+    ...parsed.errors.map((e) => issueAt(origin, e.path, OBJECT, e.message, e.at)),
+    ...parsed.unknown.map((u) => issueAt(origin, u.path, OBJECT, unknownFieldMessage(u))),
+  ];
+  if (issues.length > 0 || parsed.data === undefined) throw new ConfigError(issues);
   return (parsed.data.endpoints ?? []).map((e) => {
     const a = parseAddress(e.address)!;
     return { host: a.host, ...(a.port !== undefined ? { port: a.port } : {}), labels: e.labels };

@@ -5,7 +5,8 @@
 import { statSync } from "node:fs";
 import { listManifestFiles } from "./read-documents.ts";
 
-function signature(paths: readonly string[]): string {
+/** A string that changes when any file under `paths` changes, appears or goes away. */
+export function pathsSignature(paths: readonly string[]): string {
   const { files } = listManifestFiles(paths);
   return files
     .map((f) => {
@@ -19,15 +20,19 @@ function signature(paths: readonly string[]): string {
     .join("|");
 }
 
-/** Calls `onChange` after the files under `paths` change (checked every `intervalMs`). */
+/**
+ * Calls `onChange` after the files under `paths` change (checked every `intervalMs`), compared
+ * with `since` (a `pathsSignature` taken when they were read) or with their state now.
+ */
 export function watchPaths(
   paths: readonly string[],
   onChange: () => void,
   intervalMs: number,
+  since: string = pathsSignature(paths),
 ): { close(): void } {
-  let last = signature(paths);
+  let last = since;
   const timer = setInterval(() => {
-    const now = signature(paths);
+    const now = pathsSignature(paths);
     if (now === last) return;
     last = now;
     onChange();

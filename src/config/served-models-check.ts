@@ -6,6 +6,8 @@
  */
 import type { Logger } from "pino";
 import { request } from "undici";
+import type { ModelRecord } from "../api/inference-model.ts";
+import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { Endpoint } from "../datastore/endpoint.ts";
 
@@ -17,6 +19,23 @@ interface ServerModel {
 export interface ServedModelsCheckOptions {
   /** Per-endpoint request timeout, ms. Default 2000. */
   readonly timeoutMs?: number;
+}
+
+/**
+ * The pool's InferenceModel targets (or model names, without targets) that `served` lacks (pure;
+ * the check warns about them, the dashboard lists them).
+ */
+export function unservedTargets(
+  config: ConfigSnapshot,
+  poolKey: string,
+  served: ReadonlySet<string>,
+): { model: ModelRecord; target: string }[] {
+  const out: { model: ModelRecord; target: string }[] = [];
+  for (const model of config.models.get(poolKey)?.values() ?? []) {
+    const targets = model.targets.length > 0 ? model.targets.map((t) => t.name) : [model.modelName];
+    for (const target of targets) if (!served.has(target)) out.push({ model, target });
+  }
+  return out;
 }
 
 export class ServedModelsCheck {
@@ -73,21 +92,17 @@ export class ServedModelsCheck {
       }
       if (answered === 0) continue;
       this.#datastore.setServedModels(pool.key, { models, adapters });
-      for (const model of config.models.get(pool.key)?.values() ?? []) {
-        const targets = model.targets.length > 0 ? model.targets.map((t) => t.name) : [model.modelName];
-        for (const target of targets) {
-          if (models.has(target)) continue;
-          const key = `unserved|${pool.key}|${model.key}|${target}`;
-          stillTrue.add(key);
-          this.#warnOnce(
-            key,
-            { pool: pool.key, inferenceModel: model.key, targetModel: target, served: [...models] },
-            `InferenceModel ${model.key} sends model "${target}" to pool ${pool.key}, but no endpoint of the pool ` +
-              `serves a model of that name (they serve: ${[...models].join(", ") || "nothing"}). Requests for ` +
-              `"${model.modelName}" will be refused by the model servers (404). Serve it under that name ` +
-              `(vllm serve ... --served-model-name ${target}, or --lora-modules ${target}=PATH) or change targetModels.`,
-          );
-        }
+      for (const { model, target } of unservedTargets(config, pool.key, models)) {
+        const key = `unserved|${pool.key}|${model.key}|${target}`;
+        stillTrue.add(key);
+        this.#warnOnce(
+          key,
+          { pool: pool.key, inferenceModel: model.key, targetModel: target, served: [...models] },
+          `InferenceModel ${model.key} sends model "${target}" to pool ${pool.key}, but no endpoint of the pool ` +
+            `serves a model of that name (they serve: ${[...models].join(", ") || "nothing"}). Requests for ` +
+            `"${model.modelName}" will be refused by the model servers (404). Serve it under that name ` +
+            `(vllm serve ... --served-model-name ${target}, or --lora-modules ${target}=PATH) or change targetModels.`,
+        );
       }
     }
     for (const [id, list] of answers) if (!list) stillTrue.add(`unreachable|${id}`);

@@ -1,9 +1,9 @@
 /**
  * One in-memory truth for the data plane: the current ConfigSnapshot (pools, models, objectives,
- * routes) and the endpoints, with per-endpoint mutable state. Config and endpoint lists are swapped
- * atomically; endpoint state survives a swap when the endpoint stays.
+ * routes) and the endpoints, with per-endpoint mutable state. Sources (`config/config-source.ts`)
+ * hand it whole updates: config and endpoint list are swapped together (`apply`); endpoint state
+ * survives a swap when the endpoint stays.
  */
-import type { PoolRecord } from "../api/inference-pool.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import type { ConfigSnapshot } from "./config-snapshot.ts";
 import type { EndpointSpec } from "./endpoint-spec.ts";
@@ -38,12 +38,15 @@ export class Datastore {
   #specs: readonly EndpointSpec[] = [];
   #endpoints = new Map<string, EndpointState>();
   #poolMembers = new Map<string, EndpointState[]>();
+  /** Per pool, one reusable Candidate per member (see candidates()). */
+  #poolCandidates = new Map<string, CandidateRecord[]>();
   #endpointListeners = new Set<(change: EndpointsChange) => void>();
   #configListeners = new Set<(config: ConfigSnapshot) => void>();
   #served = new Map<string, ServedModels>();
   #stalenessMs: number;
   #neverScrapedIsStale: boolean;
 
+  /** Starts with `config` and no endpoints (the first `apply` brings them). */
   constructor(config: ConfigSnapshot, options: DatastoreOptions = {}) {
     this.#config = config;
     this.#stalenessMs = options.stalenessMs ?? 2000;
@@ -56,26 +59,25 @@ export class Datastore {
     return this.#config;
   }
 
-  /** Swaps in a new configuration and recomputes pool membership. */
-  setConfig(config: ConfigSnapshot): void {
+  /**
+   * Swaps in a configuration and an endpoint list together, from one source update: pool
+   * membership is recomputed once, then the configuration listeners run (when `config` is a new
+   * snapshot) and the endpoint listeners (when endpoints came or went). Every listener already
+   * sees both halves of the update. Pass the current `config` for an endpoints-only change.
+   */
+  apply(config: ConfigSnapshot, specs: readonly EndpointSpec[]): void {
+    const configChanged = config !== this.#config;
     this.#config = config;
-    this.#recompute();
-    for (const fn of this.#configListeners) fn(config);
-  }
-
-  /** Swaps in a new endpoint list (from the endpoints file or a Pod watch). */
-  setEndpointSpecs(specs: readonly EndpointSpec[]): void {
     this.#specs = specs;
-    this.#recompute();
+    const change = this.#recompute();
+    if (configChanged) for (const fn of this.#configListeners) fn(config);
+    if (change.added.length > 0 || change.removed.length > 0)
+      for (const fn of this.#endpointListeners) fn(change);
   }
 
   /** See DatastoreOptions.neverScrapedIsStale; the scraper calls this with true when it starts. */
   setNeverScrapedIsStale(value: boolean): void {
     this.#neverScrapedIsStale = value;
-  }
-
-  pool(key: string): PoolRecord | undefined {
-    return this.#config.pools.get(key);
   }
 
   /** Every endpoint of every pool, each once. */
@@ -94,26 +96,31 @@ export class Datastore {
   }
 
   /**
-   * Candidates for scheduling, built now; `metrics`/`inFlight` are the live records. Endpoints in
-   * their back-off after failed connections are left out, unless that would leave none.
+   * Candidates for scheduling, as of `now`; `metrics`/`inFlight` are the live records. Endpoints in
+   * their back-off after failed connections are left out, unless that would leave none. The array
+   * and its objects are reused from call to call (no allocation on the request path): read them
+   * synchronously, never mutate or keep them.
    */
-  candidates(poolKey: string, now: number = Date.now()): Candidate[] {
-    const members = this.#poolMembers.get(poolKey) ?? [];
-    let usable = members;
-    for (const s of members) {
-      if (s.unreachableUntil > now) {
-        usable = members.filter((m) => m.unreachableUntil <= now);
-        if (usable.length === 0) usable = members;
-        break;
-      }
+  candidates(poolKey: string, now: number = Date.now()): readonly Candidate[] {
+    const members = this.#poolCandidates.get(poolKey);
+    if (!members) return NO_CANDIDATES;
+    let backingOff = false;
+    for (const c of members) {
+      const s = c.state;
+      c.metrics = s.metrics;
+      c.stale = this.isStale(s, now);
+      if (s.unreachableUntil > now) backingOff = true;
     }
-    return usable.map((s) => ({
-      endpoint: s.endpoint,
-      metrics: s.metrics,
-      inFlight: s.inFlight,
-      stale:
-        s.metrics.updatedAt === 0 ? this.#neverScrapedIsStale : now - s.metrics.updatedAt > this.#stalenessMs,
-    }));
+    if (!backingOff) return members;
+    const usable = members.filter((c) => c.state.unreachableUntil <= now);
+    return usable.length === 0 ? members : usable;
+  }
+
+  /** Whether the endpoint's metrics are older than the staleness threshold (or never scraped, once a scraper runs). */
+  isStale(s: EndpointState, now: number = Date.now()): boolean {
+    return s.metrics.updatedAt === 0
+      ? this.#neverScrapedIsStale
+      : now - s.metrics.updatedAt > this.#stalenessMs;
   }
 
   /**
@@ -150,19 +157,20 @@ export class Datastore {
     return this.#served.get(poolKey);
   }
 
-  /** Called after every swap that adds or removes endpoints. Returns an unsubscribe function. */
+  /** Called after every `apply` that adds or removes endpoints. Returns an unsubscribe function. */
   onEndpointsChanged(fn: (change: EndpointsChange) => void): () => void {
     this.#endpointListeners.add(fn);
     return () => this.#endpointListeners.delete(fn);
   }
 
-  /** Called after every configuration swap. Returns an unsubscribe function. */
+  /** Called after every `apply` with a new configuration. Returns an unsubscribe function. */
   onConfigChanged(fn: (config: ConfigSnapshot) => void): () => void {
     this.#configListeners.add(fn);
     return () => this.#configListeners.delete(fn);
   }
 
-  #recompute(): void {
+  /** Pool membership from the current config and specs; returns what came and went. */
+  #recompute(): EndpointsChange {
     const next = new Map<string, EndpointState>();
     const members = new Map<string, EndpointState[]>();
     for (const pool of this.#config.pools.values()) {
@@ -185,8 +193,28 @@ export class Datastore {
     const removed = [...this.#endpoints.values()].filter((s) => next.get(s.endpoint.id) !== s);
     this.#endpoints = next;
     this.#poolMembers = members;
-    if (added.length > 0 || removed.length > 0)
-      for (const fn of this.#endpointListeners) fn({ added, removed });
+    this.#poolCandidates = new Map(
+      [...members].map(([key, list]) => [key, list.map((state) => new CandidateRecord(state))]),
+    );
+    return { added, removed };
+  }
+}
+
+const NO_CANDIDATES: readonly Candidate[] = [];
+
+/** A Candidate bound to one endpoint's state; `metrics` and `stale` are refreshed by candidates(). */
+class CandidateRecord implements Candidate {
+  readonly state: EndpointState;
+  readonly endpoint: EndpointState["endpoint"];
+  readonly inFlight: EndpointState["inFlight"];
+  metrics: EndpointState["metrics"];
+  stale = false;
+
+  constructor(state: EndpointState) {
+    this.state = state;
+    this.endpoint = state.endpoint;
+    this.inFlight = state.inFlight;
+    this.metrics = state.metrics;
   }
 }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { formatReport } from "../bench/report.ts";
 import { PROFILES } from "../sim/profiles.ts";
 import { type ComparisonInput, comparisonMarkdown, formatComparison } from "./comparison.ts";
-import type { ClassKey, ClassResult } from "./demo-types.ts";
+import { type ClassKey, type ClassResult, classLabel } from "./demo-types.ts";
 import { type DemoContext, type PhaseResult, runPhase } from "./run-phase.ts";
 import { readSeedDeployment } from "./seed-deployment.ts";
 import { SEED_WORKLOAD } from "./seed-figures.ts";
@@ -116,7 +116,7 @@ export async function runDemo(o: DemoOptions): Promise<ComparisonInput> {
   const files = await writeTtftChart(
     phases.map((p) => ({
       phase: p.spec.label,
-      classes: Object.values(p.classes).map((c) => ({ name: c.name, points: c.points })),
+      classes: Object.values(p.classes).map((c) => ({ label: classLabel(c.key, c.name), points: c.points })),
     })),
     "TTFT per class over time (igw demo)",
     join(o.outDir, "demo-ttft"),

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TrafficClass } from "../bench/config.ts";
+import { timelinePoints } from "../bench/request-timeline.ts";
 import { runBenchmark } from "../bench/run-benchmark.ts";
 import type { BenchmarkRun, ClassRun } from "../bench/run-types.ts";
 import { CpuMeter } from "./cpu-usage.ts";
@@ -167,8 +168,6 @@ function classResult(key: ClassKey, c: ClassRun, t0: number): ClassResult {
     p99TtftMs: s.ttft.percentiles.find(([p]) => p === 99)?.[1] ?? Number.NaN,
     meanTpotMs: s.tpot.mean,
     durationS: c.durationS,
-    points: c.outputs
-      .filter((o) => o.success)
-      .map((o) => ({ sentS: o.startTime - t0, ttftMs: o.ttft * 1000 })),
+    points: timelinePoints(c.outputs, t0),
   };
 }

@@ -1,44 +1,57 @@
 /**
- * The demo's chart: TTFT of every request by the time it was sent, one panel per phase (queueing,
- * round robin, Critical alone), coloured by class. Vega-Lite rendered headless to SVG, PNG via resvg.
+ * The demo's chart: TTFT of every request over the time of its phase (sent → completed), one panel
+ * per phase (queueing, round robin, Critical alone) on one x range, coloured by class with the
+ * class's criticality in the legend. Vega-Lite rendered headless to SVG, PNG via resvg.
  */
 import { writeFile } from "node:fs/promises";
-import { Resvg } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import {
+  TIMELINE_NOTE,
+  type TimelinePoint,
+  timelineDomain,
+  timelineLayers,
+  timelineRows,
+} from "../bench/request-timeline.ts";
+import { renderSvg, svgToPng } from "../bench/vega-render.ts";
 
-/** One panel: a phase label and its classes' (send time s, TTFT ms) points. */
+/** One panel: a phase label and its classes' requests (s since the phase started, TTFT ms). */
 export interface ChartPanel {
   readonly phase: string;
   readonly classes: readonly {
-    readonly name: string;
-    readonly points: readonly { sentS: number; ttftMs: number }[];
+    /** Legend label, e.g. "Critical (qwen)". */
+    readonly label: string;
+    readonly points: readonly TimelinePoint[];
   }[];
 }
 
-/** The Vega-Lite spec (pure). */
+/** The Vega-Lite spec (pure): one facet column per phase, shared x and y, one class legend. */
 export function ttftChartSpec(panels: readonly ChartPanel[], title: string): TopLevelSpec {
   const values = panels.flatMap((p) =>
-    p.classes.flatMap((c) =>
-      c.points.map((pt) => ({ phase: p.phase, class: c.name, sent_s: pt.sentS, ttft_ms: pt.ttftMs })),
-    ),
+    p.classes.flatMap((c) => timelineRows(c.label, c.points).map((r) => ({ phase: p.phase, ...r }))),
   );
+  const labels = [...new Set(panels.flatMap((p) => p.classes.map((c) => c.label)))];
+  const color = {
+    field: "class",
+    type: "nominal",
+    title: "class",
+    scale: { domain: labels },
+    legend: { labelLimit: 400, symbolOpacity: 1 },
+  };
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title,
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    background: "white",
+    title: {
+      text: title,
+      subtitle: TIMELINE_NOTE,
+    },
     data: { values },
     facet: { column: { field: "phase", type: "nominal", title: null, sort: panels.map((p) => p.phase) } },
     spec: {
       width: 360,
       height: 260,
-      mark: { type: "point", filled: true, size: 14, opacity: 0.65 },
-      encoding: {
-        x: { field: "sent_s", type: "quantitative", title: "request sent at (s since start)" },
-        y: { field: "ttft_ms", type: "quantitative", title: "TTFT (ms, log scale)", scale: { type: "log" } },
-        color: { field: "class", type: "nominal", title: "class" },
-      },
+      layer: timelineLayers(color, "time since the phase started (s)", timelineDomain(values), true),
     },
-    resolve: { scale: { x: "independent" } },
+    resolve: { scale: { x: "shared", y: "shared", color: "shared" } },
   } as TopLevelSpec;
 }
 
@@ -48,22 +61,8 @@ export async function writeTtftChart(
   title: string,
   base: string,
 ): Promise<string[]> {
-  const { spec } = compile(ttftChartSpec(panels, title));
-  const view = new vega.View(vega.parse(spec), { renderer: "none" });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-  const png = new Resvg(svg, {
-    background: "white",
-    fitTo: { mode: "zoom", value: 2 },
-    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
-  })
-    .render()
-    .asPng();
+  const svg = await renderSvg(ttftChartSpec(panels, title));
   await writeFile(`${base}.svg`, svg);
-  await writeFile(`${base}.png`, png);
+  await writeFile(`${base}.png`, svgToPng(svg));
   return [`${base}.svg`, `${base}.png`];
 }

@@ -1,57 +1,28 @@
 /**
  * The `flowControl` section of EndpointPickerConfig (same fields as the Inference Extension's),
- * validated with zod and resolved against the plugin registries into FlowControlSettings.
+ * validated with zod and resolved against the plugin registry into FlowControlSettings.
  * Every problem is reported with its field path (`flowControl.priorityBands[0].maxBytes: ...`).
  */
 import { z } from "zod";
-import { type ConfigIssue, FlowControlConfigError, fromZod } from "./config-issues.ts";
+import { type FieldIssue, FieldIssueError, type FieldPath, prefixIssues } from "../config/field-issue.ts";
+import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
+import type { PluginSpec } from "../plugins/registry.ts";
+import { fieldIssuesFromZod } from "../plugins/zod-issues.ts";
 import {
+  DEFAULT_DETECTOR,
   DEFAULT_FAIRNESS_POLICY,
   DEFAULT_ORDERING_POLICY,
   defaultQueueFor,
-  fairnessPolicies,
-  orderingPolicies,
-  queueKinds,
-} from "./policy-registry.ts";
-import { parseDuration, parseQuantity } from "./quantity.ts";
-import {
-  createSaturationDetector,
-  DEFAULT_DETECTOR,
-  type DetectorSpec,
-} from "./saturation/detector-registry.ts";
-
-const quantity = z
-  .union([z.number(), z.string()], { error: "expected a number or a quantity such as 512Mi" })
-  .transform((v, ctx) => {
-    try {
-      return parseQuantity(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
-
-const duration = z
-  .union([z.string(), z.number()], { error: "expected a duration such as 30s or 500ms" })
-  .transform((v, ctx) => {
-    if (typeof v === "number" && v !== 0) {
-      ctx.addIssue({ code: "custom", message: `a duration needs a unit: "${v}s" or "${v}ms", not ${v}` });
-      return z.NEVER;
-    }
-    try {
-      return typeof v === "number" ? 0 : parseDuration(v);
-    } catch (e) {
-      ctx.addIssue({ code: "custom", message: (e as Error).message });
-      return z.NEVER;
-    }
-  });
+  type FlowControlPlugins,
+} from "./builtin-plugins.ts";
+import { durationSchema, quantitySchema } from "./quantity-schemas.ts";
 
 const bandFields = {
   priorityName: z.string().min(1).optional(),
   /** Bytes of queued request bodies this band holds (default 1 GB). */
-  maxBytes: quantity.optional(),
+  maxBytes: quantitySchema.optional(),
   /** Requests this band holds (0 = unlimited, the default). */
-  maxRequests: quantity.optional(),
+  maxRequests: quantitySchema.optional(),
   fairnessPolicyRef: z.string().min(1).optional(),
   orderingPolicyRef: z.string().min(1).optional(),
   queue: z.string().min(1).optional(),
@@ -66,48 +37,43 @@ const pluginRefSchema = z.object({ pluginRef: z.string().min(1) }).strict();
 const inlinePluginSchema = z
   .object({ type: z.string().min(1), parameters: z.record(z.string(), z.unknown()).optional() })
   .strict();
+/** A detector: a plugin declared in `plugins` by name (or a type), or inline. */
+const detectorRefSchema = z.union([pluginRefSchema, inlinePluginSchema]);
 
 /** The raw `flowControl` section schema (before registry resolution). */
 export const flowControlSchema = z
   .object({
     /** Bytes of all queued request bodies (0 = unlimited, the default). */
-    maxBytes: quantity.optional(),
+    maxBytes: quantitySchema.optional(),
     /** Queued requests in all bands (0 = unlimited, the default). */
-    maxRequests: quantity.optional(),
+    maxRequests: quantitySchema.optional(),
     /** Time a request may wait before 503 (0 = until the client gives up, the default). */
-    defaultRequestTTL: duration.optional(),
+    defaultRequestTTL: durationSchema.optional(),
     defaultPriorityBand: defaultBandSchema.optional(),
     defaultNegativePriorityBand: defaultBandSchema.optional(),
     priorityBands: z.array(bandSchema).optional(),
-    saturationDetector: z.union([pluginRefSchema, inlinePluginSchema]).optional(),
+    saturationDetector: detectorRefSchema.optional(),
     /** Extension: queue negative priorities too (default false: shed them with 429 when saturated). */
     queueSheddable: z.boolean().optional(),
     /** Extension: saturation that bands below an active higher band leave free (default 0.2). */
     activeReserve: z.number().min(0).optional(),
     /** Extension: a band is active when it dispatched within this duration (default 10s). */
-    activeWindow: duration.optional(),
+    activeWindow: durationSchema.optional(),
     /** Extension: after a dispatch or completion, lower bands wait this long so its band takes the room first (default 100ms). */
-    reclaimWindow: duration.optional(),
+    reclaimWindow: durationSchema.optional(),
   })
   .strict();
 
 export type FlowControlInput = z.input<typeof flowControlSchema>;
 
-/** A plugin declared in EndpointPickerConfig `plugins[]` (name defaults to type). */
-export interface PluginDeclaration {
-  readonly type: string;
-  readonly name?: string | undefined;
-  readonly parameters?: Readonly<Record<string, unknown>> | undefined;
-}
-
-/** One band, resolved. */
+/** One band, resolved. Policies and queue are plugin specs, built per band by PriorityBand. */
 export interface BandSettings {
   readonly priorityName: string | undefined;
   readonly maxBytes: number;
   readonly maxRequests: number;
-  readonly fairnessPolicy: string;
-  readonly orderingPolicy: string;
-  readonly queue: string;
+  readonly fairnessPolicy: PluginSpec;
+  readonly orderingPolicy: PluginSpec;
+  readonly queue: PluginSpec;
   /** Undefined = by priority: DEFAULT_PRIORITY_USAGE_LIMIT above 0, DEFAULT_USAGE_LIMIT otherwise. */
   readonly usageLimit: number | undefined;
 }
@@ -122,7 +88,7 @@ export interface FlowControlSettings {
   readonly defaultNegativeBand: BandSettings;
   /** Configured bands by priority. */
   readonly bands: ReadonlyMap<number, BandSettings>;
-  readonly detector: DetectorSpec;
+  readonly detector: PluginSpec;
   readonly queueSheddable: boolean;
   /** Saturation bands below an active higher band leave free for it. */
   readonly activeReserve: number;
@@ -147,63 +113,91 @@ export const DEFAULT_RECLAIM_WINDOW_MS = 100;
 /** Per-band byte limit when none is set: 1 GB, as in the Inference Extension. */
 export const DEFAULT_BAND_MAX_BYTES = 1_000_000_000;
 
+type FlowControlKind = keyof FlowControlPlugins;
+
+/** Each kind as error messages name it. */
+const KIND_NAMES: Readonly<Record<FlowControlKind, string>> = {
+  "saturation-detector": "saturation detector",
+  "fairness-policy": "fairness policy",
+  "ordering-policy": "ordering policy",
+  queue: "queue",
+};
+
 /**
- * Validates a raw `flowControl` object (undefined = all defaults) and resolves policy and detector
- * references, by plugin name in `plugins` first, then by type. Throws FlowControlConfigError with
- * paths rooted at `at` (default `flowControl`).
+ * Validates a raw `flowControl` object (undefined = all defaults) and resolves its policy, queue
+ * and detector references against the plugin registry: by instance name in `plugins` (the
+ * document's list) first, then by type. `outer.saturationDetector` is the document's top-level
+ * detector reference, used when the section names none. Throws FieldIssueError listing every
+ * problem, with paths from the document root (the section at `at`, default `flowControl`).
  */
 export function parseFlowControl(
   raw: unknown,
-  plugins: readonly PluginDeclaration[] = [],
-  at: readonly (string | number)[] = ["flowControl"],
+  plugins: readonly PluginSpec[] = [],
+  at: FieldPath = ["flowControl"],
+  outer: { readonly saturationDetector?: unknown } = {},
 ): FlowControlSettings {
   const parsed = flowControlSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new FlowControlConfigError(fromZod(at, parsed.error.issues));
+  if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod(at, parsed.error.issues));
   const input = parsed.data;
-  const issues: ConfigIssue[] = [];
-  const byName = new Map<string, PluginDeclaration>();
-  for (const p of plugins) byName.set(p.name ?? p.type, p);
-  const refType = (ref: string): string => byName.get(ref)?.type ?? ref;
+  const issues: FieldIssue[] = [];
+  const declared = new Map<string, { spec: PluginSpec; index: number }>();
+  plugins.forEach((spec, index) => {
+    declared.set(spec.name ?? spec.type, { spec, index });
+  });
 
-  const band = (
-    b: z.output<typeof defaultBandSchema> | undefined,
-    path: (string | number)[],
-  ): BandSettings => {
-    const fairness = refType(b?.fairnessPolicyRef ?? DEFAULT_FAIRNESS_POLICY);
-    const ordering = refType(b?.orderingPolicyRef ?? DEFAULT_ORDERING_POLICY);
-    if (!Object.hasOwn(fairnessPolicies, fairness)) {
-      issues.push({
-        path: [...path, "fairnessPolicyRef"],
-        message: `unknown fairness policy "${fairness}" (known: ${Object.keys(fairnessPolicies).join(", ")})`,
-      });
+  /**
+   * Builds what `ref` (at `path`) names as a plugin of `kind`, to check it; undefined after an
+   * issue. A declared plugin's own problems are reported where it is declared.
+   */
+  const resolve = <K extends FlowControlKind>(
+    ref: string | PluginSpec,
+    kind: K,
+    path: FieldPath,
+  ): { spec: PluginSpec; plugin: FlowControlPlugins[K] } | undefined => {
+    const found = typeof ref === "string" ? declared.get(ref) : undefined;
+    const spec = typeof ref !== "string" ? ref : (found?.spec ?? { type: ref });
+    try {
+      return { spec, plugin: BUILTIN_REGISTRY.create(spec, kind, KIND_NAMES[kind]) };
+    } catch (e) {
+      if (!(e instanceof FieldIssueError)) throw e;
+      for (const i of e.issues) {
+        // The type is the reference's problem; anything else is the declaration's.
+        const typeIssue = i.path.length === 1 && i.path[0] === "type" && typeof ref === "string";
+        const where = typeIssue ? [...path] : found ? ["plugins", found.index] : [...path];
+        issues.push(...prefixIssues(where, [typeIssue ? { path: [], message: i.message } : i]));
+      }
+      return undefined;
     }
-    const orderingPolicy = Object.hasOwn(orderingPolicies, ordering) ? orderingPolicies[ordering] : undefined;
-    if (!orderingPolicy) {
+  };
+
+  const band = (b: z.output<typeof defaultBandSchema> | undefined, path: FieldPath): BandSettings => {
+    const fairness = resolve(b?.fairnessPolicyRef ?? DEFAULT_FAIRNESS_POLICY, "fairness-policy", [
+      ...path,
+      "fairnessPolicyRef",
+    ]);
+    const ordering = resolve(b?.orderingPolicyRef ?? DEFAULT_ORDERING_POLICY, "ordering-policy", [
+      ...path,
+      "orderingPolicyRef",
+    ]);
+    const queuePath = [...path, "queue"];
+    const queue = resolve(
+      b?.queue ?? (ordering ? defaultQueueFor(ordering.plugin) : { type: "list-queue" }),
+      "queue",
+      queuePath,
+    );
+    if (queue && ordering && !queue.plugin.supports(ordering.plugin)) {
       issues.push({
-        path: [...path, "orderingPolicyRef"],
-        message: `unknown ordering policy "${ordering}" (known: ${Object.keys(orderingPolicies).join(", ")})`,
-      });
-    }
-    const queue = b?.queue ?? (orderingPolicy ? defaultQueueFor(orderingPolicy) : "list-queue");
-    const kind = Object.hasOwn(queueKinds, queue) ? queueKinds[queue] : undefined;
-    if (!kind) {
-      issues.push({
-        path: [...path, "queue"],
-        message: `unknown queue "${queue}" (known: ${Object.keys(queueKinds).join(", ")})`,
-      });
-    } else if (orderingPolicy && !kind.supports(orderingPolicy)) {
-      issues.push({
-        path: [...path, "queue"],
-        message: `${queue} keeps arrival order and cannot hold ${ordering}; use heap-queue`,
+        path: queuePath,
+        message: `${queue.spec.type} keeps arrival order and cannot hold ${ordering.spec.type}; use heap-queue`,
       });
     }
     return {
       priorityName: b?.priorityName,
       maxBytes: b?.maxBytes ?? DEFAULT_BAND_MAX_BYTES,
       maxRequests: b?.maxRequests ?? 0,
-      fairnessPolicy: fairness,
-      orderingPolicy: ordering,
-      queue,
+      fairnessPolicy: fairness?.spec ?? DEFAULT_FAIRNESS_POLICY,
+      orderingPolicy: ordering?.spec ?? DEFAULT_ORDERING_POLICY,
+      queue: queue?.spec ?? { type: "list-queue" },
       usageLimit: b?.usageLimit,
     };
   };
@@ -221,22 +215,9 @@ export function parseFlowControl(
     bands.set(b.priority, band(b, path));
   });
 
-  let detector: DetectorSpec = DEFAULT_DETECTOR;
-  const sd = input.saturationDetector;
-  if (sd && "pluginRef" in sd) {
-    const declared = byName.get(sd.pluginRef);
-    if (declared) detector = { type: declared.type, parameters: declared.parameters };
-    else detector = { type: sd.pluginRef };
-  } else if (sd) {
-    detector = { type: sd.type, parameters: sd.parameters };
-  }
-  try {
-    createSaturationDetector(detector, [...at, "saturationDetector"]);
-  } catch (e) {
-    if (e instanceof FlowControlConfigError) issues.push(...e.issues);
-    else throw e;
-  }
-  if (issues.length > 0) throw new FlowControlConfigError(issues);
+  const detector = detectorRef(input.saturationDetector, at, outer.saturationDetector, issues);
+  const resolved = detector && resolve(detector.ref, "saturation-detector", detector.path);
+  if (issues.length > 0) throw new FieldIssueError(issues);
 
   return {
     maxBytes: input.maxBytes ?? 0,
@@ -245,10 +226,36 @@ export function parseFlowControl(
     defaultBand,
     defaultNegativeBand,
     bands,
-    detector,
+    detector: resolved?.spec ?? DEFAULT_DETECTOR,
     queueSheddable: input.queueSheddable ?? false,
     activeReserve: input.activeReserve ?? DEFAULT_ACTIVE_RESERVE,
     activeWindowMs: input.activeWindow ?? DEFAULT_ACTIVE_WINDOW_MS,
     reclaimWindowMs: input.reclaimWindow ?? DEFAULT_RECLAIM_WINDOW_MS,
   };
+}
+
+/**
+ * Which detector the section uses, and where its reference is written: the section's own
+ * `saturationDetector`, else the document's top-level one (validated here), else undefined (the
+ * default). A `pluginRef` stays a name; an inline `{type, parameters}` is a spec.
+ */
+function detectorRef(
+  inner: z.output<typeof detectorRefSchema> | undefined,
+  at: FieldPath,
+  outer: unknown,
+  issues: FieldIssue[],
+): { ref: string | PluginSpec; path: FieldPath } | undefined {
+  let ref = inner;
+  let path: FieldPath = [...at, "saturationDetector"];
+  if (ref === undefined && outer !== undefined) {
+    path = ["saturationDetector"];
+    const parsed = detectorRefSchema.safeParse(outer);
+    if (!parsed.success) {
+      issues.push(...fieldIssuesFromZod(path, parsed.error.issues));
+      return undefined;
+    }
+    ref = parsed.data;
+  }
+  if (ref === undefined) return undefined;
+  return { ref: "pluginRef" in ref ? ref.pluginRef : ref, path };
 }

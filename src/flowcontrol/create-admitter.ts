@@ -2,12 +2,13 @@
  * The one factory the gateway calls per pool: a FlowController when queueing is on (pool
  * annotation or a `flowControl` section), else the LegacyAdmitter with the same detector.
  */
+import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
+import type { Timers } from "../timers.ts";
 import { type FlowControlSettings, parseFlowControl } from "./config.ts";
 import { FlowController } from "./flow-controller.ts";
 import { LegacyAdmitter } from "./legacy-admitter.ts";
 import type { FlowControlMetrics } from "./metrics.ts";
-import { createSaturationDetector } from "./saturation/detector-registry.ts";
 import type { Admitter } from "./types.ts";
 
 export interface PoolAdmitterOptions {
@@ -19,7 +20,8 @@ export interface PoolAdmitterOptions {
   /** Resolved flow-control settings (default: parseFlowControl(undefined), all defaults). */
   readonly settings?: FlowControlSettings;
   readonly metrics?: FlowControlMetrics;
-  readonly clock?: () => number;
+  /** Default REAL_TIMERS. */
+  readonly timers?: Timers;
 }
 
 /** An Admitter plus close() to release timers and queued requests when the pool goes away. */
@@ -34,9 +36,10 @@ export function createPoolAdmitter(options: PoolAdmitterOptions): PoolAdmitter {
     candidates: options.candidates,
     poolName: options.poolName,
     ...(options.metrics && { metrics: options.metrics }),
-    ...(options.clock && { clock: options.clock }),
+    ...(options.timers && { timers: options.timers }),
   };
   if (options.queueing) return new FlowController({ ...common, settings });
-  const legacy = new LegacyAdmitter({ ...common, detector: createSaturationDetector(settings.detector) });
+  const detector = BUILTIN_REGISTRY.create(settings.detector, "saturation-detector", "saturation detector");
+  const legacy = new LegacyAdmitter({ ...common, detector });
   return Object.assign(legacy, { close(): void {} });
 }

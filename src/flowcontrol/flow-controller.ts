@@ -3,22 +3,31 @@
  * pool is below its band's usage limit and nothing of equal or higher priority waits; otherwise it
  * waits in its band (fair between flows, ordered within a flow) until a dispatch cycle releases it.
  * Cycles run on notify() (metrics refresh, request completion) and continue one request per event
- * loop turn while capacity lasts; at most one request is released per turn (queued or not), so the
- * director accounts each one as in flight before the detector is asked again.
+ * loop turn while capacity lasts.
+ *
+ * One release per turn: at most one request is released per event-loop turn (queued or not); the
+ * next release waits for a cycle scheduled with `timers.nextTurn`. The caller must, within the turn
+ * of the release, account the released request where the detector reads it: synchronously in the
+ * continuation of admit()'s promise, with no I/O, timer or not-yet-settled await in between (the
+ * director charges in-flight on the chosen endpoint there). The next cycle's saturation then
+ * includes it. Time, timeouts and turns all come from the injected Timers.
+ *
  * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
  * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
  * for it; and for `reclaimWindow` after one of its requests is dispatched or completes, lower bands
- * wait (at most 10 windows in a row), so its arriving and returning clients take the room first. Sheddable requests (priority < 0) are refused with 429 instead of queued unless
- * `queueSheddable` is set.
+ * wait (at most 10 windows in a row), so its arriving and returning clients take the room first.
+ * Sheddable requests (priority < 0) are refused with 429 instead of queued unless `queueSheddable`
+ * is set.
  */
 import { GatewayError } from "../errors.ts";
+import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { BandSettings, FlowControlSettings } from "./config.ts";
 import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metrics.ts";
 import { PriorityBand } from "./priority-band.ts";
 import { QueuedRequest } from "./queued-request.ts";
 import { DrainRate } from "./retry-after.ts";
-import { createSaturationDetector } from "./saturation/detector-registry.ts";
 import type { Admitter, FlowRequest, SaturationDetector } from "./types.ts";
 
 export interface FlowControllerOptions {
@@ -27,8 +36,8 @@ export interface FlowControllerOptions {
   readonly candidates: () => readonly Candidate[];
   /** Overrides the detector named in settings. */
   readonly detector?: SaturationDetector;
-  /** Clock in ms (default Date.now); must agree with EndpointMetrics.updatedAt. */
-  readonly clock?: () => number;
+  /** Clock, timeouts (TTL, reclaim window) and next-turn cycles; default REAL_TIMERS. */
+  readonly timers?: Timers;
   readonly metrics?: FlowControlMetrics;
   /** The `inference_pool` metric label. */
   readonly poolName?: string;
@@ -68,7 +77,7 @@ export class FlowController implements Admitter, FlowControlSource {
   readonly detector: SaturationDetector;
   private readonly settings: FlowControlSettings;
   private readonly candidates: () => readonly Candidate[];
-  private readonly clock: () => number;
+  private readonly timers: Timers;
   private readonly metrics: FlowControlMetrics | undefined;
   private readonly untrack: () => void;
   /** Bands by descending priority, and by priority. */
@@ -81,16 +90,20 @@ export class FlowController implements Admitter, FlowControlSource {
   /** Arrival-ordered list of all waiters (= deadline order, since the TTL is uniform). */
   private oldest: Waiter | undefined;
   private newest: Waiter | undefined;
-  private cycle: NodeJS.Immediate | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private reclaimTimer: NodeJS.Timeout | undefined;
+  /** Handles from `timers`: the pending next-turn cycle, the TTL and the reclaim-window timeouts. */
+  private cycle: unknown;
+  private expiryTimer: unknown;
+  private reclaimTimer: unknown;
   private closed = false;
 
   constructor(options: FlowControllerOptions) {
     this.settings = options.settings;
     this.candidates = options.candidates;
-    this.detector = options.detector ?? createSaturationDetector(options.settings.detector);
-    this.clock = options.clock ?? Date.now;
+    // The settings were resolved by parseFlowControl, so the detector builds.
+    this.detector =
+      options.detector ??
+      BUILTIN_REGISTRY.create(options.settings.detector, "saturation-detector", "saturation detector");
+    this.timers = options.timers ?? REAL_TIMERS;
     this.metrics = options.metrics;
     this.poolName = options.poolName ?? "";
     this.untrack = this.metrics?.track(this) ?? noop;
@@ -99,7 +112,7 @@ export class FlowController implements Admitter, FlowControlSource {
 
   /** Resolves when the request may be scheduled; rejects with 429 (shed, queue full) or 503 (TTL, client gone). */
   admit(request: FlowRequest): Promise<void> {
-    const now = this.clock();
+    const now = this.timers.now();
     if (this.closed) return Promise.reject(new GatewayError("noEndpoint", "the pool is shutting down"));
     if (request.signal.aborted) {
       this.observe(request.priority, "evicted_client_gone", 0);
@@ -157,13 +170,13 @@ export class FlowController implements Admitter, FlowControlSource {
   notify(completedPriority?: number): void {
     if (completedPriority !== undefined) {
       const band = this.bandByPriority.get(completedPriority);
-      if (band) band.lastCompletionAt = this.clock();
+      if (band) band.lastCompletionAt = this.timers.now();
     }
     if (this.cycle === undefined) this.dispatchCycle();
   }
 
   /** Current pool saturation from the detector (>= 1 saturated; Infinity with no endpoints). */
-  saturation(now: number = this.clock()): number {
+  saturation(now: number = this.timers.now()): number {
     return this.detector.saturation(this.candidates(), now);
   }
 
@@ -179,13 +192,17 @@ export class FlowController implements Admitter, FlowControlSource {
     return { bands: this.stats().bands, saturation: this.saturation() };
   }
 
+  flowSizes(): { priority: number; flows: { flowId: string; size: number }[] }[] {
+    return this.bands.map((b) => ({ priority: b.priority, flows: b.flowSizes() }));
+  }
+
   /** Rejects every waiting request with 503 and stops timers and metrics (pool removed, shutdown). */
   close(): void {
     this.closed = true;
     while (this.oldest) this.evict(this.oldest, "evicted_shutdown", "the pool is shutting down");
-    if (this.cycle) clearImmediate(this.cycle);
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
-    if (this.reclaimTimer) clearTimeout(this.reclaimTimer);
+    if (this.cycle !== undefined) this.timers.cancelTurn(this.cycle);
+    if (this.expiryTimer !== undefined) this.timers.clearTimeout(this.expiryTimer);
+    if (this.reclaimTimer !== undefined) this.timers.clearTimeout(this.reclaimTimer);
     this.cycle = undefined;
     this.expiryTimer = undefined;
     this.reclaimTimer = undefined;
@@ -196,7 +213,7 @@ export class FlowController implements Admitter, FlowControlSource {
   private readonly dispatchCycle = (): void => {
     this.cycle = undefined;
     if (this.queued === 0) return;
-    const now = this.clock();
+    const now = this.timers.now();
     const saturation = this.saturation(now);
     let higherActive = false;
     for (const band of this.bands) {
@@ -210,7 +227,7 @@ export class FlowController implements Admitter, FlowControlSource {
       const until = this.reclaimedUntil(band, now);
       if (until > now) {
         // A higher band just freed room its clients are about to take again: hold the cycle.
-        this.reclaimTimer ??= setTimeout(this.reclaimEnded, until - now);
+        this.reclaimTimer ??= this.timers.setTimeout(this.reclaimEnded, until - now);
         return;
       }
       const waiter = band.popNext() as Waiter;
@@ -231,7 +248,7 @@ export class FlowController implements Admitter, FlowControlSource {
     for (const band of this.bands) {
       if (!this.sheds(band) || saturation < this.limitOf(band, now)) continue;
       for (let w = band.popNext() as Waiter | undefined; w; w = band.popNext() as Waiter | undefined) {
-        this.settle(w, "rejected_shed", this.clock());
+        this.settle(w, "rejected_shed", this.timers.now());
         w.reject(this.shedError());
       }
     }
@@ -248,19 +265,19 @@ export class FlowController implements Admitter, FlowControlSource {
   }
 
   /**
-   * After any release, the rest of this event-loop turn belongs to the director (it accounts the
+   * After any release, the rest of this event-loop turn belongs to the caller (it accounts the
    * request as in flight): the next release waits for the cycle scheduled here.
    */
   private released(band: PriorityBand, now: number): void {
     band.lastDispatchAt = now;
     band.heldSince = undefined;
     this.drain.record(now);
-    this.cycle ??= setImmediate(this.dispatchCycle);
+    this.cycle ??= this.timers.nextTurn(this.dispatchCycle);
   }
 
   private evict(waiter: Waiter, outcome: QueueOutcome, message: string): void {
     waiter.band.remove(waiter);
-    this.settle(waiter, outcome, this.clock());
+    this.settle(waiter, outcome, this.timers.now());
     waiter.reject(new GatewayError(outcome === "evicted_shutdown" ? "noEndpoint" : "queueTimeout", message));
   }
 
@@ -276,7 +293,7 @@ export class FlowController implements Admitter, FlowControlSource {
 
   private readonly expire = (): void => {
     this.expiryTimer = undefined;
-    const now = this.clock();
+    const now = this.timers.now();
     while (this.oldest && this.oldest.deadline <= now) {
       const w = this.oldest;
       const ttl = this.settings.defaultRequestTTLMs;
@@ -290,8 +307,9 @@ export class FlowController implements Admitter, FlowControlSource {
   };
 
   private armExpiry(now: number): void {
-    if (this.expiryTimer || !this.oldest || this.oldest.deadline === Number.POSITIVE_INFINITY) return;
-    this.expiryTimer = setTimeout(this.expire, Math.max(0, this.oldest.deadline - now));
+    if (this.expiryTimer !== undefined || !this.oldest || this.oldest.deadline === Number.POSITIVE_INFINITY)
+      return;
+    this.expiryTimer = this.timers.setTimeout(this.expire, Math.max(0, this.oldest.deadline - now));
   }
 
   private link(w: Waiter): void {

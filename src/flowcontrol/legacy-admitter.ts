@@ -5,6 +5,7 @@
  */
 import { GatewayError } from "../errors.ts";
 import type { Candidate } from "../scheduling/types.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { FlowControlMetrics } from "./metrics.ts";
 import type { Admitter, FlowRequest, SaturationDetector } from "./types.ts";
 
@@ -15,7 +16,8 @@ export interface LegacyAdmitterOptions {
   readonly shedAtOrBelow?: number;
   /** Seconds for Retry-After on a shed (default 1). */
   readonly retryAfterSeconds?: number;
-  readonly clock?: () => number;
+  /** Its clock is read at every decision (default REAL_TIMERS). */
+  readonly timers?: Timers;
   readonly metrics?: FlowControlMetrics;
   readonly poolName?: string;
 }
@@ -31,7 +33,7 @@ export class LegacyAdmitter implements Admitter {
     const o = this.options;
     const shed =
       request.priority <= (o.shedAtOrBelow ?? 0) &&
-      o.detector.saturation(o.candidates(), (o.clock ?? Date.now)()) >= 1;
+      o.detector.saturation(o.candidates(), (o.timers ?? REAL_TIMERS).now()) >= 1;
     o.metrics?.observe(o.poolName ?? "", request.priority, shed ? "rejected_shed" : "dispatched", 0);
     if (!shed) return Promise.resolve();
     return Promise.reject(

@@ -4,13 +4,16 @@
  * Gauges are read from the controllers at scrape time (nothing on the request path); the
  * histogram is observed once per request that passes through a controller.
  */
-import { Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { HistogramFamily } from "../observability/hot-metrics.ts";
 
 /** What a controller exposes at scrape time. */
 export interface FlowControlSource {
   readonly poolName: string;
   /** Queued requests and bytes per band priority, and the pool's current saturation. */
   snapshot(): { bands: readonly { priority: number; size: number; bytes: number }[]; saturation: number };
+  /** The non-empty flows of each band (for the dashboard; not read at scrape time). */
+  flowSizes(): readonly { priority: number; flows: readonly { flowId: string; size: number }[] }[];
 }
 
 /** How a request left flow control: the `outcome` label. */
@@ -31,7 +34,7 @@ export const QUEUE_DURATION_BUCKETS = [
 export class FlowControlMetrics {
   readonly queueSize: Gauge<"inference_pool" | "priority">;
   readonly queueBytes: Gauge<"inference_pool" | "priority">;
-  readonly queueDuration: Histogram<"inference_pool" | "priority" | "outcome">;
+  readonly queueDuration: HistogramFamily<"inference_pool" | "priority" | "outcome">;
   readonly poolSaturation: Gauge<"inference_pool">;
   private readonly sources = new Set<FlowControlSource>();
 
@@ -52,13 +55,13 @@ export class FlowControlMetrics {
       "Request body bytes waiting in the flow-control queues, per pool and priority band.",
       (b) => b.bytes,
     );
-    this.queueDuration = new Histogram({
-      name: "inference_extension_flow_control_request_queue_duration_seconds",
-      help: "Time requests spent in flow control, from arrival to dispatch or rejection, by outcome.",
-      labelNames: ["inference_pool", "priority", "outcome"],
-      buckets: QUEUE_DURATION_BUCKETS,
-      registers,
-    });
+    this.queueDuration = new HistogramFamily(
+      "inference_extension_flow_control_request_queue_duration_seconds",
+      "Time requests spent in flow control, from arrival to dispatch or rejection, by outcome.",
+      ["inference_pool", "priority", "outcome"],
+      QUEUE_DURATION_BUCKETS,
+      registry,
+    );
     this.poolSaturation = new Gauge({
       name: "inference_extension_flow_control_pool_saturation",
       help: "Pool saturation from the saturation detector: 0 idle, >= 1 saturated (+Inf with no endpoints).",
@@ -71,6 +74,11 @@ export class FlowControlMetrics {
     });
   }
 
+  /** The controllers tracked now, one per queueing pool (the dashboard reads them once per tick). */
+  controllers(): readonly FlowControlSource[] {
+    return [...this.sources];
+  }
+
   /** Starts reporting a controller's gauges; returns the function that stops it. */
   track(source: FlowControlSource): () => void {
     this.sources.add(source);
@@ -79,7 +87,9 @@ export class FlowControlMetrics {
 
   /** Records one request's time in flow control (seconds) and how it left. */
   observe(poolName: string, priority: number, outcome: QueueOutcome, seconds: number): void {
-    this.queueDuration.observe({ inference_pool: poolName, priority: String(priority), outcome }, seconds);
+    this.queueDuration
+      .series({ inference_pool: poolName, priority: String(priority), outcome })
+      .observe(seconds);
   }
 }
 

@@ -3,7 +3,8 @@
  * the top-level `saturationDetector` reference, with the `plugins` list their references resolve
  * against. The first document (in load order) that has either applies to every pool.
  */
-import { type FlowControlSettings, type PluginDeclaration, parseFlowControl } from "./config.ts";
+import type { PluginSpec } from "../plugins/registry.ts";
+import { type FlowControlSettings, parseFlowControl } from "./config.ts";
 
 /** An EndpointPickerConfig document's top-level fields (apiVersion/kind removed). */
 export type PickerConfigRaw = Readonly<Record<string, unknown>>;
@@ -12,33 +13,33 @@ export type PickerConfigRaw = Readonly<Record<string, unknown>>;
 export interface FlowControlSection {
   readonly flowControl: unknown;
   readonly saturationDetector: unknown;
-  readonly plugins: readonly PluginDeclaration[];
+  readonly plugins: readonly PluginSpec[];
 }
 
-/** The section of the first document with `flowControl` or `saturationDetector`; undefined when none has. */
+/** Index of the document whose section applies: the first with `flowControl` or `saturationDetector`; -1 when none. */
+export function flowControlDocument(configs: readonly { readonly raw: PickerConfigRaw }[]): number {
+  return configs.findIndex(
+    (c) => c.raw["flowControl"] !== undefined || c.raw["saturationDetector"] !== undefined,
+  );
+}
+
+/** The section that applies (flowControlDocument's); undefined when no document has one. */
 export function flowControlSection(
   configs: readonly { readonly raw: PickerConfigRaw }[],
 ): FlowControlSection | undefined {
-  const doc = configs.find(
-    (c) => c.raw["flowControl"] !== undefined || c.raw["saturationDetector"] !== undefined,
-  );
+  const doc = configs[flowControlDocument(configs)];
   if (!doc) return undefined;
-  const plugins = Array.isArray(doc.raw["plugins"]) ? (doc.raw["plugins"] as PluginDeclaration[]) : [];
+  const plugins = Array.isArray(doc.raw["plugins"]) ? (doc.raw["plugins"] as PluginSpec[]) : [];
   return { flowControl: doc.raw["flowControl"], saturationDetector: doc.raw["saturationDetector"], plugins };
 }
 
 /**
  * Resolves a section into settings (all defaults when undefined). A top-level `saturationDetector`
- * applies when `flowControl` names none. Throws FlowControlConfigError with paths from the document root.
+ * applies when `flowControl` names none. Throws FieldIssueError with paths from the document root.
  */
 export function settingsFromSection(section: FlowControlSection | undefined): FlowControlSettings {
   if (!section) return parseFlowControl(undefined);
-  const fc = section.flowControl;
-  const inner = fc !== null && typeof fc === "object" ? (fc as Record<string, unknown>) : undefined;
-  if (section.saturationDetector !== undefined && inner?.["saturationDetector"] === undefined) {
-    // Validate the top-level reference where it is written (paths from the root), then use it.
-    parseFlowControl({ saturationDetector: section.saturationDetector }, section.plugins, []);
-    return parseFlowControl({ ...inner, saturationDetector: section.saturationDetector }, section.plugins);
-  }
-  return parseFlowControl(fc, section.plugins);
+  return parseFlowControl(section.flowControl, section.plugins, ["flowControl"], {
+    saturationDetector: section.saturationDetector,
+  });
 }

@@ -3,14 +3,21 @@
  * order an OrderingPolicy defines; a FairnessPolicy chooses which flow of the band goes next.
  * Each is built from a registry by kebab-case type name and checked by one conformance suite.
  */
+import type { Plugin } from "../plugins/registry.ts";
 import type { QueuedRequest } from "./queued-request.ts";
 
 /** Orders requests inside a flow: negative when `a` must be served before `b`. Pure. */
-export interface OrderingPolicy {
-  readonly type: string;
+export interface OrderingPolicy extends Plugin {
   compare(a: QueuedRequest, b: QueuedRequest): number;
   /** True when arrival order is the policy's order, so a plain FIFO list can hold the flow. */
   readonly fifo: boolean;
+}
+
+/** A queue implementation (the `queue` plugin kind): which orderings it holds, and one flow's queue. */
+export interface QueueFactory extends Plugin {
+  supports(ordering: OrderingPolicy): boolean;
+  /** A new, empty queue for one flow, ordered by `ordering` (one it supports). */
+  newQueue(flowId: string, ordering: OrderingPolicy): FlowQueue;
 }
 
 /** The queue of one flow. Each item is in at most one queue at a time. */
@@ -38,8 +45,7 @@ export interface BandFlows {
 }
 
 /** Picks the flow whose head is dispatched next. One instance per band (it may keep a cursor). */
-export interface FairnessPolicy {
-  readonly type: string;
+export interface FairnessPolicy extends Plugin {
   /** Returns the chosen non-empty flow, or undefined when the band is empty. */
   pick(flows: BandFlows): FlowQueue | undefined;
 }

@@ -2,9 +2,9 @@
  * One priority band: the flows of one priority, each in its own FlowQueue, and the band's fairness
  * policy choosing which flow's head goes next. Empty flows are dropped at once.
  */
+import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
 import { type BandSettings, DEFAULT_PRIORITY_USAGE_LIMIT, DEFAULT_USAGE_LIMIT } from "./config.ts";
-import { fairnessPolicies, lookup, orderingPolicies, type QueueKind, queueKinds } from "./policy-registry.ts";
-import type { BandFlows, FairnessPolicy, FlowQueue, OrderingPolicy } from "./policy-types.ts";
+import type { BandFlows, FairnessPolicy, FlowQueue, OrderingPolicy, QueueFactory } from "./policy-types.ts";
 import type { QueuedRequest } from "./queued-request.ts";
 
 export class PriorityBand implements BandFlows {
@@ -25,17 +25,18 @@ export class PriorityBand implements BandFlows {
   /** Clock time (ms) since which higher bands' activity holds this band back; undefined = not held. */
   heldSince: number | undefined = undefined;
   private readonly fairness: FairnessPolicy;
-  private readonly queueKind: QueueKind;
+  private readonly queues: QueueFactory;
   private readonly flows = new Map<string, FlowQueue>();
 
+  /** `settings` were resolved by parseFlowControl, so its plugins build. */
   constructor(priority: number, settings: BandSettings) {
     this.priority = priority;
     this.settings = settings;
     this.usageLimit =
       settings.usageLimit ?? (priority > 0 ? DEFAULT_PRIORITY_USAGE_LIMIT : DEFAULT_USAGE_LIMIT);
-    this.ordering = lookup(orderingPolicies, "ordering policy", settings.orderingPolicy);
-    this.fairness = lookup(fairnessPolicies, "fairness policy", settings.fairnessPolicy)();
-    this.queueKind = lookup(queueKinds, "queue", settings.queue);
+    this.ordering = BUILTIN_REGISTRY.create(settings.orderingPolicy, "ordering-policy", "ordering policy");
+    this.fairness = BUILTIN_REGISTRY.create(settings.fairnessPolicy, "fairness-policy", "fairness policy");
+    this.queues = BUILTIN_REGISTRY.create(settings.queue, "queue", "queue");
   }
 
   /** The queue of a non-empty flow (BandFlows contract: only ids listed in `ids`). */
@@ -55,7 +56,7 @@ export class PriorityBand implements BandFlows {
     const flowId = item.request.flowId;
     let q = this.flows.get(flowId);
     if (!q) {
-      q = this.queueKind.create(flowId, this.ordering);
+      q = this.queues.newQueue(flowId, this.ordering);
       this.flows.set(flowId, q);
       this.ids.splice(lowerBound(this.ids, flowId), 0, flowId);
     }

@@ -3,6 +3,8 @@
  * request may go to the scheduler (now, or later when capacity frees) and rejects with a
  * GatewayError (429 shed / queue full, 503 queue timeout) otherwise.
  */
+import type { AbortLike } from "../cancellation.ts";
+import type { Plugin } from "../plugins/registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
 
 /** One request waiting for admission. */
@@ -15,14 +17,13 @@ export interface FlowRequest {
   /** Request body size in bytes (for byte limits). */
   readonly bytes: number;
   /** Aborted when the client goes away: the request must leave the queue at once. */
-  readonly signal: AbortSignal;
+  readonly signal: AbortLike;
   /** Called once if the request is queued rather than admitted at once. */
   readonly onQueued?: () => void;
 }
 
 /** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */
-export interface SaturationDetector {
-  readonly type: string;
+export interface SaturationDetector extends Plugin {
   saturation(candidates: readonly Candidate[], now: number): number;
 }
 

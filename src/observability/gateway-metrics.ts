@@ -4,11 +4,19 @@
  * `inference_objective_*` for requests that carried an InferenceObjective, and `inference_pool_*`
  * per pool. Labels: model_name (client), target_model_name (engine), error_code.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
 import { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { ExchangeView, RequestFamily } from "../requestcontrol/exchange-view.ts";
 import type { LifecycleHooks } from "../requestcontrol/lifecycle-hooks.ts";
+import {
+  CounterFamily,
+  type CounterSeries,
+  GaugeFamily,
+  type GaugeSeries,
+  HistogramFamily,
+  type HistogramSeries,
+} from "./hot-metrics.ts";
 
 const DURATION_BUCKETS = [
   0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120,
@@ -27,134 +35,112 @@ const TPOT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.
 
 type Labels = "model_name" | "target_model_name";
 
-/** The per-(model, target) series of one family, bound once (label hashing is off the hot path). */
+/** The per-(model, target) series of one family, bound once (no label hashing on the request path). */
 interface Series {
-  readonly requests: { inc(): void };
-  readonly duration: { observe(v: number): void };
-  readonly requestSizes: { observe(v: number): void };
-  readonly responseSizes: { observe(v: number): void };
-  readonly inputTokens: { observe(v: number): void };
-  readonly outputTokens: { observe(v: number): void };
-  readonly ttft: { observe(v: number): void };
-  readonly tpot: { observe(v: number): void };
-  readonly ntpot: { observe(v: number): void };
-  readonly running: { inc(): void; dec(): void };
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly requestSizes: HistogramSeries;
+  readonly responseSizes: HistogramSeries;
+  readonly inputTokens: HistogramSeries;
+  readonly outputTokens: HistogramSeries;
+  readonly ttft: HistogramSeries;
+  readonly tpot: HistogramSeries;
+  readonly ntpot: HistogramSeries;
+  readonly running: GaugeSeries;
 }
 
 class Family {
-  readonly #series = new Map<string, Series>();
+  /** Bound series by model name, then target model (no key strings built per request). */
+  readonly #series = new Map<string, Map<string, Series>>();
+  readonly requests: CounterFamily<Labels>;
+  readonly errors: CounterFamily<Labels | "error_code">;
+  readonly duration: HistogramFamily<Labels>;
+  readonly requestSizes: HistogramFamily<Labels>;
+  readonly responseSizes: HistogramFamily<Labels>;
+  readonly inputTokens: HistogramFamily<Labels>;
+  readonly outputTokens: HistogramFamily<Labels>;
+  readonly running: GaugeFamily<"model_name">;
+  readonly ttft: HistogramFamily<Labels>;
+  readonly tpot: HistogramFamily<Labels>;
+  readonly ntpot: HistogramFamily<Labels>;
 
-  /** Bound series for one label pair (model names come from the configuration, so the map stays small). */
+  constructor(prefix: string, registry: Registry) {
+    const labels = ["model_name", "target_model_name"] as const;
+    const histogram = (name: string, help: string, buckets: readonly number[]) =>
+      new HistogramFamily(`${prefix}_${name}`, help, labels, buckets, registry);
+    this.requests = new CounterFamily(
+      `${prefix}_request_total`,
+      "Requests received, per model.",
+      labels,
+      registry,
+    );
+    this.errors = new CounterFamily(
+      `${prefix}_request_error_total`,
+      "Requests that failed, per model and error code.",
+      [...labels, "error_code"],
+      registry,
+    );
+    this.duration = histogram(
+      "request_duration_seconds",
+      "Time from request arrival to the end of the response.",
+      DURATION_BUCKETS,
+    );
+    this.requestSizes = histogram("request_sizes", "Request body sizes in bytes.", SIZE_BUCKETS);
+    this.responseSizes = histogram("response_sizes", "Response body sizes in bytes.", SIZE_BUCKETS);
+    this.inputTokens = histogram("input_tokens", "Prompt tokens (from the engine's usage).", TOKEN_BUCKETS);
+    this.outputTokens = histogram(
+      "output_tokens",
+      "Completion tokens (from the engine's usage).",
+      TOKEN_BUCKETS,
+    );
+    this.running = new GaugeFamily(
+      `${prefix}_running_requests`,
+      "Requests in flight, per model.",
+      ["model_name"],
+      registry,
+    );
+    this.ttft = histogram(
+      "request_ttft_seconds",
+      "Time from request arrival to the first content token of a streamed answer.",
+      TTFT_BUCKETS,
+    );
+    this.tpot = histogram(
+      "request_tpot_seconds",
+      "Time per output token after the first, of a streamed answer (from the engine's usage).",
+      TPOT_BUCKETS,
+    );
+    this.ntpot = histogram(
+      "normalized_time_per_output_token_seconds",
+      "Request duration divided by its output tokens.",
+      TPOT_BUCKETS,
+    );
+  }
+
+  /** Bound series for one label pair (model names are bounded, see modelLabel). */
   series(modelName: string, targetModel: string): Series {
-    const key = `${modelName}\u0000${targetModel}`;
-    let s = this.#series.get(key);
+    let byTarget = this.#series.get(modelName);
+    if (!byTarget) {
+      byTarget = new Map();
+      this.#series.set(modelName, byTarget);
+    }
+    let s = byTarget.get(targetModel);
     if (!s) {
       const labels = { model_name: modelName, target_model_name: targetModel };
       s = {
-        requests: this.requests.labels(labels),
-        duration: this.duration.labels(labels),
-        requestSizes: this.requestSizes.labels(labels),
-        responseSizes: this.responseSizes.labels(labels),
-        inputTokens: this.inputTokens.labels(labels),
-        outputTokens: this.outputTokens.labels(labels),
-        ttft: this.ttft.labels(labels),
-        tpot: this.tpot.labels(labels),
-        ntpot: this.ntpot.labels(labels),
-        running: this.running.labels({ model_name: modelName }),
+        requests: this.requests.series(labels),
+        duration: this.duration.series(labels),
+        requestSizes: this.requestSizes.series(labels),
+        responseSizes: this.responseSizes.series(labels),
+        inputTokens: this.inputTokens.series(labels),
+        outputTokens: this.outputTokens.series(labels),
+        ttft: this.ttft.series(labels),
+        tpot: this.tpot.series(labels),
+        ntpot: this.ntpot.series(labels),
+        running: this.running.series({ model_name: modelName }),
       };
-      this.#series.set(key, s);
+      byTarget.set(targetModel, s);
     }
     return s;
-  }
-
-  readonly requests: Counter<Labels>;
-  readonly errors: Counter<Labels | "error_code">;
-  readonly duration: Histogram<Labels>;
-  readonly requestSizes: Histogram<Labels>;
-  readonly responseSizes: Histogram<Labels>;
-  readonly inputTokens: Histogram<Labels>;
-  readonly outputTokens: Histogram<Labels>;
-  readonly running: Gauge<"model_name">;
-  readonly ttft: Histogram<Labels>;
-  readonly tpot: Histogram<Labels>;
-  readonly ntpot: Histogram<Labels>;
-
-  constructor(prefix: string, registers: Registry[]) {
-    const labelNames = ["model_name", "target_model_name"] as const;
-    this.requests = new Counter({
-      name: `${prefix}_request_total`,
-      help: "Requests received, per model.",
-      labelNames,
-      registers,
-    });
-    this.errors = new Counter({
-      name: `${prefix}_request_error_total`,
-      help: "Requests that failed, per model and error code.",
-      labelNames: [...labelNames, "error_code"],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: `${prefix}_request_duration_seconds`,
-      help: "Time from request arrival to the end of the response.",
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.requestSizes = new Histogram({
-      name: `${prefix}_request_sizes`,
-      help: "Request body sizes in bytes.",
-      labelNames,
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
-    this.responseSizes = new Histogram({
-      name: `${prefix}_response_sizes`,
-      help: "Response body sizes in bytes.",
-      labelNames,
-      buckets: SIZE_BUCKETS,
-      registers,
-    });
-    this.inputTokens = new Histogram({
-      name: `${prefix}_input_tokens`,
-      help: "Prompt tokens (from the engine's usage).",
-      labelNames,
-      buckets: TOKEN_BUCKETS,
-      registers,
-    });
-    this.outputTokens = new Histogram({
-      name: `${prefix}_output_tokens`,
-      help: "Completion tokens (from the engine's usage).",
-      labelNames,
-      buckets: TOKEN_BUCKETS,
-      registers,
-    });
-    this.running = new Gauge({
-      name: `${prefix}_running_requests`,
-      help: "Requests in flight, per model.",
-      labelNames: ["model_name"],
-      registers,
-    });
-    this.ttft = new Histogram({
-      name: `${prefix}_request_ttft_seconds`,
-      help: "Time from request arrival to the first content token of a streamed answer.",
-      labelNames,
-      buckets: TTFT_BUCKETS,
-      registers,
-    });
-    this.tpot = new Histogram({
-      name: `${prefix}_request_tpot_seconds`,
-      help: "Time per output token after the first, of a streamed answer (from the engine's usage).",
-      labelNames,
-      buckets: TPOT_BUCKETS,
-      registers,
-    });
-    this.ntpot = new Histogram({
-      name: `${prefix}_normalized_time_per_output_token_seconds`,
-      help: "Request duration divided by its output tokens.",
-      labelNames,
-      buckets: TPOT_BUCKETS,
-      registers,
-    });
   }
 }
 
@@ -167,8 +153,8 @@ export class GatewayMetrics {
   constructor(datastore: Datastore) {
     const registers = [this.registry];
     this.#families = {
-      model: new Family("inference_model", registers),
-      objective: new Family("inference_objective", registers),
+      model: new Family("inference_model", this.registry),
+      objective: new Family("inference_objective", this.registry),
     };
     const poolGauge = (
       name: string,
@@ -233,9 +219,9 @@ export class GatewayMetrics {
     const f = this.#families[ex.family];
     if (ex.targetModel === undefined) {
       // Refused before a model was resolved (bad JSON, no route, unknown model, too large).
-      f.requests.inc({ model_name: "", target_model_name: "" });
+      f.series("", "").requests.inc();
       if (ex.errorCode !== undefined)
-        f.errors.inc({ model_name: "", target_model_name: "", error_code: ex.errorCode });
+        f.errors.series({ model_name: "", target_model_name: "", error_code: ex.errorCode }).inc();
       return;
     }
     const model = modelLabel(ex);
@@ -256,7 +242,9 @@ export class GatewayMetrics {
       if (ex.completionTokens > 0) s.ntpot.observe(seconds / ex.completionTokens);
     }
     if (ex.errorCode !== undefined)
-      f.errors.inc({ model_name: model, target_model_name: ex.targetModel, error_code: ex.errorCode });
+      f.errors
+        .series({ model_name: model, target_model_name: ex.targetModel, error_code: ex.errorCode })
+        .inc();
   }
 }
 

@@ -1,57 +1,67 @@
 /**
- * The gateway's logs (pino) on stderr, so stdout stays for the CLI's own lines. Format `json`
- * (one object per line, for machines) or `text` (`12:00:01 WARN message key=value`, for people);
- * `auto` picks text when stderr is a terminal.
+ * The CLI's diagnostics: pino on stderr, one format per stream. stdout carries only the commands'
+ * own output (listening lines, reports); every diagnostic line on stderr goes through a logger made
+ * here, as JSON lines (for machines) or text (for people), never both: `auto` picks text when stderr
+ * is a terminal. Text is pino-pretty's (the pino team's formatter: error stacks, colour only on a
+ * terminal, synchronous writes so nothing is lost at exit), not a formatter of our own.
  */
-import { Writable } from "node:stream";
 import { type Logger, pino } from "pino";
+import pretty from "pino-pretty";
 
 export type { Logger };
 
 export type LogFormat = "json" | "text" | "auto";
 
-const LEVELS: Record<number, string> = {
-  10: "TRACE",
-  20: "DEBUG",
-  30: "INFO",
-  40: "WARN",
-  50: "ERROR",
-  60: "FATAL",
-};
-const SKIP = new Set(["level", "time", "msg", "name", "pid", "hostname"]);
-
-/** One pino JSON line as `HH:MM:SS LEVEL msg key=value ...`. */
-export function formatLogLine(line: string): string {
-  let rec: Record<string, unknown>;
-  try {
-    rec = JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return line;
-  }
-  const time = new Date(Number(rec["time"])).toISOString().slice(11, 19);
-  const extra = Object.entries(rec)
-    .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-    .join(" ");
-  return `${time} ${(LEVELS[Number(rec["level"])] ?? "LOG").padEnd(5)} ${String(rec["msg"] ?? "")}${extra ? `  ${extra}` : ""}`;
+/** `auto` → text when `stream` (default stderr) is a terminal, else json. */
+export function resolveLogFormat(
+  format: LogFormat,
+  stream: { isTTY?: boolean } = process.stderr,
+): "json" | "text" {
+  if (format !== "auto") return format;
+  return stream.isTTY === true ? "text" : "json";
 }
 
-/** `level`: pino level name (fatal, error, warn, info, debug, trace, silent). */
-export function createLogger(level = "info", format: LogFormat = "auto"): Logger {
-  const text = format === "text" || (format === "auto" && process.stderr.isTTY === true);
-  if (!text) return pino({ level, base: { name: "igw" } }, pino.destination({ fd: 2, sync: true }));
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      const out = chunk
-        .toString()
-        .split("\n")
-        .filter((l) => l !== "")
-        .map(formatLogLine)
-        .join("\n");
-      process.stderr.write(`${out}\n`, () => cb());
-    },
-  });
-  return pino({ level, base: { name: "igw" } }, stream);
+/** Keys pino writes itself; a field of the same name would appear twice in one JSON object. */
+const RESERVED = new Set(["level", "time", "msg"]);
+
+/**
+ * Moves fields that clash with pino's own keys under `fields` (`{msg: "x"}` → `{fields: {msg: "x"}}`),
+ * so every JSON line has each key once. There is no `name`/`pid`/`hostname` base: one process, one
+ * logger, and `name` is the natural field for a pool's or a model's name. (pino writes `child()`
+ * bindings as they are: a child must not bind a key its calls also pass.)
+ */
+function withoutClashes(obj: Record<string, unknown>): Record<string, unknown> {
+  let clash = false;
+  for (const k in obj) if (RESERVED.has(k)) clash = true;
+  if (!clash) return obj;
+  const out: Record<string, unknown> = {};
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) (RESERVED.has(k) ? fields : out)[k] = v;
+  out["fields"] = fields;
+  return out;
+}
+
+/**
+ * `level`: pino level name (fatal, error, warn, info, debug, trace, silent); `format` as in
+ * `resolveLogFormat` (against stderr); writes to stderr synchronously, or to `stream` (tests).
+ */
+export function createLogger(
+  level = "info",
+  format: LogFormat = "auto",
+  stream?: NodeJS.WritableStream,
+): Logger {
+  const options = { level, base: undefined, formatters: { log: withoutClashes } };
+  if (resolveLogFormat(format) === "json")
+    return pino(options, stream ?? pino.destination({ fd: 2, sync: true }));
+  return pino(
+    options,
+    pretty({
+      ...(stream ? { destination: stream } : { destination: 2, sync: true }),
+      colorize: stream === undefined && process.stderr.isTTY === true,
+      translateTime: "SYS:HH:MM:ss",
+      singleLine: true,
+    }),
+  );
 }
 
 /** A logger that drops everything (tests, embedding). */

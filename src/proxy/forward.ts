@@ -1,17 +1,22 @@
 /**
- * Stage "forward / stream" of the HTTP adapter: sends a decided exchange to its endpoints over
- * keep-alive connections (http1/upstream-client.ts) and relays the answer as it arrives
- * (backpressure: the engine's socket is paused while the client's is full). The exchange decides everything else — which status is
- * retried, where to go next, what the client's head and bytes are — so this file only moves bytes.
- * A client that goes away aborts the upstream request at once, whatever phase it is in; the request
- * timeout aborts it too (504 when nothing was sent yet).
+ * Stage "forward / stream" of the HTTP adapter: one ProxiedRequest per request sends the decided
+ * exchange to its endpoints over keep-alive connections (http1/upstream-client.ts) and relays the
+ * answer as it arrives (backpressure: the engine's socket is paused while the client's is full).
+ * The exchange decides everything else — which status is retried, where to go next, what the
+ * client's head and bytes are — so this file only moves bytes. A client that goes away aborts the
+ * upstream request at once, whatever phase it is in; the request timeout aborts it too (504 when
+ * nothing was sent yet).
+ *
+ * One object is the upstream handler of every attempt, the client-close listener and the
+ * cancellation signal flow control waits on: no closure or promise per attempt on the hot path.
  */
+import type { AbortLike } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
 import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
 import type { Exchange } from "../requestcontrol/exchange.ts";
 import type { HeaderFields } from "./http1/header-lines.ts";
 import type { Http1Reply } from "./http1/server.ts";
-import { UpstreamError, type UpstreamHandler } from "./http1/upstream-client.ts";
+import { type UpstreamController, UpstreamError, type UpstreamHandler } from "./http1/upstream-client.ts";
 import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
 
@@ -31,107 +36,181 @@ const HOP_BY_HOP = new Set([
   "expect",
 ]);
 
-/** How one attempt ended, as far as the adapter can tell. */
-type AttemptResult =
-  | { readonly kind: "done" }
-  | { readonly kind: "retry"; readonly failure: AttemptFailure }
-  | { readonly kind: "broken"; readonly reason: string }
-  | { readonly kind: "aborted" };
+export class ProxiedRequest implements UpstreamHandler, AbortLike {
+  /** True once the client went away (flow control reads it while the request is queued). */
+  aborted = false;
+  #abortListeners: (() => void)[] | undefined;
+  readonly #ex: Exchange;
+  readonly #res: Http1Reply;
+  readonly #inboundHeaders: HeaderFields;
+  readonly #pools: UpstreamPools;
+  #decision: Decision | undefined;
+  #headers: Record<string, string> | undefined;
+  #controller: UpstreamController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #timedOut = false;
+  #committed = false;
+  /** The current attempt's response is being dropped (a status the exchange retries). */
+  #discard = false;
+  #status = 0;
+  #finished = false;
+  #resume: (() => void) | undefined;
 
-/** What the attempts of one request share: the client side, and why it may stop early. */
-class ClientSide {
-  readonly res: Http1Reply;
-  clientGone = false;
-  timedOut = false;
-  committed = false;
-  /** Aborts the attempt in flight (set while one runs). */
-  abortCurrent: ((reason: Error) => void) | undefined = undefined;
-
-  constructor(res: Http1Reply) {
-    this.res = res;
+  /** Starts watching the client at once, so a client that leaves while queued is noticed. */
+  constructor(ex: Exchange, res: Http1Reply, inboundHeaders: HeaderFields, pools: UpstreamPools) {
+    this.#ex = ex;
+    this.#res = res;
+    this.#inboundHeaders = inboundHeaders;
+    this.#pools = pools;
+    res.onClose(this.#clientClosed);
   }
 
-  get stopped(): boolean {
-    return this.clientGone || this.timedOut;
+  addEventListener(_type: "abort", listener: () => void): void {
+    if (this.aborted) return;
+    if (this.#abortListeners) this.#abortListeners.push(listener);
+    else this.#abortListeners = [listener];
   }
 
-  stop(reason: string): void {
-    this.abortCurrent?.(new Error(reason));
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const list = this.#abortListeners;
+    const i = list ? list.indexOf(listener) : -1;
+    if (i >= 0) list!.splice(i, 1);
   }
-}
 
-/**
- * Forwards with retries, writes the response (or an error) and returns when it is over. `signal`
- * fires when the client goes away. The caller ends the exchange afterwards.
- */
-export async function forward(
-  ex: Exchange,
-  decision: Decision,
-  inboundHeaders: HeaderFields,
-  res: Http1Reply,
-  signal: AbortSignal,
-  pools: UpstreamPools,
-): Promise<void> {
-  const side = new ClientSide(res);
-  const onAbort = (): void => {
-    side.clientGone = true;
-    ex.clientGone();
-    side.stop("client disconnected");
+  readonly #clientClosed = (): void => {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.#ex.clientGone();
+    const list = this.#abortListeners;
+    this.#abortListeners = undefined;
+    if (list) for (const fn of list) fn();
+    this.#controller?.abort(new Error("client disconnected"));
   };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    decision.timeoutMs !== undefined
-      ? setTimeout(() => {
-          side.timedOut = true;
-          side.stop("request timeout");
-        }, decision.timeoutMs)
-      : undefined;
-  const headers = upstreamHeaders(inboundHeaders, decision);
-  try {
-    let endpoint: string | undefined = decision.endpoints[0];
-    while (endpoint !== undefined && !side.stopped) {
-      ex.attempt(endpoint);
-      const result = await attempt(ex, side, pools, endpoint, decision, headers);
-      if (result.kind === "retry") {
-        endpoint = ex.attemptFailed(result.failure);
-        if (endpoint === undefined && !side.stopped) writeErrorResponse(res, ex.fail());
-        continue;
-      }
-      if (result.kind === "broken") breakOff(ex, side, result.reason);
-      break;
+
+  get #stopped(): boolean {
+    return this.aborted || this.#timedOut;
+  }
+
+  /** Sends the decided request; ends the exchange when the response (or its failure) is over. */
+  start(decision: Decision): void {
+    this.#decision = decision;
+    if (decision.timeoutMs !== undefined)
+      this.#timer = setTimeout(() => {
+        this.#timedOut = true;
+        this.#controller?.abort(new Error("request timeout"));
+      }, decision.timeoutMs);
+    this.#headers = upstreamHeaders(this.#inboundHeaders, decision);
+    this.#try(decision.endpoints[0]);
+  }
+
+  #try(endpoint: string | undefined): void {
+    if (endpoint === undefined || this.#stopped) {
+      this.#finish();
+      return;
     }
-    if (side.timedOut && !side.clientGone) {
-      if (!side.committed)
+    this.#ex.attempt(endpoint);
+    this.#discard = false;
+    this.#status = 0;
+    const d = this.#decision!;
+    this.#pools
+      .get(endpoint)
+      .dispatch({ path: d.url, method: "POST", headers: this.#headers!, body: d.body }, this);
+  }
+
+  onRequestStart(controller: UpstreamController): void {
+    // The client may have gone (or the timeout fired) before the request got this far.
+    if (this.#stopped) controller.abort(new Error(this.aborted ? "client disconnected" : "timeout"));
+    else this.#controller = controller;
+  }
+
+  onResponseStart(_controller: UpstreamController, status: number, headers: HeaderFields): void {
+    this.#status = status;
+    const action = this.#ex.responseStarted(status, headers);
+    if (action.kind === "retry") {
+      this.#discard = true;
+      return;
+    }
+    this.#committed = true;
+    this.#res.writeHead(action.head.status, responseHeaders(headers, action.head));
+    if ((headers["content-type"] ?? "").startsWith("text/event-stream")) this.#res.flushHeaders();
+  }
+
+  onResponseData(controller: UpstreamController, chunk: Buffer): void {
+    if (this.#discard) return;
+    const out = this.#ex.responseChunk(chunk);
+    if (out.length === 0) return;
+    const res = this.#res;
+    if (!res.write(out) && !controller.paused && !res.destroyed) {
+      controller.pause();
+      this.#resume ??= () => this.#controller?.resume();
+      res.onceDrain(this.#resume);
+    }
+  }
+
+  onResponseEnd(_controller: UpstreamController): void {
+    this.#controller = undefined;
+    if (this.#discard) {
+      this.#retry({ kind: "status", status: this.#status });
+      return;
+    }
+    const rest = this.#ex.responseEnd();
+    this.#res.end(rest.length > 0 ? rest : undefined);
+    this.#finish();
+  }
+
+  onResponseError(_controller: UpstreamController, err: Error): void {
+    this.#controller = undefined;
+    if (this.#stopped) {
+      if (this.aborted && this.#committed && !this.#res.destroyed) this.#res.destroy();
+      this.#finish();
+      return;
+    }
+    if (this.#committed) {
+      this.#breakOff(err.message);
+      this.#finish();
+    } else if (err instanceof UpstreamError && (err.code === "connect" || err.code === "reset"))
+      this.#retry({ kind: "connect", reason: err.message });
+    else this.#retry({ kind: "error", reason: err.message });
+  }
+
+  #retry(failure: AttemptFailure): void {
+    const next = this.#ex.attemptFailed(failure);
+    if (next === undefined && !this.#stopped) writeErrorResponse(this.#res, this.#ex.fail());
+    this.#try(next);
+  }
+
+  /** The request is over: answer a timeout, stop the timer, end the exchange (once). */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timedOut && !this.aborted) {
+      const ms = this.#decision?.timeoutMs;
+      if (!this.#committed)
         writeErrorResponse(
-          res,
-          ex.fail(
-            new GatewayError(
-              "upstreamTimeout",
-              `the model server did not answer within ${decision.timeoutMs} ms`,
-            ),
+          this.#res,
+          this.#ex.fail(
+            new GatewayError("upstreamTimeout", `the model server did not answer within ${ms} ms`),
           ),
         );
-      else breakOff(ex, side, `no complete answer within ${decision.timeoutMs} ms`);
+      else this.#breakOff(`no complete answer within ${ms} ms`);
     }
-  } finally {
-    if (timer) clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
+    this.#ex.end();
   }
-}
 
-/**
- * A committed response broke: send the exchange's closing bytes (an SSE error event, which SDKs
- * raise as an error), then reset the connection so that no client mistakes it for a complete answer.
- */
-function breakOff(ex: Exchange, side: ClientSide, reason: string): void {
-  const tail = ex.breakResponse(reason);
-  const { res } = side;
-  if (res.destroyed) return;
-  if (tail.length > 0) {
-    res.write(tail);
-    res.truncate();
-  } else res.destroy();
+  /**
+   * A committed response broke: send the exchange's closing bytes (an SSE error event, which SDKs
+   * raise as an error), then close so that no client mistakes it for a complete answer.
+   */
+  #breakOff(reason: string): void {
+    const tail = this.#ex.breakResponse(reason);
+    const res = this.#res;
+    if (res.destroyed) return;
+    if (tail.length > 0) {
+      res.write(tail);
+      res.truncate();
+    } else res.destroy();
+  }
 }
 
 function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, string> {
@@ -143,76 +222,6 @@ function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, str
   for (const name of d.removeHeaders) delete out[name];
   Object.assign(out, d.setHeaders);
   return out;
-}
-
-function attempt(
-  ex: Exchange,
-  side: ClientSide,
-  pools: UpstreamPools,
-  endpoint: string,
-  d: Decision,
-  headers: Record<string, string>,
-): Promise<AttemptResult> {
-  const { res } = side;
-  return new Promise<AttemptResult>((resolve) => {
-    let discard = false;
-    let settled = false;
-    let status = 0;
-    const settle = (r: AttemptResult): void => {
-      if (settled) return;
-      settled = true;
-      side.abortCurrent = undefined;
-      resolve(r);
-    };
-    const handler: UpstreamHandler = {
-      onRequestStart(controller) {
-        // The client may have gone (or the timeout fired) before the request got this far.
-        if (side.stopped) controller.abort(new Error(side.clientGone ? "client disconnected" : "timeout"));
-        else side.abortCurrent = (reason) => controller.abort(reason);
-      },
-      onResponseStart(_controller, statusCode, upstream) {
-        status = statusCode;
-        const action = ex.responseStarted(statusCode, upstream);
-        if (action.kind === "retry") {
-          discard = true;
-          return;
-        }
-        side.committed = true;
-        res.writeHead(action.head.status, responseHeaders(upstream, action.head));
-        if ((upstream["content-type"] ?? "").startsWith("text/event-stream")) res.flushHeaders();
-      },
-      onResponseData(controller, chunk) {
-        if (discard) return;
-        const out = ex.responseChunk(chunk);
-        if (out.length === 0) return;
-        if (!res.write(out) && !controller.paused && !res.destroyed) {
-          controller.pause();
-          res.onceDrain(() => controller.resume());
-        }
-      },
-      onResponseEnd() {
-        if (discard) {
-          settle({ kind: "retry", failure: { kind: "status", status } });
-          return;
-        }
-        const rest = ex.responseEnd();
-        res.end(rest.length > 0 ? rest : undefined);
-        settle({ kind: "done" });
-      },
-      onResponseError(_controller, err) {
-        if (side.stopped) {
-          if (side.clientGone && side.committed && !res.destroyed) res.destroy();
-          settle({ kind: "aborted" });
-          return;
-        }
-        if (side.committed) settle({ kind: "broken", reason: err.message });
-        else if (err instanceof UpstreamError && (err.code === "connect" || err.code === "reset"))
-          settle({ kind: "retry", failure: { kind: "connect", reason: err.message } });
-        else settle({ kind: "retry", failure: { kind: "error", reason: err.message } });
-      },
-    };
-    pools.get(endpoint).dispatch({ path: d.url, method: "POST", headers, body: d.body }, handler);
-  });
 }
 
 function responseHeaders(upstream: HeaderFields, head: ResponseHead): Record<string, string> {

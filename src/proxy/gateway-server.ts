@@ -10,7 +10,7 @@ import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { Decision } from "../requestcontrol/decision.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
-import { forward } from "./forward.ts";
+import { ProxiedRequest } from "./forward.ts";
 import {
   BodyError,
   createHttp1Server,
@@ -79,28 +79,29 @@ async function handle(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
-  const abort = new AbortController();
-  res.onClose(() => {
-    ex.clientGone();
-    abort.abort();
-  });
+  const proxied = new ProxiedRequest(ex, res, req.headers, deps.pools);
+  let decision: Decision;
   try {
-    let decision: Decision;
-    try {
-      const body = await req.body().catch((e: unknown) => {
-        throw e instanceof BodyError ? bodyError(e) : e;
-      });
-      decision = await ex.decide(body, abort.signal);
-    } catch (e) {
-      if (abort.signal.aborted) return; // the client went away (e.g. while queued): nobody to answer
+    const body = await req.body();
+    decision = await ex.decide(body, proxied);
+  } catch (thrown) {
+    const e = thrown instanceof BodyError ? bodyError(thrown) : thrown;
+    // The client went away (e.g. while queued): nobody to answer.
+    if (!proxied.aborted) {
       const err = asGatewayError(e);
       if (err.kind === "internal")
         deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while deciding");
       writeErrorResponse(res, ex.fail(err));
-      return;
     }
-    await forward(ex, decision, req.headers, res, abort.signal, deps.pools);
-  } finally {
+    ex.end();
+    return;
+  }
+  // From here the ProxiedRequest owns the exchange and ends it exactly once.
+  try {
+    proxied.start(decision);
+  } catch (e) {
+    deps.logger.error({ err: e, requestId: ex.id }, "unexpected error while forwarding");
+    writeErrorResponse(res, ex.fail(e));
     ex.end();
   }
 }

@@ -1,17 +1,15 @@
 /**
- * Starts the gateway in-process: loads the manifests (and endpoints file), builds the datastore and
- * director, listens on the Gateway listeners' ports (or `port`), checks the configuration against the
- * servers, and follows file changes. Used by `igw serve` and by tests.
+ * Starts the gateway in-process: loads the manifests (and endpoints file) through the file source,
+ * builds the datastore and director, listens on the Gateway listeners' ports (or `port`), checks the
+ * configuration against the servers, and applies the source's updates. Used by `igw serve` and tests.
  */
 import type { AddressInfo } from "node:net";
-import { loadConfig } from "../config/build-config.ts";
 import { ConfigError } from "../config/config-error.ts";
-import { loadEndpointsFile } from "../config/endpoints-file.ts";
-import { watchPaths } from "../config/file-watcher.ts";
+import type { SourceUpdate } from "../config/config-source.ts";
+import { FileSource } from "../config/file-source.ts";
 import { ServedModelsCheck } from "../config/served-models-check.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { Datastore } from "../datastore/datastore.ts";
-import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
 import { MetricsCollector } from "../modelserver/metrics-collector.ts";
 import { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
@@ -55,6 +53,8 @@ export interface RunningGateway {
   readonly urls: readonly string[];
   readonly datastore: Datastore;
   readonly director: Director;
+  /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
+  readonly metrics: GatewayMetrics;
   /** Rereads manifests and endpoints now; resolves false (and keeps the running config) when invalid. */
   reload(): boolean;
   /** Resolves after the next served-models check. */
@@ -69,18 +69,18 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const defaultPort = options.port ?? IMPLICIT_PORT;
-  const load = (): ConfigSnapshot => loadConfig(options.manifests, { defaultPort });
-  const loadEndpoints = (): EndpointSpec[] =>
-    options.endpointsFile ? loadEndpointsFile(options.endpointsFile) : [];
-
-  const initial = load();
-  const endpoints = loadEndpoints();
+  const source = new FileSource({
+    manifests: options.manifests,
+    ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
+    defaultPort: options.port ?? IMPLICIT_PORT,
+    ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
+  });
+  const { config: initial, endpoints } = await source.load();
   const reported = new Set<string>();
   report(initial, logger, reported);
 
   const datastore = new Datastore(initial);
-  datastore.setEndpointSpecs(endpoints);
+  datastore.apply(initial, endpoints);
   const metrics = new GatewayMetrics(datastore);
   const schedulerMetrics = new SchedulerMetrics(metrics.registry);
   const director = new Director(datastore, {
@@ -141,23 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     "gateway started",
   );
 
-  const reload = (): boolean => {
-    let config: ConfigSnapshot;
-    let specs: EndpointSpec[];
-    try {
-      config = load();
-      specs = loadEndpoints();
-    } catch (e) {
-      if (!(e instanceof ConfigError)) {
-        logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
-        return false;
-      }
-      logger.error(
-        { issues: e.issues },
-        `configuration change rejected, keeping the running configuration: ${e.message}`,
-      );
-      return false;
-    }
+  const onUpdate = ({ config, endpoints: specs }: SourceUpdate): void => {
     report(config, logger, reported);
     if (options.port === undefined) {
       const missing = config.listeners.filter((l) => !listeningPorts.has(l.port));
@@ -167,26 +151,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
           "listener port changes take effect after a restart",
         );
     }
-    datastore.setConfig(config);
-    datastore.setEndpointSpecs(specs);
+    datastore.apply(config, specs);
     logger.info(
       { pools: [...config.pools.keys()], endpoints: datastore.endpoints().length },
       "configuration reloaded",
     );
     void check.run();
-    return true;
   };
-
-  const watchers =
-    options.watchIntervalMs === 0
-      ? []
-      : [
-          watchPaths(
-            [...options.manifests, ...(options.endpointsFile ? [options.endpointsFile] : [])],
-            reload,
-            options.watchIntervalMs ?? 1000,
-          ),
-        ];
+  const onRejected = (e: Error): void => {
+    if (e instanceof ConfigError)
+      logger.error(
+        { issues: e.issues },
+        `configuration change rejected, keeping the running configuration: ${e.message}`,
+      );
+    else
+      logger.error({ err: e }, "configuration change could not be read; keeping the running configuration");
+  };
+  source.watch({ onUpdate, onRejected });
   const checkTimer =
     options.checkIntervalMs === 0
       ? undefined
@@ -199,10 +180,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     urls,
     datastore,
     director,
-    reload,
+    metrics,
+    reload: () => source.reload(),
     checkServedModels: () => check.run(),
     async close() {
-      for (const w of watchers) w.close();
+      await source.close();
       if (checkTimer) clearInterval(checkTimer);
       await Promise.all(servers.map((s) => s.close()));
       director.close();

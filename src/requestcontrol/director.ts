@@ -59,7 +59,7 @@ export class Director {
       schedulerDeps: {
         ...(options.explainDecisions || options.explainHeader ? { explain: true } : {}),
         ...(sm
-          ? { observe: sm.observePlugin, onPrefixScorer: (pool, s) => sm.setPrefixScorer(pool, s) }
+          ? { observe: sm.observePlugin, onPlugins: (pool, plugins) => sm.setPoolPlugins(pool, plugins) }
           : {}),
       },
     });
@@ -113,7 +113,7 @@ export class Director {
       path: parsed.path,
       ...(parsed.headers["host"] !== undefined ? { host: parsed.headers["host"] } : {}),
       headers: parsed.headers,
-      query: parsed.query,
+      query: () => new URLSearchParams(parsed.queryString),
     });
     if (!match) {
       if (!this.#knownModels().has(parsed.model) && this.#allPoolsHaveModels())

@@ -15,6 +15,7 @@
  * `finally`, so in-flight is released on every path by one owner.
  */
 import { randomUUID } from "node:crypto";
+import { type AbortLike, NEVER } from "../cancellation.ts";
 import { ErrorKinds, GatewayError } from "../errors.ts";
 import type { InFlight } from "../modelserver/endpoint-metrics.ts";
 import type { Candidate, SchedulingRequest } from "../scheduling/types.ts";
@@ -99,7 +100,8 @@ export class Exchange {
   #scheduling: SchedulingRequest | undefined;
   /** The scheduler's choice (target first), then endpoints scheduled afresh on retries. */
   #chosen: Candidate[] = [];
-  #tried = new Set<string>();
+  /** Endpoints attempted so far (a few at most: an array beats a Set). */
+  #tried: string[] = [];
   #charge: Charge | undefined;
   #tokenCharge = 0;
   #relay: ResponseRelay | undefined;
@@ -138,12 +140,12 @@ export class Exchange {
    * is gone). `signal` aborts a queued request (it leaves the queue at once). Calling it again
    * returns the same promise.
    */
-  decide(body: Buffer, signal?: AbortSignal): Promise<Decision> {
+  decide(body: Buffer, signal?: AbortLike): Promise<Decision> {
     this.#decision ??= this.#decide(body, signal);
     return this.#decision;
   }
 
-  async #decide(body: Buffer, signal: AbortSignal | undefined): Promise<Decision> {
+  async #decide(body: Buffer, signal: AbortLike | undefined): Promise<Decision> {
     const r = this.#record;
     const ctx = this.#ctx;
     r.requestBytes = body.length;
@@ -172,8 +174,7 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      const abort = signal ?? new AbortController().signal;
-      await runtime.admitter.admit(buildFlowRequest(parsed, resolution, abort, this.#onQueued));
+      await runtime.admitter.admit(buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued));
       // From here to the charge below runs in the turn the admitter released this request in: the
       // admitter's next saturation check already sees it in flight.
       r.admittedAt = ctx.now();
@@ -244,7 +245,7 @@ export class Exchange {
   }
 
   /** The pool's candidates, narrowed to the data plane's subset hint when it gave one. */
-  #candidates(): Candidate[] {
+  #candidates(): readonly Candidate[] {
     const all = this.#ctx.datastore.candidates(this.#record.poolKey!);
     if (this.#entry.kind !== "pool" || this.#entry.subset === undefined) return all;
     const subset = new Set(this.#entry.subset);
@@ -271,12 +272,12 @@ export class Exchange {
 
   /** An attempt starts on `endpointId` (one of the decision's endpoints or attemptFailed's answer). */
   attempt(endpointId: string): void {
-    if (this.#ended || this.#tried.has(endpointId) || this.#scheduling === undefined) return;
+    if (this.#ended || this.#tried.includes(endpointId) || this.#scheduling === undefined) return;
     const c =
       this.#chosen.find((x) => x.endpoint.id === endpointId) ??
       this.#candidates().find((x) => x.endpoint.id === endpointId);
     if (c) this.#chargeTo(c);
-    this.#tried.add(endpointId);
+    this.#tried.push(endpointId);
     this.#retrying = false;
     this.#next = undefined;
     const r = this.#record;
@@ -348,10 +349,10 @@ export class Exchange {
 
   /** The next endpoint a retry would use: a scheduled fallback, else a fresh decision over the rest. */
   #peekNext(): string | undefined {
-    if (this.#tried.size >= this.#ctx.maxAttempts || this.#scheduling === undefined) return undefined;
-    const fallback = this.#chosen.find((c) => !this.#tried.has(c.endpoint.id));
+    if (this.#tried.length >= this.#ctx.maxAttempts || this.#scheduling === undefined) return undefined;
+    const fallback = this.#chosen.find((c) => !this.#tried.includes(c.endpoint.id));
     if (fallback) return fallback.endpoint.id;
-    const rest = this.#candidates().filter((c) => !this.#tried.has(c.endpoint.id));
+    const rest = this.#candidates().filter((c) => !this.#tried.includes(c.endpoint.id));
     if (rest.length === 0) return undefined;
     const next = this.#runtime!.scheduling.scheduler.schedule(this.#scheduling, rest).endpoints[0];
     if (next) this.#chosen.push(next);

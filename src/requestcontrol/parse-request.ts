@@ -13,7 +13,8 @@ export interface ParsedRequest {
   readonly method: string;
   /** Path without the query. */
   readonly path: string;
-  readonly query: URLSearchParams;
+  /** The query string without `?` ("" when none). */
+  readonly queryString: string;
   /** Lower-cased names, one value each; steering headers removed, model and request id set. */
   readonly headers: Record<string, string>;
   /** Names of the client's steering headers that were removed. */
@@ -49,7 +50,7 @@ export function parseRequest(req: InboundRequest, body: Buffer, id: string): Par
 
   const q = req.url.indexOf("?");
   const path = q < 0 ? req.url : req.url.slice(0, q);
-  const query = new URLSearchParams(q < 0 ? "" : req.url.slice(q + 1));
+  const queryString = q < 0 ? "" : req.url.slice(q + 1);
 
   let json: unknown;
   try {
@@ -100,7 +101,7 @@ export function parseRequest(req: InboundRequest, body: Buffer, id: string): Par
     id,
     method: req.method,
     path,
-    query,
+    queryString,
     headers,
     removedHeaders,
     body: b,

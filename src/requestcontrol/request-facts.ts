@@ -2,6 +2,7 @@
  * The facts later stages see: the SchedulingRequest for the scheduler and the FlowRequest for
  * admission, built once per request by the director.
  */
+import type { AbortLike } from "../cancellation.ts";
 import type { FlowRequest } from "../flowcontrol/types.ts";
 import type { SchedulingRequest } from "../scheduling/types.ts";
 import type { ParsedRequest } from "./parse-request.ts";
@@ -34,7 +35,7 @@ export function buildSchedulingRequest(
 export function buildFlowRequest(
   req: ParsedRequest,
   resolution: ModelResolution,
-  signal: AbortSignal,
+  signal: AbortLike,
   onQueued?: () => void,
 ): FlowRequest {
   return {

@@ -16,11 +16,46 @@ const USAGE = Buffer.from('"usage"');
 const CONTENT_TOKEN =
   /"(?:text|content|reasoning_content|reasoning)"\s*:\s*"(?!")|"tool_calls"\s*:\s*\[\s*\{/;
 
+/** Rewrite patterns by (target, client) pair; bounded (names come from the configuration). */
+const patterns = new Map<string, RegExp>();
+
+function rewritePattern(targetJson: string): RegExp {
+  let p = patterns.get(targetJson);
+  if (!p) {
+    if (patterns.size >= 1024) patterns.clear();
+    p = new RegExp(`"model"\\s*:\\s*${targetJson.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "g");
+    patterns.set(targetJson, p);
+  }
+  return p;
+}
+
+/** Bytes of an unfinished line kept for the usage scan when nothing is rewritten. */
+const MAX_SCAN_TAIL = 16 * 1024;
+const PROMPT_TOKENS = Buffer.from('"prompt_tokens"');
+const COMPLETION_TOKENS = Buffer.from('"completion_tokens"');
+
+/** The integer after `"key"` (optional spaces, a colon) within `buf[from..to)`, or undefined. */
+function numberAfter(buf: Buffer, key: Buffer, from: number, to: number): number | undefined {
+  const at = buf.indexOf(key, from);
+  if (at < 0 || at >= to) return undefined;
+  let i = at + key.length;
+  while (i < to && (buf[i] === 32 || buf[i] === 9)) i++;
+  if (buf[i] !== 58) return undefined;
+  i++;
+  while (i < to && (buf[i] === 32 || buf[i] === 9)) i++;
+  let n = 0;
+  const start = i;
+  while (i < to && buf[i]! >= 48 && buf[i]! <= 57 && i - start < 15) n = n * 10 + (buf[i++]! - 48);
+  return i > start ? n : undefined;
+}
+
 export class ResponseRelay {
   readonly #pattern: RegExp | undefined;
   readonly #replacement: string;
   readonly #targetJson: string;
-  #carry: Buffer | undefined;
+  /** Bytes after the last newline seen, not yet part of a complete line. */
+  #pending: Buffer[] = [];
+  #pendingLength = 0;
   /** True while the first content token has not passed yet and the body is an SSE stream. */
   #watchTokens = false;
   /** From the last `usage` object seen (prompt_tokens / completion_tokens). */
@@ -28,19 +63,15 @@ export class ResponseRelay {
   completionTokens: number | undefined;
   /** True once the first content token (streamed) or the first body byte (not streamed) passed. */
   firstTokenSeen = false;
+  /** True once streaming() was called. */
+  isStream = false;
 
   /** Rewrites only when `targetModel !== clientModel`; otherwise bytes pass unchanged. */
   constructor(targetModel: string, clientModel: string) {
     this.#targetJson = JSON.stringify(targetModel);
     this.#replacement = `"model":${JSON.stringify(clientModel)}`;
-    this.#pattern =
-      targetModel === clientModel
-        ? undefined
-        : new RegExp(`"model"\\s*:\\s*${this.#targetJson.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "g");
+    this.#pattern = targetModel === clientModel ? undefined : rewritePattern(this.#targetJson);
   }
-
-  /** True once streaming() was called. */
-  isStream = false;
 
   /** The body is an SSE stream (`text/event-stream`): the first token is looked for event by event. */
   streaming(): void {
@@ -58,12 +89,14 @@ export class ResponseRelay {
     if (!this.#watchTokens && chunk.length > 0) this.firstTokenSeen = true;
     const nl = chunk.lastIndexOf(10);
     if (nl < 0) {
-      this.#carry = this.#carry ? Buffer.concat([this.#carry, chunk]) : Buffer.from(chunk);
+      this.#hold(chunk);
       return this.#pattern ? EMPTY : chunk;
     }
-    const head = chunk.subarray(0, nl + 1);
-    const complete = this.#carry ? Buffer.concat([this.#carry, head]) : head;
-    this.#carry = nl + 1 < chunk.length ? Buffer.from(chunk.subarray(nl + 1)) : undefined;
+    const head = nl + 1 === chunk.length ? chunk : chunk.subarray(0, nl + 1);
+    const complete = this.#pendingLength > 0 ? Buffer.concat([...this.#pending, head]) : head;
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (nl + 1 < chunk.length) this.#hold(chunk.subarray(nl + 1));
     if (this.#watchTokens && CONTENT_TOKEN.test(complete.toString("latin1"))) {
       this.#watchTokens = false;
       this.firstTokenSeen = true;
@@ -74,11 +107,21 @@ export class ResponseRelay {
 
   /** Bytes still held when the upstream body ends. */
   end(): Buffer {
-    const rest = this.#carry;
-    this.#carry = undefined;
-    if (!rest) return EMPTY;
+    if (this.#pendingLength === 0) return EMPTY;
+    const rest = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingLength = 0;
     this.#scan(rest);
     return this.#pattern ? this.#rewrite(rest) : EMPTY;
+  }
+
+  /** Keeps an unfinished line: whole when it will be rewritten, else only its tail (for usage). */
+  #hold(piece: Buffer): void {
+    this.#pending.push(piece);
+    this.#pendingLength += piece.length;
+    if (this.#pattern) return;
+    while (this.#pending.length > 1 && this.#pendingLength - this.#pending[0]!.length >= MAX_SCAN_TAIL)
+      this.#pendingLength -= this.#pending.shift()!.length;
   }
 
   #rewrite(buf: Buffer): Buffer {
@@ -87,24 +130,14 @@ export class ResponseRelay {
     return Buffer.from(text.replace(this.#pattern!, this.#replacement));
   }
 
+  /** Reads the token counts of the last `usage` object in `buf` (null usage leaves them as they are). */
   #scan(buf: Buffer): void {
-    if (buf.indexOf(USAGE) < 0) return;
-    for (const line of buf.toString("utf8").split("\n")) {
-      if (!line.includes('"usage"')) continue;
-      const start = line.indexOf("{");
-      if (start < 0) continue;
-      try {
-        const usage = (
-          JSON.parse(line.slice(start)) as {
-            usage?: { prompt_tokens?: unknown; completion_tokens?: unknown };
-          }
-        ).usage;
-        if (usage && typeof usage.prompt_tokens === "number") this.promptTokens = usage.prompt_tokens;
-        if (usage && typeof usage.completion_tokens === "number")
-          this.completionTokens = usage.completion_tokens;
-      } catch {
-        // Not a complete JSON object on this line: no usage to record.
-      }
-    }
+    const at = buf.lastIndexOf(USAGE);
+    if (at < 0) return;
+    const to = Math.min(buf.length, at + 512);
+    const p = numberAfter(buf, PROMPT_TOKENS, at, to);
+    const c = numberAfter(buf, COMPLETION_TOKENS, at, to);
+    if (p !== undefined) this.promptTokens = p;
+    if (c !== undefined) this.completionTokens = c;
   }
 }

@@ -2,7 +2,8 @@
  * Stage 2, route: HTTPRoute matching with Gateway API precedence. Across all rules of the routes
  * attached to a listener: hostname-bound routes first, then Exact path > RegularExpression path >
  * longest PathPrefix, then method match, most header matches, most query matches; then the oldest
- * route, then `namespace/name`, then rule and match order. Regexes match the whole value.
+ * route, then `namespace/name`, then rule and match order. Regexes match the whole value, with RE2
+ * semantics in linear time (`api/route-regex.ts`).
  */
 import type {
   RouteBackendRecord,
@@ -10,6 +11,7 @@ import type {
   RouteRecord,
   RouteRuleRecord,
 } from "../api/http-route.ts";
+import { compileRouteRegex } from "../api/route-regex.ts";
 
 interface CompiledMatch {
   readonly route: RouteRecord;
@@ -25,7 +27,8 @@ export interface RoutableRequest {
   readonly path: string;
   readonly host?: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly query: URLSearchParams;
+  /** The parsed query string (parsed on first use: only query matches need it). */
+  query(): URLSearchParams;
 }
 
 export interface RouteMatch {
@@ -110,17 +113,13 @@ function normalisePrefix(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
-function fullRegex(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`);
-}
-
 function valueTest(
   type: "Exact" | "RegularExpression",
   value: string,
 ): (v: string | null | undefined) => boolean {
   if (type === "Exact") return (v) => v === value;
-  const re = fullRegex(value);
-  return (v) => v !== undefined && v !== null && re.test(v);
+  const matches = compileRouteRegex(value);
+  return (v) => v !== undefined && v !== null && matches(v);
 }
 
 function compileMatch(m: RouteMatchRecord): (req: RoutableRequest) => boolean {
@@ -128,8 +127,8 @@ function compileMatch(m: RouteMatchRecord): (req: RoutableRequest) => boolean {
   const { type, value } = m.path;
   if (type === "Exact") tests.push((r) => r.path === value);
   else if (type === "RegularExpression") {
-    const re = fullRegex(value);
-    tests.push((r) => re.test(r.path));
+    const matches = compileRouteRegex(value);
+    tests.push((r) => matches(r.path));
   } else {
     const prefix = normalisePrefix(value);
     if (prefix !== "/") tests.push((r) => r.path === prefix || r.path.startsWith(`${prefix}/`));
@@ -142,7 +141,7 @@ function compileMatch(m: RouteMatchRecord): (req: RoutableRequest) => boolean {
   }
   for (const q of m.queryParams) {
     const t = valueTest(q.type, q.value);
-    tests.push((r) => t(r.query.get(q.name)));
+    tests.push((r) => t(r.query().get(q.name)));
   }
   return (req) => tests.every((t) => t(req));
 }

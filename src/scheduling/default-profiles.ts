@@ -8,7 +8,6 @@
  * Both return up to DEFAULT_MAX_ENDPOINTS endpoints (target + fallbacks for retries).
  */
 
-import type { ProfileHandler } from "./plugin-registry.ts";
 import { legacyDecisionTree } from "./plugins/filters/legacy-decision-tree-filter.ts";
 import { MaxScorePicker } from "./plugins/pickers/max-score-picker.ts";
 import { RandomPicker } from "./plugins/pickers/random-picker.ts";
@@ -18,6 +17,7 @@ import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
 import { QueueScorer } from "./plugins/scorers/queue-scorer.ts";
 import type { SchedulerProfile, WeightedScorer } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
+import type { ProfileHandler } from "./types.ts";
 
 /** Target + 2 fallbacks. */
 export const DEFAULT_MAX_ENDPOINTS = 3;

@@ -1,25 +1,27 @@
 /**
- * `EndpointPickerConfig` (`inference.networking.x-k8s.io/v1alpha1`): plugins declared by type with
- * parameters, assembled into scheduling profiles. Validated with zod; every error names the field
- * (and the file and line when the caller can locate it).
+ * `EndpointPickerConfig` (`inference.networking.x-k8s.io/v1alpha1`): plugins of every kind declared
+ * by type with parameters, built through the one plugin registry, and scheduling profiles assembled
+ * from the scheduling ones. Validated with zod; every problem is a FieldIssue at its path from the
+ * document root, which the config loader turns into file, line and field. The declarations'
+ * problems are all reported; after them, the first problem of the profiles.
  */
-import type { Document, LineCounter } from "yaml";
 import { z } from "zod";
-import {
-  isFilter,
-  isPicker,
-  isProfileHandler,
-  isScorer,
-  PluginBuildError,
-  type PluginContext,
-  type PluginRegistry,
-  type ProfileHandler,
-} from "./plugin-registry.ts";
-import { builtinRegistry } from "./plugins/builtin-plugins.ts";
+import { type FieldIssue, FieldIssueError, prefixIssues } from "../config/field-issue.ts";
+import { BUILTIN_REGISTRY, type GatewayPlugins } from "../plugins/builtin-registry.ts";
+import type { BuiltPlugin, Plugin, PluginContext } from "../plugins/registry.ts";
+import { fieldIssuesFromZod } from "../plugins/zod-issues.ts";
+import { SCHEDULING_KINDS } from "./plugins/builtin-plugins.ts";
 import { MaxScorePicker } from "./plugins/pickers/max-score-picker.ts";
 import type { SchedulerProfile, WeightedScorer } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
-import type { Filter, Picker, Plugin, PreRequestHook } from "./types.ts";
+import {
+  type Filter,
+  isPreRequestHook,
+  type Picker,
+  type PreRequestHook,
+  type ProfileHandler,
+  type Scorer,
+} from "./types.ts";
 
 export const ENDPOINT_PICKER_CONFIG_API_VERSION = "inference.networking.x-k8s.io/v1alpha1";
 
@@ -52,278 +54,186 @@ export const endpointPickerConfigSchema = z.strictObject({
 
 export type EndpointPickerConfigSpec = z.infer<typeof endpointPickerConfigSchema>;
 
-/** A field path inside the document, e.g. ["schedulingProfiles", 0, "plugins", 1, "pluginRef"]. */
-export type FieldPath = readonly (string | number)[];
-
-/** Where the document came from, to put file and line into errors. */
-export interface ConfigSource {
-  readonly file?: string;
-  /** 1-based line of a field path, when known. */
-  readonly locate?: (path: FieldPath) => number | undefined;
-}
-
-/** A bad EndpointPickerConfig: `file:line: field: reason`. */
-export class EndpointPickerConfigError extends Error {
-  readonly file: string | undefined;
-  readonly line: number | undefined;
-  /** Dotted field, e.g. `plugins[1].parameters.threshold`. */
-  readonly field: string;
-  /** The same as a path, e.g. ["plugins", 1, "parameters", "threshold"]. */
-  readonly path: FieldPath;
-  readonly reason: string;
-  constructor(path: FieldPath, reason: string, source: ConfigSource = {}) {
-    const field = formatPath(path);
-    const line = locateNearest(path, source);
-    const where = source.file === undefined ? "" : `${source.file}${line === undefined ? "" : `:${line}`}: `;
-    super(`${where}EndpointPickerConfig ${field}: ${reason}`);
-    this.name = "EndpointPickerConfigError";
-    this.file = source.file;
-    this.line = line;
-    this.field = field;
-    this.path = path;
-    this.reason = reason;
-  }
-}
-
-function formatPath(path: FieldPath): string {
-  let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
-  return out === "" ? "(document)" : out;
-}
-
-/** The line of the deepest located ancestor of `path` (a missing field points at its parent). */
-function locateNearest(path: FieldPath, source: ConfigSource): number | undefined {
-  if (source.locate === undefined) return undefined;
-  for (let n = path.length; n >= 0; n--) {
-    const line = source.locate(path.slice(0, n));
-    if (line !== undefined) return line;
-  }
-  return undefined;
-}
-
-/** A `locate` for a document parsed by `yaml` with a LineCounter. */
-export function yamlLocator(
-  doc: Document,
-  lineCounter: LineCounter,
-): (path: FieldPath) => number | undefined {
-  return (path) => {
-    const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    return range === undefined ? undefined : lineCounter.linePos(range[0]).line;
-  };
-}
-
-/** What a config builds: profiles for a ProfileScheduler, its handler and its pre-request hooks. */
+/** What a config builds: profiles for a ProfileScheduler, its handler, and its scheduling plugins. */
 export interface BuiltPickerConfig {
   readonly profiles: SchedulerProfile[];
   readonly handler?: ProfileHandler;
   readonly preRequestHooks: PreRequestHook[];
-  /** Every declared plugin by instance name. */
+  /** Every declared scheduling plugin (filter, scorer, picker, profile handler) by instance name. */
   readonly plugins: ReadonlyMap<string, Plugin>;
 }
 
 export interface BuildOptions {
-  readonly registry?: PluginRegistry;
-  /**
-   * Plugin types other modules own (e.g. flow control's saturation detectors); they share the
-   * `plugins` list, are skipped here, and may not appear in a scheduling profile. Default: none.
-   */
-  readonly isForeignType?: (type: string) => boolean;
   /** Randomness for pickers and the LoRA filter (default Math.random). */
   readonly rng?: Rng;
-  readonly source?: ConfigSource;
 }
 
-function isPreRequestHook(p: Plugin): p is PreRequestHook {
-  return typeof (p as Partial<PreRequestHook>).preRequest === "function";
+const isSchedulingKind = (kind: string | undefined): boolean =>
+  (SCHEDULING_KINDS as readonly (string | undefined)[]).includes(kind);
+
+/** A problem at a path from the document root. */
+function fail(path: readonly (string | number)[], message: string): never {
+  throw new FieldIssueError([{ path, message }]);
 }
 
 /**
- * Validates `spec` (a parsed YAML/JSON document) and builds its plugins and profiles.
- * Throws EndpointPickerConfigError on the first problem. Defaults as in the Inference Extension:
+ * Validates the document and builds every plugin it declares, whatever its kind, in order. Throws
+ * FieldIssueError with the problems of every declaration.
+ */
+function declarePlugins(
+  spec: unknown,
+  rng: Rng,
+): { cfg: EndpointPickerConfigSpec; declared: Map<string, BuiltPlugin<GatewayPlugins>> } {
+  const parsed = endpointPickerConfigSchema.safeParse(spec);
+  if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod([], parsed.error.issues));
+  const cfg = parsed.data;
+  const declared = new Map<string, BuiltPlugin<GatewayPlugins>>();
+  const issues: FieldIssue[] = [];
+  const ctx: PluginContext = { rng, lookup: (name) => declared.get(name) };
+  (cfg.plugins ?? []).forEach((p, i) => {
+    const name = p.name ?? p.type;
+    if (declared.has(name)) {
+      const path = ["plugins", i, p.name === undefined ? "type" : "name"];
+      issues.push({ path, message: `duplicate plugin name "${name}" (give each instance a distinct name)` });
+      return;
+    }
+    try {
+      declared.set(name, BUILTIN_REGISTRY.build(p, ctx));
+    } catch (e) {
+      if (!(e instanceof FieldIssueError)) throw e;
+      issues.push(...prefixIssues(["plugins", i], e.issues));
+    }
+  });
+  if (issues.length > 0) throw new FieldIssueError(issues);
+  return { cfg, declared };
+}
+
+/**
+ * Validates `spec` (a parsed YAML/JSON document), builds its plugins and assembles its scheduling
+ * profiles. Throws FieldIssueError (every declaration's problems, else the first of the profiles).
+ * Defaults as in the Inference Extension:
  * no profiles → one `default` profile with every declared filter, scorer (weight 1) and picker;
  * a profile without a picker gets max-score-picker.
  */
 export function buildEndpointPickerConfig(spec: unknown, options: BuildOptions = {}): BuiltPickerConfig {
-  const source = options.source ?? {};
-  const parsed = endpointPickerConfigSchema.safeParse(spec);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new EndpointPickerConfigError(
-      issue.path.filter((p): p is string | number => typeof p !== "symbol"),
-      issue.message,
-      source,
-    );
-  }
-  const cfg = parsed.data;
-  if (cfg.plugins === undefined || cfg.plugins.length === 0) {
-    throw new EndpointPickerConfigError(["plugins"], "a scheduling config needs at least one plugin", source);
-  }
-  const registry = options.registry ?? builtinRegistry();
   const rng = options.rng ?? Math.random;
-  const isForeign = (type: string) =>
-    registry.get(type) === undefined && (options.isForeignType?.(type) ?? false);
-  const foreign = new Map<string, string>();
-
-  const plugins = new Map<string, Plugin>();
-  const ctx: PluginContext = { rng, lookup: (name) => plugins.get(name) };
-  const declared = cfg.plugins;
-  declared.forEach((p, i) => {
-    const name = p.name ?? p.type;
-    if (isForeign(p.type)) {
-      foreign.set(name, p.type);
-      return;
-    }
-    if (plugins.has(name)) {
-      throw new EndpointPickerConfigError(
-        ["plugins", i, p.name === undefined ? "type" : "name"],
-        `duplicate plugin name "${name}" (give each instance a distinct name)`,
-        source,
-      );
-    }
-    try {
-      plugins.set(name, registry.create(p.type, name, p.parameters, ctx));
-    } catch (e) {
-      if (e instanceof PluginBuildError)
-        throw new EndpointPickerConfigError(["plugins", i, ...e.path], e.message, source);
-      throw e;
-    }
-  });
-
-  const handlers = [...plugins.values()].filter(isProfileHandler);
-  if (handlers.length > 1) {
-    throw new EndpointPickerConfigError(
-      ["plugins"],
-      `at most one profile handler (got ${handlers.length})`,
-      source,
-    );
+  const { cfg, declared } = declarePlugins(spec, rng);
+  if (cfg.plugins === undefined || cfg.plugins.length === 0) {
+    fail(["plugins"], "a scheduling config needs at least one plugin");
   }
-  const handler = handlers[0];
+  const filters = new Map<string, Filter>();
+  const scorers = new Map<string, Scorer>();
+  const pickers = new Map<string, Picker>();
+  const handlers: ProfileHandler[] = [];
+  const plugins = new Map<string, Plugin>();
+  for (const [name, d] of declared) {
+    if (d.kind === "filter") filters.set(name, d.plugin);
+    else if (d.kind === "scorer") scorers.set(name, d.plugin);
+    else if (d.kind === "picker") pickers.set(name, d.plugin);
+    else if (d.kind === "profile-handler") handlers.push(d.plugin);
+    if (isSchedulingKind(d.kind)) plugins.set(name, d.plugin);
+  }
+  if (handlers.length > 1) fail(["plugins"], `at most one profile handler (got ${handlers.length})`);
 
   const profiles: SchedulerProfile[] = [];
   if (cfg.schedulingProfiles === undefined || cfg.schedulingProfiles.length === 0) {
-    const all = [...plugins.values()];
-    const pickers = all.filter(isPicker);
-    if (pickers.length > 1) {
-      throw new EndpointPickerConfigError(
+    if (pickers.size > 1) {
+      fail(
         ["schedulingProfiles"],
         "several pickers are declared; write a schedulingProfile that references one",
-        source,
       );
     }
     profiles.push({
       name: "default",
-      filters: all.filter(isFilter),
-      scorers: all.filter(isScorer).map((scorer) => ({ scorer, weight: 1 })),
-      picker: pickers[0] ?? new MaxScorePicker(rng),
+      filters: [...filters.values()],
+      scorers: [...scorers.values()].map((scorer) => ({ scorer, weight: 1 })),
+      picker: [...pickers.values()][0] ?? new MaxScorePicker(rng),
     });
   } else {
     const seen = new Set<string>();
     cfg.schedulingProfiles.forEach((prof, pi) => {
-      if (seen.has(prof.name)) {
-        throw new EndpointPickerConfigError(
-          ["schedulingProfiles", pi, "name"],
-          `duplicate profile name "${prof.name}"`,
-          source,
-        );
-      }
+      if (seen.has(prof.name))
+        fail(["schedulingProfiles", pi, "name"], `duplicate profile name "${prof.name}"`);
       seen.add(prof.name);
-      const filters: Filter[] = [];
-      const scorers: WeightedScorer[] = [];
-      let picker: Picker | undefined;
+      const profile: { filters: Filter[]; scorers: WeightedScorer[]; picker?: Picker } = {
+        filters: [],
+        scorers: [],
+      };
       prof.plugins.forEach((ref, ri) => {
         const at = ["schedulingProfiles", pi, "plugins", ri] as const;
-        const p = plugins.get(ref.pluginRef);
-        const foreignType = foreign.get(ref.pluginRef);
-        if (foreignType !== undefined) {
-          throw new EndpointPickerConfigError(
-            [...at, "pluginRef"],
-            `"${ref.pluginRef}" (${foreignType}) is not a scheduling plugin`,
-            source,
-          );
-        }
-        if (p === undefined) {
-          throw new EndpointPickerConfigError(
+        const d = declared.get(ref.pluginRef);
+        if (d === undefined) {
+          fail(
             [...at, "pluginRef"],
             `no plugin named "${ref.pluginRef}" (declared: ${[...plugins.keys()].join(", ")})`,
-            source,
           );
         }
-        if (ref.weight !== undefined && !isScorer(p)) {
-          throw new EndpointPickerConfigError(
-            [...at, "weight"],
-            `weight applies to scorers only; "${ref.pluginRef}" is a ${p.type}`,
-            source,
-          );
+        if (!isSchedulingKind(d.kind)) {
+          fail([...at, "pluginRef"], `"${ref.pluginRef}" (${d.plugin.type}) is not a scheduling plugin`);
         }
-        if (isFilter(p)) filters.push(p);
-        else if (isScorer(p)) scorers.push({ scorer: p, weight: ref.weight ?? 1 });
-        else if (isPicker(p)) {
-          if (picker !== undefined) {
-            throw new EndpointPickerConfigError(
-              [...at, "pluginRef"],
-              `a profile has one picker; "${picker.name}" is already set`,
-              source,
-            );
+        const scorer = scorers.get(ref.pluginRef);
+        if (ref.weight !== undefined && scorer === undefined) {
+          fail([...at, "weight"], `weight applies to scorers only; "${ref.pluginRef}" is a ${d.plugin.type}`);
+        }
+        const filter = filters.get(ref.pluginRef);
+        const picker = pickers.get(ref.pluginRef);
+        if (filter) profile.filters.push(filter);
+        else if (scorer) profile.scorers.push({ scorer, weight: ref.weight ?? 1 });
+        else if (picker) {
+          if (profile.picker !== undefined) {
+            fail([...at, "pluginRef"], `a profile has one picker; "${profile.picker.name}" is already set`);
           }
-          picker = p;
+          profile.picker = picker;
         } else {
-          throw new EndpointPickerConfigError(
-            [...at, "pluginRef"],
-            `"${ref.pluginRef}" (${p.type}) cannot be used in a profile`,
-            source,
-          );
+          fail([...at, "pluginRef"], `"${ref.pluginRef}" (${d.plugin.type}) cannot be used in a profile`);
         }
       });
-      profiles.push({ name: prof.name, filters, scorers, picker: picker ?? new MaxScorePicker(rng) });
+      profiles.push({ name: prof.name, ...profile, picker: profile.picker ?? new MaxScorePicker(rng) });
     });
   }
   if (profiles.length > 1) {
-    throw new EndpointPickerConfigError(
+    fail(
       ["schedulingProfiles"],
       `${profiles.length} profiles given, but only single-profile-handler exists: use one profile`,
-      source,
     );
   }
   return {
     profiles,
-    ...(handler ? { handler } : {}),
+    ...(handlers[0] ? { handler: handlers[0] } : {}),
     preRequestHooks: [...plugins.values()].filter(isPreRequestHook),
     plugins,
   };
 }
 
 /**
- * Whether a document configures scheduling: it has `schedulingProfiles`, or a plugin that is not
- * another module's (`isForeignType`). A document with only flow control's plugins and sections
- * leaves the pools' schedulers alone.
+ * Whether a document configures scheduling: it has `schedulingProfiles`, or declares a plugin of a
+ * scheduling kind. A document with only flow control's plugins and sections leaves the pools'
+ * schedulers alone.
  */
-export function hasSchedulingSection(
-  raw: Readonly<Record<string, unknown>>,
-  isForeignType: (type: string) => boolean,
-): boolean {
+export function hasSchedulingSection(raw: Readonly<Record<string, unknown>>): boolean {
   if (raw["schedulingProfiles"] !== undefined) return true;
   const plugins = raw["plugins"];
   return (
     Array.isArray(plugins) &&
     plugins.some((p) => {
       const type = (p as { type?: unknown } | null)?.type;
-      return typeof type !== "string" || !isForeignType(type);
+      return typeof type === "string" && isSchedulingKind(BUILTIN_REGISTRY.kindOf(type));
     })
   );
 }
 
-/** The first problem of an EndpointPickerConfig document, for the config loader; undefined when valid. */
-export function endpointPickerConfigProblem(
-  spec: Readonly<Record<string, unknown>>,
-  isForeignType: (type: string) => boolean,
-): { path: FieldPath; reason: string } | undefined {
-  if (!hasSchedulingSection(spec, isForeignType)) return undefined;
+/**
+ * The problems of one EndpointPickerConfig document (`raw` with apiVersion and kind), for the
+ * config loader; empty when valid. Every declared plugin is checked, of any kind; the profiles when
+ * the document configures scheduling. Paths are from the document root.
+ */
+export function endpointPickerConfigIssues(raw: Readonly<Record<string, unknown>>): readonly FieldIssue[] {
   try {
-    buildEndpointPickerConfig(spec, { isForeignType });
-    return undefined;
+    if (hasSchedulingSection(raw)) buildEndpointPickerConfig(raw);
+    else declarePlugins(raw, Math.random);
+    return [];
   } catch (e) {
-    if (e instanceof EndpointPickerConfigError) return { path: e.path, reason: e.reason };
+    if (e instanceof FieldIssueError) return e.issues;
     throw e;
   }
 }

@@ -10,19 +10,19 @@
  */
 import type { PickerConfigRecord } from "../api/endpoint-picker-config.ts";
 import { POOL_GROUP_V1, type PoolRecord } from "../api/inference-pool.ts";
+import { producesResponseHeaders } from "../plugins/capabilities.ts";
+import type { Plugin } from "../plugins/registry.ts";
 import { defaultScorerProfiles, legacyDecisionTreeProfile } from "./default-profiles.ts";
 import {
   buildEndpointPickerConfig,
   ENDPOINT_PICKER_CONFIG_API_VERSION,
   hasSchedulingSection,
 } from "./endpoint-picker-config.ts";
-import { builtinRegistry } from "./plugins/builtin-plugins.ts";
-import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
-import { SessionAffinityScorer, sessionTokenFor } from "./plugins/scorers/session-affinity-scorer.ts";
 import type { PoolScheduling } from "./pool-scheduling.ts";
-import type { PluginObserver } from "./profile-runner.ts";
+import type { PluginObserver, SchedulerProfile } from "./profile-runner.ts";
 import { ProfileScheduler } from "./profile-scheduler.ts";
 import type { Rng } from "./random.ts";
+import { isPreRequestHook, type ProfileHandler } from "./types.ts";
 
 export interface PoolSchedulerDeps {
   /** Attach a DecisionExplanation to every result (explanation header, debug log). */
@@ -31,23 +31,22 @@ export interface PoolSchedulerDeps {
   readonly observe?: PluginObserver;
   /** Default Math.random. */
   readonly rng?: Rng;
-  /** Told about every prefix-cache scorer built (prefix-index metrics, endpoint removal). */
-  readonly onPrefixScorer?: (poolKey: string, scorer: PrefixCacheScorer) => void;
+  /**
+   * Told, each time a pool's scheduler is built, every plugin it holds (the replaced scheduler's
+   * plugins are gone): the metrics finds its MetricsSource and EndpointRemovedListener plugins.
+   */
+  readonly onPlugins?: (poolKey: string, plugins: readonly Plugin[]) => void;
 }
 
 /** Which scheduler a pool runs, for logs and tests. */
 export type SchedulerKind = "endpoint-picker-config" | "scorer-profile" | "legacy-decision-tree";
-
-const REGISTRY = builtinRegistry();
-/** Configs were validated at load, so a type scheduling does not know belongs to another module. */
-const isNotScheduling = (type: string): boolean => REGISTRY.get(type) === undefined;
 
 /** The EndpointPickerConfig that applies to `pool`, if any (rule 1 above). */
 export function pickerConfigFor(
   pool: PoolRecord,
   pickerConfigs: readonly PickerConfigRecord[],
 ): PickerConfigRecord | undefined {
-  const scheduling = pickerConfigs.filter((c) => hasSchedulingSection(c.raw, isNotScheduling));
+  const scheduling = pickerConfigs.filter((c) => hasSchedulingSection(c.raw));
   const named = pool.endpointPicker?.name;
   const byName = named === undefined ? undefined : scheduling.find((c) => c.name === named);
   return byName ?? (scheduling.length === 1 ? scheduling[0] : undefined);
@@ -60,56 +59,75 @@ export function builtInSchedulerKind(pool: PoolRecord): Exclude<SchedulerKind, "
     : "legacy-decision-tree";
 }
 
+/** The pool's scheduler, its pre-request hooks and response headers, found among its plugins by capability. */
 export function createPoolScheduler(
   pool: PoolRecord,
   pickerConfigs: readonly PickerConfigRecord[],
   deps: PoolSchedulerDeps = {},
 ): PoolScheduling & { readonly kind: SchedulerKind } {
   const rng = deps.rng ?? Math.random;
-  const common = {
-    ...(deps.explain ? { explain: true } : {}),
-    ...(deps.observe ? { observe: deps.observe } : {}),
+  const { kind, profiles, handler, plugins } = schedulerPlugins(pool, pickerConfigs, rng);
+  deps.onPlugins?.(pool.key, plugins);
+  const headers = plugins.filter(producesResponseHeaders);
+  return {
+    kind,
+    scheduler: new ProfileScheduler({
+      profiles,
+      ...(handler ? { handler } : {}),
+      ...(deps.explain ? { explain: true } : {}),
+      ...(deps.observe ? { observe: deps.observe } : {}),
+    }),
+    preRequestHooks: plugins.filter(isPreRequestHook),
+    // A session token goes back to the client, which sends it on its next turn.
+    ...(headers.length > 0
+      ? {
+          responseHeaders: (id: string) => {
+            const out: Record<string, string> = {};
+            for (const h of headers) Object.assign(out, h.responseHeaders(id));
+            return out;
+          },
+        }
+      : {}),
   };
+}
+
+/** The profiles a pool runs (rules 1–3 above) and every plugin they are made of. */
+function schedulerPlugins(
+  pool: PoolRecord,
+  pickerConfigs: readonly PickerConfigRecord[],
+  rng: Rng,
+): { kind: SchedulerKind; profiles: SchedulerProfile[]; handler?: ProfileHandler; plugins: Plugin[] } {
   const config = pickerConfigFor(pool, pickerConfigs);
   if (config !== undefined) {
     // Validated when the configuration was loaded (config/build-config.ts), so this does not throw.
     const built = buildEndpointPickerConfig(
       { apiVersion: ENDPOINT_PICKER_CONFIG_API_VERSION, kind: "EndpointPickerConfig", ...config.raw },
-      // Types it does not know were accepted as other modules' at load time.
-      { rng, source: { file: config.source.file }, isForeignType: isNotScheduling },
+      { rng },
     );
-    for (const h of built.preRequestHooks)
-      if (h instanceof PrefixCacheScorer) deps.onPrefixScorer?.(pool.key, h);
-    const session = [...built.plugins.values()].find((p) => p instanceof SessionAffinityScorer);
     return {
       kind: "endpoint-picker-config",
-      // The session token goes back to the client, which sends it on its next turn.
-      ...(session instanceof SessionAffinityScorer
-        ? { responseHeaders: (id: string) => ({ [session.headerName]: sessionTokenFor(id) }) }
-        : {}),
-      scheduler: new ProfileScheduler({
-        profiles: built.profiles,
-        ...(built.handler ? { handler: built.handler } : {}),
-        ...common,
-      }),
-      preRequestHooks: built.preRequestHooks,
-      responseHooks: [],
+      profiles: built.profiles,
+      ...(built.handler ? { handler: built.handler } : {}),
+      // Declared but in no profile still counts (a prefix scorer declared only to learn).
+      plugins: [...new Set([...built.plugins.values(), ...pluginsOf(built.profiles)])],
     };
   }
   if (builtInSchedulerKind(pool) === "scorer-profile") {
-    const { profile, loraProfile, handler, prefix } = defaultScorerProfiles(rng);
-    deps.onPrefixScorer?.(pool.key, prefix);
-    return {
-      kind: "scorer-profile",
-      scheduler: new ProfileScheduler({ profiles: [profile, loraProfile], handler, ...common }),
-      preRequestHooks: [prefix],
-      responseHooks: [],
-    };
+    const { profile, loraProfile, handler } = defaultScorerProfiles(rng);
+    const profiles = [profile, loraProfile];
+    return { kind: "scorer-profile", profiles, handler, plugins: [...pluginsOf(profiles), handler] };
   }
-  return {
-    kind: "legacy-decision-tree",
-    scheduler: new ProfileScheduler({ profiles: [legacyDecisionTreeProfile(rng)], ...common }),
-    preRequestHooks: [],
-    responseHooks: [],
-  };
+  const profiles = [legacyDecisionTreeProfile(rng)];
+  return { kind: "legacy-decision-tree", profiles, plugins: pluginsOf(profiles) };
+}
+
+/** The distinct plugins of some profiles, in order. */
+function pluginsOf(profiles: readonly SchedulerProfile[]): Plugin[] {
+  const all = new Set<Plugin>();
+  for (const p of profiles) {
+    for (const f of p.filters) all.add(f);
+    for (const s of p.scorers) all.add(s.scorer);
+    all.add(p.picker);
+  }
+  return [...all];
 }

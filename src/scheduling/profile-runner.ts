@@ -2,12 +2,13 @@
  * Runs one scheduling profile: filters in order, then every scorer (each score clamped to [0, 1],
  * total = Σ weight × score), then the picker. Optionally explains the decision and times each plugin.
  */
+
+import type { Plugin } from "../plugins/registry.ts";
 import type {
   Candidate,
   DecisionExplanation,
   Filter,
   Picker,
-  Plugin,
   SchedulingRequest,
   ScoredCandidate,
   Scorer,

@@ -2,9 +2,16 @@
  * The Scheduler the director calls: avoids stale endpoints, lets the profile handler choose a
  * profile, runs it, and forwards preRequest to the plugins that learn from decisions.
  */
-import type { ProfileHandler } from "./plugin-registry.ts";
+
 import { type PluginObserver, runProfile, type SchedulerProfile } from "./profile-runner.ts";
-import type { Candidate, PreRequestHook, Scheduler, SchedulingRequest, SchedulingResult } from "./types.ts";
+import type {
+  Candidate,
+  PreRequestHook,
+  ProfileHandler,
+  Scheduler,
+  SchedulingRequest,
+  SchedulingResult,
+} from "./types.ts";
 
 export interface ProfileSchedulerOptions {
   /** At least one profile. */

@@ -5,6 +5,8 @@
  */
 import type { Endpoint } from "../datastore/endpoint.ts";
 import type { EndpointMetrics, InFlight } from "../modelserver/endpoint-metrics.ts";
+import type { Plugin } from "../plugins/registry.ts";
+import type { SchedulerProfile } from "./profile-runner.ts";
 
 /** An endpoint as the scheduler sees it: identity, last scraped load, the gateway's in-flight work. */
 export interface Candidate {
@@ -32,12 +34,6 @@ export interface SchedulingRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Common to every plugin: its registry type and its instance name. */
-export interface Plugin {
-  readonly type: string;
-  readonly name: string;
-}
-
 /** Keeps a subset of the candidates. Never invents endpoints; may return an empty list. */
 export interface Filter extends Plugin {
   filter(request: SchedulingRequest, candidates: readonly Candidate[]): Candidate[];
@@ -59,9 +55,21 @@ export interface Picker extends Plugin {
   pick(scored: readonly ScoredCandidate[]): Candidate[];
 }
 
-/** Called with the endpoint actually chosen, before the request is sent (e.g. to update a prefix index). */
+/** Chooses which profile runs for a request. */
+export interface ProfileHandler extends Plugin {
+  selectProfile(request: SchedulingRequest, profiles: readonly SchedulerProfile[]): SchedulerProfile;
+}
+
+/**
+ * A capability any plugin may have: told the endpoint actually chosen, before each attempt is
+ * sent (prefix-cache-scorer's index learns from it). Found with isPreRequestHook.
+ */
 export interface PreRequestHook extends Plugin {
   preRequest(request: SchedulingRequest, chosen: Candidate): void;
+}
+
+export function isPreRequestHook(p: Plugin): p is PreRequestHook {
+  return typeof (p as Partial<PreRequestHook>).preRequest === "function";
 }
 
 /** The outcome of one scheduling decision. */

@@ -309,6 +309,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     kind: "bool",
     help: "exit the process (code 1) once every replica is dead: the process is gone",
   },
+  {
+    name: "log-format",
+    key: "logFormat",
+    kind: "choice",
+    choices: ["auto", "json", "text"],
+    help: "stderr lines as json, or text for people (default auto: text on a terminal)",
+  },
 ];
 
 /** vLLM options accepted and ignored (they mean nothing here): name -> takes a value. */

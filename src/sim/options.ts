@@ -62,6 +62,8 @@ export interface SimOptions {
   deadAfter: number;
   /** `igw sim` only: exit the process (code 1) once every replica is dead ("process gone"). */
   exitWhenDead: boolean;
+  /** `igw sim` only: its stderr lines as JSON or text (auto: text when stderr is a terminal). */
+  logFormat: "auto" | "json" | "text";
 }
 
 /** Defaults (vLLM's where vLLM has the option). */
@@ -111,6 +113,7 @@ export function defaultOptions(): SimOptions {
     midStreamErrorProb: 0,
     deadAfter: 0,
     exitWhenDead: false,
+    logFormat: "auto",
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadConfig } from "../../src/config/build-config.ts";
 import { ConfigError, formatIssue } from "../../src/config/config-error.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
 const POOL = `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -89,11 +89,11 @@ spec:
   - name: b
 `);
   assert.deepEqual(issues, [
-    "m.yaml:20: InferenceModel m: spec.targetModels[1].weight: weights must be set on all targetModels or on none",
+    "m.yaml:20: InferenceModel default/m: spec.targetModels[1].weight: weights must be set on all targetModels or on none",
   ]);
 });
 
-test("a missing required field points at its parent's line", () => {
+test("a missing required field points at its parent's key", () => {
   const issues = issuesOf(`apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferencePool
 metadata:
@@ -103,17 +103,17 @@ spec:
     app: qwen
 `);
   assert.equal(issues.length, 1);
-  assert.match(issues[0]!, /^m\.yaml:6: InferencePool p: spec\.targetPortNumber: /);
+  assert.deepEqual(issues, ["m.yaml:5: InferencePool default/p: spec.targetPortNumber is required"]);
 });
 
 test("wrong types, unknown apiVersions, YAML syntax and dangling references are all reported", () => {
   assert.match(
     issuesOf(POOL.replace("8000", '"eight"'))[0]!,
-    /^m\.yaml:8: InferencePool p: spec\.targetPortNumber: .*number/,
+    /^m\.yaml:8: InferencePool default\/p: spec\.targetPortNumber must be a number \(found 'eight'\)$/,
   );
   assert.match(
     issuesOf(POOL.replace("v1alpha2", "v9"))[0]!,
-    /^m\.yaml:1: InferencePool p: apiVersion: unsupported apiVersion "inference.networking.x-k8s.io\/v9"/,
+    /^m\.yaml:1: InferencePool default\/p: apiVersion: 'inference.networking.x-k8s.io\/v9' is not a supported apiVersion of InferencePool \(supported: .* — did you mean 'inference.networking.x-k8s.io\/v1alpha2'\?\)/,
   );
   assert.match(issuesOf("a: [1, 2\n")[0]!, /^m\.yaml:\d+: /);
   const dangling = issuesOf(`apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -167,7 +167,10 @@ spec:
   );
   assert.deepEqual(c.models.get("default/p")?.get("shared")?.targets, [{ name: "a", weight: 1 }]);
   assert.equal(c.warnings.length, 1);
-  assert.match(c.warnings[0]!, /default\/newer not accepted \(ModelNameInUse\)/);
+  assert.match(
+    c.warnings[0]!,
+    /m\.yaml:14: InferenceModel default\/newer: spec\.modelName is not accepted \(ModelNameInUse\): 'shared' is already served in pool default\/p by the older InferenceModel default\/older$/,
+  );
 });
 
 test("without Gateway and HTTPRoute, one pool gets an implicit catch-all route on the default port", () => {
@@ -201,4 +204,26 @@ schedulingProfiles:
   assert.equal(c.pickerConfigs.length, 1);
   assert.deepEqual(c.pickerConfigs[0]?.raw["plugins"], [{ type: "queue-scorer" }]);
   assert.equal(c.pickerConfigs[0]?.source.line, 17);
+});
+
+test("a RegularExpression that is not RE2 (backreference, lookahead) is an error with file and line", () => {
+  const route = (value: string) => `${POOL}---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  rules:
+  - backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: p}]
+    matches:
+    - headers: [{type: RegularExpression, name: x, value: '${value}'}]
+`;
+  assert.deepEqual(issuesOf(route("(a)\\1")), [
+    "m.yaml:17: HTTPRoute default/r: spec.rules[0].matches[0].headers[0].value is not a valid RE2 regular expression: invalid escape sequence: `\\1`",
+  ]);
+  assert.match(issuesOf(route("(?=a)b"))[0]!, /^m\.yaml:17: .*invalid or unsupported Perl syntax: `\(\?=`$/);
+  assert.equal(
+    load(route("(?P<v>[a-z]+)-v[0-9]+")).routes.length,
+    1,
+    "RE2 syntax JavaScript lacks is accepted",
+  );
 });

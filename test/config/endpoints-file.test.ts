@@ -34,7 +34,7 @@ test("a bad address is reported with file, line and field", () => {
       (e: unknown) =>
         e instanceof ConfigError &&
         formatIssue(e.issues[0]!) ===
-          `${t.path("eps.yaml")}:3: endpoints file: endpoints[1].address: address must be host, host:port or [ipv6]:port`,
+          `${t.path("eps.yaml")}:3: endpoints file: endpoints[1].address must be host, host:port or [ipv6]:port`,
     );
   } finally {
     t.cleanup();

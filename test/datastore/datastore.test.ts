@@ -37,7 +37,7 @@ test("endpoints join the pools whose selector their labels match; no port means 
   const ds = new Datastore(
     config(pool("a", { app: "qwen" }, [8000, 8001]), pool("b", { app: "llama" }, [9000])),
   );
-  ds.setEndpointSpecs([
+  ds.apply(ds.config, [
     { host: "10.0.0.1", labels: { app: "qwen", zone: "x" } },
     { host: "10.0.0.2", port: 7000, labels: { app: "qwen" } },
     { host: "10.0.0.3", labels: { app: "other" } },
@@ -53,19 +53,22 @@ test("endpoint state survives a reload; added and removed endpoints are announce
   const ds = new Datastore(config(pool("a", { app: "qwen" }, [8000])));
   const changes: EndpointsChange[] = [];
   ds.onEndpointsChanged((c) => changes.push(c));
-  ds.setEndpointSpecs([{ host: "h1", labels: { app: "qwen" } }]);
+  ds.apply(ds.config, [{ host: "h1", labels: { app: "qwen" } }]);
   const state = ds.endpoint("h1:8000");
   assert.ok(state);
   state.inFlight.requests = 3;
-  ds.setEndpointSpecs([
+  ds.apply(ds.config, [
     { host: "h1", labels: { app: "qwen" } },
     { host: "h2", labels: { app: "qwen" } },
   ]);
   assert.equal(ds.endpoint("h1:8000"), state);
   assert.equal(ds.candidates("default/a")[0]?.inFlight.requests, 3);
-  ds.setConfig(config(pool("a", { app: "qwen" }, [8000])));
+  ds.apply(config(pool("a", { app: "qwen" }, [8000])), [
+    { host: "h1", labels: { app: "qwen" } },
+    { host: "h2", labels: { app: "qwen" } },
+  ]);
   assert.equal(ds.endpoint("h1:8000"), state, "a config swap keeps endpoint state");
-  ds.setEndpointSpecs([{ host: "h2", labels: { app: "qwen" } }]);
+  ds.apply(ds.config, [{ host: "h2", labels: { app: "qwen" } }]);
   assert.deepEqual(
     changes.map((c) => [c.added.map((s) => s.endpoint.id), c.removed.map((s) => s.endpoint.id)]),
     [
@@ -78,7 +81,7 @@ test("endpoint state survives a reload; added and removed endpoints are announce
 
 test("candidates are stale when scraped metrics are old; never-scraped counts as fresh until a scraper says otherwise", () => {
   const ds = new Datastore(config(pool("a", { app: "q" }, [1])), { stalenessMs: 100 });
-  ds.setEndpointSpecs([
+  ds.apply(ds.config, [
     { host: "fresh", labels: { app: "q" } },
     { host: "old", labels: { app: "q" } },
     { host: "never", labels: { app: "q" } },
@@ -97,7 +100,7 @@ test("candidates are stale when scraped metrics are old; never-scraped counts as
 
 test("an endpoint whose connections fail is left out of candidates for a growing back-off, unless none would remain", () => {
   const ds = new Datastore(config(pool("a", { app: "q" }, [1])));
-  ds.setEndpointSpecs([
+  ds.apply(ds.config, [
     { host: "up", labels: { app: "q" } },
     { host: "down", labels: { app: "q" } },
   ]);
@@ -111,4 +114,25 @@ test("an endpoint whose connections fail is left out of candidates for a growing
   assert.deepEqual(ids(12_600), ["up", "down"], "never an empty list because of back-off");
   ds.markReachable("down:1");
   assert.deepEqual(ids(12_600), ["down"]);
+});
+
+test("apply swaps config and endpoints together: every listener sees both halves of the update", () => {
+  const ds = new Datastore(config(pool("a", { app: "qwen" }, [8000])));
+  ds.apply(ds.config, [{ host: "h1", labels: { app: "qwen" } }]);
+  const seen: string[] = [];
+  const view = () =>
+    `${[...ds.config.pools.keys()].join(",")}|${ds
+      .endpoints()
+      .map((s) => s.endpoint.id)
+      .join(",")}`;
+  ds.onConfigChanged(() => seen.push(`config ${view()}`));
+  ds.onEndpointsChanged(() => seen.push(`endpoints ${view()}`));
+  // The pool is renamed and its endpoint moves port in one update.
+  ds.apply(config(pool("b", { app: "qwen" }, [9000])), [{ host: "h1", labels: { app: "qwen" } }]);
+  assert.deepEqual(seen, ["config default/b|h1:9000", "endpoints default/b|h1:9000"]);
+  seen.length = 0;
+  ds.apply(ds.config, [{ host: "h1", labels: { app: "qwen" } }]);
+  assert.deepEqual(seen, [], "the same config and endpoints: nothing to announce");
+  ds.apply(ds.config, []);
+  assert.deepEqual(seen, ["endpoints default/b|"], "an endpoints-only change leaves config listeners alone");
 });

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkTargets, comparisonMarkdown, formatComparison } from "../../src/demo/comparison.ts";
 import type { ClassKey, ClassResult } from "../../src/demo/demo-types.ts";
-import { ttftChartSpec } from "../../src/demo/ttft-chart.ts";
 
 function cls(key: ClassKey, meanTtftMs: number, completed = 100): ClassResult {
   return {
@@ -17,7 +16,7 @@ function cls(key: ClassKey, meanTtftMs: number, completed = 100): ClassResult {
     p99TtftMs: meanTtftMs * 3,
     meanTpotMs: 30,
     durationS: 60,
-    points: [{ sentS: 1, ttftMs: meanTtftMs }],
+    points: [{ sentS: 1, doneS: 2, ttftMs: meanTtftMs }],
   };
 }
 
@@ -56,27 +55,4 @@ test("targets without the phase they need are not applicable, and the table show
   assert.match(text, /Mean TTFT \(ms\) +400\.0 +— +21329\.9/);
   assert.match(text, /\[n\/a \] Critical mean TTFT ≥ 3 × lower than round robin: not run/);
   assert.match(comparisonMarkdown(input), /\| Critical \/ Standard mean TTFT \| 0\.050 \| — \| 0\.483 \|/);
-});
-
-test("the chart has one panel per phase and one point per successful request", () => {
-  const spec = ttftChartSpec(
-    [
-      {
-        phase: "queueing",
-        classes: [
-          {
-            name: "qwen",
-            points: [
-              { sentS: 0, ttftMs: 1 },
-              { sentS: 1, ttftMs: 2 },
-            ],
-          },
-        ],
-      },
-      { phase: "round robin", classes: [{ name: "travel-helper", points: [{ sentS: 0, ttftMs: 3 }] }] },
-    ],
-    "t",
-  ) as unknown as { data: { values: { phase: string }[] } };
-  assert.equal(spec.data.values.length, 3);
-  assert.deepEqual([...new Set(spec.data.values.map((v) => v.phase))], ["queueing", "round robin"]);
 });

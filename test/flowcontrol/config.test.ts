@@ -1,16 +1,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { FieldIssueError } from "../../src/config/field-issue.ts";
 import { DEFAULT_BAND_MAX_BYTES, parseFlowControl } from "../../src/flowcontrol/config.ts";
-import { FlowControlConfigError } from "../../src/flowcontrol/config-issues.ts";
+import { settingsFromSection } from "../../src/flowcontrol/picker-config-section.ts";
+import type { PluginSpec } from "../../src/plugins/registry.ts";
 
-function issues(raw: unknown, plugins = []): string[] {
+function issues(raw: unknown, plugins: PluginSpec[] = []): string[] {
+  return issuesOf(() => parseFlowControl(raw, plugins));
+}
+
+function issuesOf(parse: () => unknown): string[] {
   try {
-    parseFlowControl(raw, plugins);
+    parse();
   } catch (e) {
-    assert.ok(e instanceof FlowControlConfigError);
+    assert.ok(e instanceof FieldIssueError);
     return e.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   }
-  assert.fail("expected a FlowControlConfigError");
+  assert.fail("expected a FieldIssueError");
 }
 
 test("an absent section gives the Inference Extension defaults", () => {
@@ -20,9 +26,9 @@ test("an absent section gives the Inference Extension defaults", () => {
   assert.equal(s.defaultRequestTTLMs, 0);
   assert.equal(s.defaultBand.maxBytes, DEFAULT_BAND_MAX_BYTES);
   assert.equal(s.defaultBand.maxRequests, 0);
-  assert.equal(s.defaultBand.fairnessPolicy, "global-strict-fairness-policy");
-  assert.equal(s.defaultBand.orderingPolicy, "fcfs-ordering-policy");
-  assert.equal(s.defaultBand.queue, "list-queue");
+  assert.equal(s.defaultBand.fairnessPolicy.type, "global-strict-fairness-policy");
+  assert.equal(s.defaultBand.orderingPolicy.type, "fcfs-ordering-policy");
+  assert.equal(s.defaultBand.queue.type, "list-queue");
   assert.equal(s.defaultBand.usageLimit, undefined, "by priority: 1.25 above 0, else 1");
   assert.equal(s.activeReserve, 0.2);
   assert.equal(s.activeWindowMs, 10_000);
@@ -49,8 +55,8 @@ test("the guide's example section parses, with quantities and durations", () => 
   assert.equal(s.defaultRequestTTLMs, 30_000);
   const band = s.bands.get(100);
   assert.equal(band?.maxBytes, 500000000);
-  assert.equal(band?.fairnessPolicy, "round-robin-fairness-policy");
-  assert.equal(band?.queue, "heap-queue", "EDF needs a heap by default");
+  assert.equal(band?.fairnessPolicy.type, "round-robin-fairness-policy");
+  assert.equal(band?.queue.type, "heap-queue", "EDF needs a heap by default");
 });
 
 test("policy and detector references resolve through the plugins list by name", () => {
@@ -64,8 +70,61 @@ test("policy and detector references resolve through the plugins list by name", 
       { type: "concurrency-detector", name: "sd", parameters: { maxConcurrency: 8 } },
     ],
   );
-  assert.equal(s.defaultBand.fairnessPolicy, "round-robin-fairness-policy");
-  assert.deepEqual(s.detector, { type: "concurrency-detector", parameters: { maxConcurrency: 8 } });
+  assert.equal(s.defaultBand.fairnessPolicy.type, "round-robin-fairness-policy");
+  assert.deepEqual(s.detector, {
+    type: "concurrency-detector",
+    name: "sd",
+    parameters: { maxConcurrency: 8 },
+  });
+});
+
+test("a reference to a plugin of another kind is named; a declared plugin's problems point at its declaration", () => {
+  const found = issues(
+    {
+      defaultPriorityBand: { fairnessPolicyRef: "queue-scorer", orderingPolicyRef: "fcfs" },
+      saturationDetector: { pluginRef: "sd" },
+    },
+    [
+      { type: "fcfs-ordering-policy", name: "fcfs" },
+      { type: "concurrency-detector", name: "sd", parameters: { maxConcurrency: -1 } },
+    ],
+  );
+  assert.ok(
+    found.includes(
+      'flowControl.defaultPriorityBand.fairnessPolicyRef: "queue-scorer" is a scorer, not a fairness policy (known: global-strict-fairness-policy, round-robin-fairness-policy)',
+    ),
+    found.join("\n"),
+  );
+  assert.ok(
+    found.some((m) => m.startsWith("plugins.1.parameters.maxConcurrency: ")),
+    found.join("\n"),
+  );
+  assert.equal(found.length, 2, found.join("\n"));
+});
+
+test("the document's top-level saturationDetector applies when flowControl names none, checked where it is written", () => {
+  const plugins = [{ type: "concurrency-detector", parameters: { maxConcurrency: 4 } }];
+  const s = settingsFromSection({
+    flowControl: { maxRequests: 3 },
+    saturationDetector: { pluginRef: "concurrency-detector" },
+    plugins,
+  });
+  assert.equal(s.detector.type, "concurrency-detector");
+  assert.equal(s.maxRequests, 3);
+  const inner = settingsFromSection({
+    flowControl: { saturationDetector: { type: "utilization-detector" } },
+    saturationDetector: { pluginRef: "concurrency-detector" },
+    plugins,
+  });
+  assert.equal(inner.detector.type, "utilization-detector", "the section's own reference wins");
+  assert.deepEqual(
+    issuesOf(() =>
+      settingsFromSection({ flowControl: undefined, saturationDetector: { pluginRef: "nope" }, plugins }),
+    ),
+    [
+      'saturationDetector: unknown saturation detector "nope" (known: utilization-detector, concurrency-detector)',
+    ],
+  );
 });
 
 test("every problem is reported with its field path", () => {

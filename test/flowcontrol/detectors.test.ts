@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConcurrencyDetector } from "../../src/flowcontrol/saturation/concurrency-detector.ts";
-import { createSaturationDetector } from "../../src/flowcontrol/saturation/detector-registry.ts";
 import { UtilizationDetector } from "../../src/flowcontrol/saturation/utilization-detector.ts";
+import { BUILTIN_REGISTRY } from "../../src/plugins/builtin-registry.ts";
 import { candidate } from "./helpers.ts";
 
 const now = Date.now();
@@ -63,8 +63,11 @@ test("concurrency: in-flight requests or tokens over the per-endpoint limit", ()
   assert.equal(tokens.saturation([c], now), 1.5);
 });
 
+const createDetector = (spec: { type: string; parameters?: unknown }) =>
+  BUILTIN_REGISTRY.create(spec, "saturation-detector", "saturation detector");
+
 test("the registry builds detectors by type with validated parameters", () => {
-  const d = createSaturationDetector({
+  const d = createDetector({
     type: "utilization-detector",
     parameters: { queueDepthThreshold: 2, metricsStalenessThreshold: "1s" },
   });
@@ -73,8 +76,7 @@ test("the registry builds detectors by type with validated parameters", () => {
   assert.equal(d.params.metricsStalenessThresholdMs, 1000);
   assert.equal(d.params.kvCacheUtilThreshold, 0.8);
   assert.throws(
-    () =>
-      createSaturationDetector({ type: "concurrency-detector", parameters: { concurrencyMode: "hybrid" } }),
+    () => createDetector({ type: "concurrency-detector", parameters: { concurrencyMode: "hybrid" } }),
     /parameters\.concurrencyMode/,
   );
 });

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { drained, harness, request, turns } from "./helpers.ts";
+import { harness, request } from "./helpers.ts";
 
 const priority = fc.constantFrom(-1, 0, 0, 5, 10);
 const flow = fc.constantFrom("a", "b", "c");
@@ -67,16 +67,16 @@ test("every request settles exactly once; disconnected and expired ones are neve
         } else if (o.op === "notify") {
           h.controller.notify();
         } else if (o.op === "turn") {
-          await turns();
+          await h.timers.turns();
         } else if (o.op === "sleep") {
-          await new Promise((r) => setTimeout(r, 4));
+          await h.timers.advance(4);
         }
         // Let the callbacks of releases made so far run, so `settled` is current before the next op.
         for (let i = 0; i < 3; i++) await Promise.resolve();
       }
       h.detector.value = 0;
       h.controller.notify();
-      await drained(h.controller);
+      await h.timers.settle();
       await Promise.all(pending);
       assert.equal(settled.size, controllers.length, "no request lost");
       assert.equal(h.controller.stats().queued, 0);
@@ -101,9 +101,10 @@ test("under saturation, queued bands leave in strict priority order, FCFS within
         const h = harness();
         h.detector.value = 2;
         const all = arrivals.map((a, i) => h.admit(request(`${i}`, a.priority, a.flow)));
-        await turns();
+        await h.timers.turns();
         h.detector.value = 0;
         h.controller.notify();
+        await h.timers.settle();
         await Promise.all(all);
         const order = h.served.map(Number);
         assert.equal(order.length, arrivals.length);
@@ -129,7 +130,7 @@ test("a saturated pool releases nothing, whatever arrives", async () => {
         const all = arrivals.map((a, i) => h.admit(request(`${i}`, a.priority, a.flow)));
         for (let i = 0; i < 3; i++) {
           h.controller.notify();
-          await turns();
+          await h.timers.turns();
         }
         assert.deepEqual(h.served, []);
         h.controller.close();
@@ -149,12 +150,13 @@ test("round-robin fairness keeps backlogged flows within one dispatch of each ot
         const h = harness({ defaultPriorityBand: { fairnessPolicyRef: "round-robin-fairness-policy" } });
         h.detector.value = 2;
         const all = flows.map((f, i) => h.admit(request(`${f}:${i}`, 0, f)));
-        await turns();
+        await h.timers.turns();
         // Release in steps of `step` dispatches, checking the per-flow counts between steps.
         const backlog = new Map<string, number>();
         for (const f of flows) backlog.set(f, (backlog.get(f) ?? 0) + 1);
         h.detector.value = 0;
         h.controller.notify();
+        await h.timers.settle();
         await Promise.all(all);
         const served = new Map<string, number>();
         for (let i = 0; i < h.served.length; i++) {

@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { parseFlowControl } from "../../src/flowcontrol/config.ts";
 import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
-import { candidate, drained, harness, request, SettableDetector, turns } from "./helpers.ts";
+import { FakeTimers } from "../helpers/fake-timers.ts";
+import { candidate, harness, request, SettableDetector } from "./helpers.ts";
 
 test("an unsaturated pool admits at once and queues nothing", async () => {
   const h = harness();
@@ -16,11 +17,12 @@ test("a saturated pool queues requests and releases them in arrival order when c
   const h = harness();
   h.detector.value = 2;
   const all = ["a", "b", "c"].map((id) => h.admit(request(id)));
-  await turns(3);
+  await h.timers.turns(3);
   assert.deepEqual(h.served, []);
   assert.equal(h.controller.stats().queued, 3);
   h.detector.value = 0;
   h.controller.notify();
+  await h.timers.settle();
   await Promise.all(all);
   assert.deepEqual(h.served, ["a", "b", "c"]);
 });
@@ -29,9 +31,10 @@ test("a Critical request that arrives after queued Standard ones is served first
   const h = harness();
   h.detector.value = 2;
   const all = [h.admit(request("s1", 0)), h.admit(request("s2", 0)), h.admit(request("c1", 10))];
-  await turns();
+  await h.timers.turns();
   h.detector.value = 0;
   h.controller.notify();
+  await h.timers.settle();
   await Promise.all(all);
   assert.deepEqual(h.served, ["c1", "s1", "s2"]);
 });
@@ -42,10 +45,11 @@ test("dispatch stops at a saturated higher band: a lower band never overtakes it
   h.detector.value = 1.5;
   const critical = h.admit(request("c", 1));
   const standard = h.admit(request("s", 0));
-  await turns(5);
+  await h.timers.turns(5);
   assert.deepEqual(h.served, []);
   h.detector.value = 0.5;
   h.controller.notify();
+  await h.timers.settle();
   await Promise.all([critical, standard]);
   assert.deepEqual(h.served, ["c", "s"]);
 });
@@ -59,6 +63,7 @@ test("a band with a higher usage limit keeps flowing while lower bands wait", as
   assert.equal(h.controller.stats().queued, 1);
   h.detector.value = 0;
   h.controller.notify();
+  await h.timers.settle(); // c's release holds the next one for a turn
   await standard;
   assert.deepEqual(h.served, ["c", "s"]);
 });
@@ -79,7 +84,7 @@ test("sheddable requests get 429 with Retry-After when saturated, unless queueSh
   const q = harness({ queueSheddable: true });
   q.detector.value = 2;
   const waiting = q.admit(request("z", -1));
-  await turns();
+  await q.timers.turns();
   assert.equal(q.controller.stats().queued, 1);
   q.detector.value = 0;
   q.controller.notify();
@@ -94,7 +99,7 @@ test("request and byte limits answer 429 queue_full with Retry-After", async () 
   void h.admit(request("b"));
   await h.admit(request("c"));
   void h.admit(request("big", 5, "f", { bytes: 200 }));
-  await turns();
+  await h.timers.turns();
   assert.deepEqual(
     h.failed.map((f) => [f.id, f.status, f.code]),
     [
@@ -109,14 +114,18 @@ test("request and byte limits answer 429 queue_full with Retry-After", async () 
 test("a request that outlives its TTL gets 503 and is never dispatched", async () => {
   const h = harness({ defaultRequestTTL: "20ms" });
   h.detector.value = 2;
-  await h.admit(request("slow"));
+  const slow = h.admit(request("slow"));
+  await h.timers.advance(19);
+  assert.equal(h.failed.length, 0, "still waiting 1 ms before its TTL");
+  await h.timers.advance(1);
+  await slow;
   assert.deepEqual(
     h.failed.map((f) => [f.id, f.status, f.code]),
     [["slow", 503, "queue_timeout"]],
   );
   h.detector.value = 0;
   h.controller.notify();
-  await turns(3);
+  await h.timers.turns(3);
   assert.deepEqual(h.served, []);
   assert.equal(h.controller.stats().queued, 0);
 });
@@ -127,7 +136,7 @@ test("a client that disconnects leaves the queue at once and is never dispatched
   const ac = new AbortController();
   const gone = h.admit(request("gone", 0, "f", { signal: ac.signal }));
   const stays = h.admit(request("stays"));
-  await turns();
+  await h.timers.turns();
   ac.abort();
   assert.equal(h.controller.stats().queued, 1, "removed synchronously on abort");
   await gone;
@@ -148,25 +157,29 @@ test("round-robin fairness interleaves flows inside a band", async () => {
     ...["a1", "a2", "a3", "a4"].map((id) => h.admit(request(id, 0, "tenant-a"))),
     ...["b1", "b2"].map((id) => h.admit(request(id, 0, "tenant-b"))),
   ];
-  await turns();
+  await h.timers.turns();
   h.detector.value = 0;
   h.controller.notify();
+  await h.timers.settle();
   await Promise.all(all);
   assert.deepEqual(h.served, ["a1", "b1", "a2", "b2", "a3", "a4"]);
 });
 
 test("with no endpoints requests wait; the first endpoint to appear drains the queue", async () => {
   let candidates: Candidate[] = [];
+  const timers = new FakeTimers();
   const controller = new FlowController({
     settings: parseFlowControl(undefined),
     candidates: () => candidates,
+    timers,
   });
   const served: string[] = [];
   const all = ["a", "b", "c"].map((id) => controller.admit(request(id)).then(() => served.push(id)));
-  await turns(3);
+  await timers.turns(3);
   assert.equal(controller.stats().queued, 3);
-  candidates = [candidate("10.0.0.1:8000", { waiting: 0, kvCacheUsage: 0 })];
+  candidates = [candidate("10.0.0.1:8000", { waiting: 0, kvCacheUsage: 0, updatedAt: timers.now() })];
   controller.notify();
+  await timers.settle();
   await Promise.all(all);
   assert.deepEqual(served, ["a", "b", "c"]);
 });
@@ -175,11 +188,13 @@ test("dispatch follows the detector: in-flight work counts before the next scrap
   // One endpoint, queue threshold 2: running 0 (scraped), so in-flight requests count as waiting.
   const inFlight = { requests: 0, tokens: 0 };
   const c: Candidate = { ...candidate("10.0.0.1:8000"), inFlight };
+  const timers = new FakeTimers();
   const controller = new FlowController({
     settings: parseFlowControl({
       saturationDetector: { type: "utilization-detector", parameters: { queueDepthThreshold: 2 } },
     }),
-    candidates: () => [{ ...c, metrics: { ...c.metrics, updatedAt: Date.now() } }],
+    candidates: () => [{ ...c, metrics: { ...c.metrics, updatedAt: timers.now() } }],
+    timers,
   });
   const served: string[] = [];
   const all = ["a", "b", "c", "d"].map((id) =>
@@ -188,11 +203,11 @@ test("dispatch follows the detector: in-flight work counts before the next scrap
       inFlight.requests++; // what the director does when it sends the request
     }),
   );
-  await drained(controller, 20);
+  await timers.settle(20);
   assert.deepEqual(served, ["a", "b"], "two in flight saturate a server with threshold 2");
   inFlight.requests--;
   controller.notify();
-  await turns(3);
+  await timers.turns(3);
   assert.deepEqual(served, ["a", "b", "c"]);
   controller.close();
   await Promise.allSettled(all);
@@ -202,7 +217,7 @@ test("close() rejects every waiting request with 503", async () => {
   const h = harness();
   h.detector.value = 2;
   const all = [h.admit(request("a")), h.admit(request("b", 3))];
-  await turns();
+  await h.timers.turns();
   h.controller.close();
   await Promise.all(all);
   assert.deepEqual(
@@ -214,7 +229,9 @@ test("close() rejects every waiting request with 503", async () => {
 
 test("a burst of sheddable requests is not shed while the pool has room", async () => {
   const h = harness();
-  await Promise.all(["x1", "x2", "x3"].map((id) => h.admit(request(id, -1))));
+  const all = ["x1", "x2", "x3"].map((id) => h.admit(request(id, -1)));
+  await h.timers.settle();
+  await Promise.all(all);
   assert.deepEqual(h.served, ["x1", "x2", "x3"]);
   assert.deepEqual(h.failed, []);
 });
@@ -223,6 +240,7 @@ test("sheddable requests still waiting when the pool saturates are refused with 
   const h = harness();
   const all = ["x1", "x2", "x3"].map((id) => h.admit(request(id, -1)));
   h.detector.value = 2; // x1 passed at once; x2 and x3 wait for the next turn, which finds the pool full
+  await h.timers.settle();
   await Promise.all(all);
   assert.deepEqual(h.served, ["x1"]);
   assert.deepEqual(
@@ -239,7 +257,7 @@ test("by default Critical (priority > 0) may fill the headroom the thresholds ke
   h.detector.value = 1.1;
   await h.admit(request("c", 1));
   const s = h.admit(request("s", 0));
-  await turns(3);
+  await h.timers.turns(3);
   assert.deepEqual(h.served, ["c"]);
   h.detector.value = 0;
   h.controller.notify();
@@ -248,24 +266,26 @@ test("by default Critical (priority > 0) may fill the headroom the thresholds ke
 });
 
 test("while a higher band is active, lower bands leave the active reserve free; afterwards they use it all", async () => {
-  let now = 1_000_000;
+  const timers = new FakeTimers();
   const detector = new SettableDetector();
   const controller = new FlowController({
     settings: parseFlowControl({ activeReserve: 0.2, activeWindow: "10s" }),
     detector,
     candidates: () => [],
-    clock: () => now,
+    timers,
   });
   const served: string[] = [];
   const admit = (id: string, p: number) => controller.admit(request(id, p)).then(() => served.push(id));
   await admit("standard-alone", 0);
   detector.value = 0.5;
-  await admit("critical", 1);
+  const critical = admit("critical", 1); // waits for the next turn: one release per turn
+  await timers.settle();
+  await critical;
   detector.value = 0.9; // below Standard's 1.0, but inside the 0.2 reserve of the active Critical band
   const waiting = admit("standard", 0);
-  await turns(3);
+  await timers.turns(3);
   assert.deepEqual(served, ["standard-alone", "critical"]);
-  now += 10_001; // Critical idle for longer than the window
+  await timers.advance(10_001); // Critical idle for longer than the window
   controller.notify();
   await waiting;
   assert.deepEqual(served, ["standard-alone", "critical", "standard"]);
@@ -276,12 +296,15 @@ test("after a Critical completion, lower bands wait the reclaim window so the ne
   await h.admit(request("c1", 1));
   h.detector.value = 2;
   const standard = h.admit(request("s", 0));
-  await turns(2);
+  await h.timers.turns(2);
   h.detector.value = 0.1; // c1 finished: room again
   h.controller.notify(1);
-  await turns(3);
+  await h.timers.turns(3);
   assert.deepEqual(h.served, ["c1"], "Standard held back during the reclaim window");
   await h.admit(request("c2", 1)); // the Critical client's next request takes the room at once
+  await h.timers.advance(49);
+  assert.deepEqual(h.served, ["c1", "c2"], "still held 1 ms before the window ends");
+  await h.timers.advance(1);
   await standard; // released by the window's timer, with no further notify
   assert.deepEqual(h.served, ["c1", "c2", "s"]);
 });
@@ -290,7 +313,7 @@ test("a completion in the same or a lower band does not hold anyone back", async
   const h = harness({ reclaimWindow: "10s" });
   h.detector.value = 2;
   const s = h.admit(request("s", 0));
-  await turns();
+  await h.timers.turns();
   h.detector.value = 0;
   h.controller.notify(0);
   await s;
@@ -301,15 +324,14 @@ test("arriving Critical requests go to the servers first; a held lower band stil
   const h = harness({ reclaimWindow: "20ms" });
   await h.admit(request("c0", 1)); // Critical is arriving
   const standard = h.admit(request("s", 0)); // room, but held: Critical clients are still arriving
-  await turns(3);
+  await h.timers.turns(3);
   assert.deepEqual(h.served, ["c0"]);
   // A steady stream of Critical arrivals, 5 ms apart, for far longer than ten windows.
-  let i = 1;
   let streamEnded = false;
   const stream = (async () => {
-    for (; i <= 100; i++) {
+    for (let i = 1; i <= 100; i++) {
       await h.admit(request(`c${i}`, 1));
-      await new Promise((r) => setTimeout(r, 5));
+      await h.timers.advance(5);
     }
     streamEnded = true;
   })();

@@ -1,4 +1,4 @@
-/** Test helpers for flow control: requests, fake candidates, a settable detector, draining. */
+/** Test helpers for flow control: requests, fake candidates, a settable detector, a controller on a fake clock. */
 import type { Endpoint } from "../../src/datastore/endpoint.ts";
 import type { FlowControlSettings } from "../../src/flowcontrol/config.ts";
 import { parseFlowControl } from "../../src/flowcontrol/config.ts";
@@ -6,6 +6,7 @@ import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
 import type { FlowRequest, SaturationDetector } from "../../src/flowcontrol/types.ts";
 import { type EndpointMetrics, emptyMetrics } from "../../src/modelserver/endpoint-metrics.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
+import { FakeTimers } from "../helpers/fake-timers.ts";
 
 export function request(
   id: string,
@@ -22,6 +23,7 @@ export function request(
   };
 }
 
+/** A candidate scraped at `metrics.updatedAt` (default: now on the real clock). */
 export function candidate(id: string, metrics: Partial<EndpointMetrics> = {}, inFlight = 0): Candidate {
   const endpoint: Endpoint = { id, host: "127.0.0.1", port: Number(id.split(":")[1] ?? 1), labels: {} };
   return {
@@ -35,18 +37,23 @@ export function candidate(id: string, metrics: Partial<EndpointMetrics> = {}, in
 /** A detector whose saturation the test sets directly. */
 export class SettableDetector implements SaturationDetector {
   readonly type = "settable";
+  readonly name = "settable";
   value = 0;
   saturation(): number {
     return this.value;
   }
 }
 
-/** A controller over a settable detector, with the results of its admissions recorded in order. */
+/**
+ * A controller over a settable detector on a fake clock (`timers`: turns, settle, advance), with
+ * the results of its admissions recorded in order.
+ */
 export function harness(flowControl: Record<string, unknown> = {}) {
+  const timers = new FakeTimers();
   const detector = new SettableDetector();
   // No reclaim hold unless a test asks for one: the others check order, not pacing.
   const settings: FlowControlSettings = parseFlowControl({ reclaimWindow: 0, ...flowControl });
-  const controller = new FlowController({ settings, detector, candidates: () => [] });
+  const controller = new FlowController({ settings, detector, candidates: () => [], timers });
   const served: string[] = [];
   const failed: { id: string; status: number; code: string; retryAfter: number | undefined }[] = [];
   const admit = (r: FlowRequest): Promise<void> =>
@@ -63,16 +70,5 @@ export function harness(flowControl: Record<string, unknown> = {}) {
         });
       },
     );
-  return { detector, controller, served, failed, admit };
-}
-
-/** Lets pending dispatch cycles (one per event-loop turn) and promise callbacks run. */
-export async function turns(n = 1): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((r) => setImmediate(r));
-}
-
-/** Turns the event loop until the controller's queue is empty or `max` turns passed. */
-export async function drained(controller: FlowController, max = 100_000): Promise<void> {
-  for (let i = 0; i < max && controller.stats().queued > 0; i++) await turns();
-  await turns(2);
+  return { detector, controller, served, failed, admit, timers };
 }

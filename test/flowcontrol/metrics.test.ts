@@ -4,13 +4,16 @@ import { Registry } from "prom-client";
 import { parseFlowControl } from "../../src/flowcontrol/config.ts";
 import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
 import { FlowControlMetrics } from "../../src/flowcontrol/metrics.ts";
-import { request, SettableDetector, turns } from "./helpers.ts";
+import { FakeTimers } from "../helpers/fake-timers.ts";
+import { request, SettableDetector } from "./helpers.ts";
 
 test("the gateway registry exposes queue size and bytes per priority, durations by outcome, saturation", async () => {
   const registry = new Registry();
   const metrics = new FlowControlMetrics(registry);
   const detector = new SettableDetector();
+  const timers = new FakeTimers();
   const controller = new FlowController({
+    timers,
     settings: parseFlowControl({ maxRequests: 2 }),
     detector,
     candidates: () => [],
@@ -24,7 +27,7 @@ test("the gateway registry exposes queue size and bytes per priority, durations 
     controller.admit(request("w2", 0)),
   ];
   await controller.admit(request("full", 0)).catch(() => undefined);
-  await turns();
+  await timers.turns();
   const text = await registry.metrics();
   assert.match(
     text,

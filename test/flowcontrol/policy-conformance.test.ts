@@ -5,10 +5,34 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { fairnessPolicies, orderingPolicies, queueKinds } from "../../src/flowcontrol/policy-registry.ts";
-import type { BandFlows, FlowQueue, OrderingPolicy } from "../../src/flowcontrol/policy-types.ts";
+import type { FlowControlPlugins } from "../../src/flowcontrol/builtin-plugins.ts";
+import type {
+  BandFlows,
+  FairnessPolicy,
+  FlowQueue,
+  OrderingPolicy,
+  QueueFactory,
+} from "../../src/flowcontrol/policy-types.ts";
 import { QueuedRequest } from "../../src/flowcontrol/queued-request.ts";
+import { BUILTIN_REGISTRY } from "../../src/plugins/builtin-registry.ts";
 import { request } from "./helpers.ts";
+
+/** A fresh instance of every registered type of `kind`, by type name. */
+function registered<K extends keyof FlowControlPlugins>(
+  kind: K,
+): Record<string, () => FlowControlPlugins[K]> {
+  return Object.fromEntries(
+    BUILTIN_REGISTRY.types([kind]).map((type) => [type, () => BUILTIN_REGISTRY.create({ type }, kind, kind)]),
+  );
+}
+
+const orderingPolicies: Record<string, OrderingPolicy> = Object.fromEntries(
+  Object.entries(registered("ordering-policy")).map(([type, create]) => [type, create()]),
+);
+const queueKinds: Record<string, QueueFactory> = Object.fromEntries(
+  Object.entries(registered("queue")).map(([type, create]) => [type, create()]),
+);
+const fairnessPolicies: Record<string, () => FairnessPolicy> = registered("fairness-policy");
 
 /** Items with given deadlines (Infinity allowed), arrival order = index. */
 function items(deadlines: readonly number[], flowId = "f"): QueuedRequest[] {
@@ -20,7 +44,7 @@ const deadline = fc.oneof(fc.integer({ min: 0, max: 50 }), fc.constant(Number.PO
 for (const [queueType, kind] of Object.entries(queueKinds)) {
   for (const ordering of Object.values(orderingPolicies).filter((o) => kind.supports(o))) {
     describe(`queue conformance: ${queueType} with ${ordering.type}`, () => {
-      const make = (): FlowQueue => kind.create("f", ordering);
+      const make = (): FlowQueue => kind.newQueue("f", ordering);
 
       test("an empty queue has nothing to give", () => {
         const q = make();
@@ -143,7 +167,7 @@ function band(
   let seq = 0;
   for (const [id, ds] of Object.entries(flows)) {
     if (ds.length === 0) continue;
-    const q = queueKinds["heap-queue"]!.create(id, ordering);
+    const q = queueKinds["heap-queue"]!.newQueue(id, ordering);
     for (const d of ds) q.add(new QueuedRequest(request(`${id}-${seq}`, 0, id), seq++, 0, d));
     queues.set(id, q);
   }

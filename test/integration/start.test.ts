@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { test } from "node:test";
 import { request } from "undici";
 
-test("igw start runs the seed's manifests in front of simulated servers and says where to send requests", async () => {
+test("igw start runs the seed's manifests in front of simulated servers, says where to send requests, logs JSON when piped", async () => {
   const child = spawn(
     process.execPath,
     [
@@ -19,10 +19,14 @@ test("igw start runs the seed's manifests in front of simulated servers and says
       "--port",
       "0",
       "--log-level",
-      "warn",
+      "info",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  let err = "";
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString();
+  });
   try {
     let out = "";
     const url = await new Promise<string>((resolve, reject) => {
@@ -45,6 +49,16 @@ test("igw start runs the seed's manifests in front of simulated servers and says
     const body = (await res.body.json()) as { model: string };
     assert.equal(res.statusCode, 200);
     assert.equal(body.model, "qwen");
+    // The gateway and its simulator child share stderr, which is not a terminal here: every line
+    // on it is one JSON object, from both processes.
+    const lines = err.split("\n").filter((l) => l !== "");
+    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
+    const msgs = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    assert.ok(
+      msgs.some((m) => m.startsWith("igw sim: profile=instant")),
+      err,
+    );
+    assert.ok(msgs.includes("gateway started"), err);
   } finally {
     const exited = once(child, "exit");
     child.kill("SIGTERM");

@@ -45,7 +45,7 @@ test("every scrape attempt calls onScraped, so admitters re-check with fresh num
   let calls = 0;
   const collector = new MetricsCollector(ds, { intervalMs: 10, onScraped: () => calls++ });
   try {
-    ds.setEndpointSpecs([{ host: "127.0.0.1", port, labels: { app: "m" } }]);
+    ds.apply(ds.config, [{ host: "127.0.0.1", port, labels: { app: "m" } }]);
     await collector.start();
     assert.ok(calls >= 1, "called after the first scrape");
     const [c] = ds.candidates(pool.key);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { loadConfig } from "../../src/config/build-config.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import { Datastore } from "../../src/datastore/datastore.ts";
 import type { ExchangeEntry } from "../../src/requestcontrol/decision.ts";
 import { Director } from "../../src/requestcontrol/director.ts";
@@ -36,7 +36,7 @@ after(() => files.cleanup());
 function setup() {
   let clock = 1000;
   const datastore = new Datastore(loadConfig([files.path("m.yaml")], { defaultPort: 8081 }));
-  datastore.setEndpointSpecs([
+  datastore.apply(datastore.config, [
     { host: "10.0.0.1", labels: { app: "t" } },
     { host: "10.0.0.2", labels: { app: "t" } },
   ]);
@@ -147,7 +147,7 @@ test("in-flight is charged at decision, moves to a fallback, and is released exa
 
 test("a 5xx with no endpoint left is relayed, not retried, and counted as the engine's error", async () => {
   const s = setup();
-  s.datastore.setEndpointSpecs([{ host: "10.0.0.1", labels: { app: "t" } }]);
+  s.datastore.apply(s.datastore.config, [{ host: "10.0.0.1", labels: { app: "t" } }]);
   const { ex, body } = s.begin({ model: "chat", prompt: "x" });
   const d = await ex.decide(body);
   ex.attempt(d.endpoints[0]!);

@@ -34,7 +34,13 @@ function route(
 }
 
 function req(over: Partial<RoutableRequest> = {}): RoutableRequest {
-  return { method: "POST", path: "/v1/completions", headers: {}, query: new URLSearchParams(), ...over };
+  return {
+    method: "POST",
+    path: "/v1/completions",
+    headers: {},
+    query: () => new URLSearchParams(),
+    ...over,
+  };
 }
 
 const winner = (t: RouteTable, r: RoutableRequest) => t.match([L], r)?.route.name;
@@ -80,7 +86,7 @@ test("precedence: Exact path, then longest prefix, then method, then most header
   assert.equal(winner(t, req()), "method");
   assert.equal(winner(t, req({ headers: { "x-tier": "gold" } })), "headers");
   assert.equal(
-    winner(t, req({ headers: { "x-tier": "gold" }, query: new URLSearchParams("debug=1") })),
+    winner(t, req({ headers: { "x-tier": "gold" }, query: () => new URLSearchParams("debug=1") })),
     "query",
   );
   assert.equal(winner(t, req({ path: "/v1x" })), "prefix-root", "prefixes match whole path segments");
@@ -111,4 +117,24 @@ test("weighted backends: weight 0 is never chosen; the draw follows the weights"
   assert.equal(pickBackend(backends, () => 0.3)?.poolKey, "b");
   assert.equal(pickBackend(backends, () => 0.999)?.poolKey, "b");
   assert.equal(pickBackend([{ poolKey: "z", weight: 0 }]), undefined);
+});
+
+test("RegularExpression matches have RE2 semantics: whole value, RE2 syntax, linear time on hostile values", () => {
+  const t = new RouteTable([
+    route("re2", [{ headers: [{ type: "RegularExpression", name: "m", value: "([a-z]+-?)+-v[0-9]+" }] }]),
+    route("named", [{ path: { type: "RegularExpression", value: "/v1/(?P<api>chat/)?completions" } }]),
+  ]);
+  assert.equal(winner(t, req({ path: "/other", headers: { m: "travel-helper-v1" } })), "re2");
+  assert.equal(
+    winner(t, req({ path: "/other", headers: { m: "travel-helper-v1 and more" } })),
+    undefined,
+    "the whole value must match",
+  );
+  // 4,000 characters that a backtracking engine would need astronomically long for.
+  assert.equal(winner(t, req({ path: "/other", headers: { m: `${"a".repeat(4000)}!` } })), undefined);
+  assert.equal(winner(t, req({ path: "/v1/chat/completions" })), "named", "RE2's (?P<name>…) groups");
+  // A body-derived model header can be megabytes long: past 16 KiB no regex is run on it.
+  const huge = `${"a".repeat(20_000)}-v1`;
+  assert.equal(winner(t, req({ path: "/other", headers: { m: huge } })), undefined);
+  assert.equal(winner(t, req({ path: "/other", headers: { m: huge.slice(-16_000) } })), "re2");
 });

@@ -1,10 +1,10 @@
 // Runs the shared conformance suite over every built-in filter, scorer and picker of the registry,
 // so a newly registered plugin is covered without touching this file.
 
-import { isFilter, isPicker, isScorer } from "../../src/scheduling/plugin-registry.ts";
-import { BUILTIN_PLUGINS, builtinRegistry } from "../../src/scheduling/plugins/builtin-plugins.ts";
+import { BUILTIN_REGISTRY } from "../../src/plugins/builtin-registry.ts";
+import type { DeclaredPlugin, Plugin } from "../../src/plugins/registry.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
-import type { Filter, Picker, Plugin, Scorer } from "../../src/scheduling/types.ts";
+import type { Filter, Picker, Scorer } from "../../src/scheduling/types.ts";
 import { filterConformance, pickerConformance, scorerConformance } from "./conformance.ts";
 
 /** Parameters for types that cannot be built from defaults, and declared helpers they reference. */
@@ -20,9 +20,8 @@ const PARAMS: Record<string, unknown> = {
 };
 
 function build(type: string, seed: number, params?: unknown): Plugin {
-  const registry = builtinRegistry();
   const rng = seededRng(seed);
-  const declared = new Map<string, Plugin>();
+  const declared = new Map<string, DeclaredPlugin>();
   const ctx = { rng, lookup: (n: string) => declared.get(n) };
   for (const t of [
     "low-queue-filter",
@@ -30,16 +29,15 @@ function build(type: string, seed: number, params?: unknown): Plugin {
     "least-queue-filter",
     "least-kv-cache-filter",
   ]) {
-    declared.set(t, registry.create(t, t, {}, ctx));
+    declared.set(t, BUILTIN_REGISTRY.build({ type: t }, ctx));
   }
-  return registry.create(type, type, params ?? PARAMS[type], ctx);
+  return BUILTIN_REGISTRY.build({ type, parameters: params ?? PARAMS[type] }, ctx).plugin;
 }
 
-for (const def of BUILTIN_PLUGINS) {
-  const sample = build(def.type, 1);
-  if (isFilter(sample)) filterConformance(def.type, (seed) => build(def.type, seed) as Filter);
-  if (isScorer(sample)) scorerConformance(def.type, (seed) => build(def.type, seed) as Scorer);
-  if (isPicker(sample)) {
+for (const def of BUILTIN_REGISTRY.definitions()) {
+  if (def.kind === "filter") filterConformance(def.type, (seed) => build(def.type, seed) as Filter);
+  if (def.kind === "scorer") scorerConformance(def.type, (seed) => build(def.type, seed) as Scorer);
+  if (def.kind === "picker") {
     pickerConformance(def.type, (seed) => build(def.type, seed) as Picker, 1);
     pickerConformance(
       `${def.type} (maxNumOfEndpoints 3)`,

@@ -1,36 +1,67 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { LineCounter, parseDocument } from "yaml";
+import { parse } from "yaml";
+import { ConfigError, formatIssue } from "../../src/config/config-error.ts";
+import { FieldIssueError, formatPath } from "../../src/config/field-issue.ts";
+import { loadConfig } from "../../src/config/file-source.ts";
 import {
   buildEndpointPickerConfig,
-  EndpointPickerConfigError,
-  yamlLocator,
+  endpointPickerConfigIssues,
 } from "../../src/scheduling/endpoint-picker-config.ts";
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
+import { tempFiles } from "../helpers/temp-dir.ts";
 import { candidate, request } from "./fixtures.ts";
 
-function fromYaml(text: string, file = "picker.yaml") {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  return buildEndpointPickerConfig(doc.toJS(), {
-    rng: seededRng(1),
-    source: { file, locate: yamlLocator(doc, lineCounter) },
-  });
+function fromYaml(text: string) {
+  return buildEndpointPickerConfig(parse(text), { rng: seededRng(1) });
 }
 
-function errorOf(text: string): EndpointPickerConfigError {
+/** The first problem of a document: its dotted field and its reason. */
+function errorOf(text: string): { field: string; reason: string } {
   try {
     fromYaml(text);
   } catch (e) {
-    assert.ok(e instanceof EndpointPickerConfigError, String(e));
-    return e;
+    assert.ok(e instanceof FieldIssueError, String(e));
+    return { field: formatPath(e.issues[0]!.path), reason: e.issues[0]!.message };
   }
-  assert.fail("expected an EndpointPickerConfigError");
+  assert.fail("expected a FieldIssueError");
+}
+
+/** The problems the config loader reports for one file, as users read them. */
+function loaderErrors(text: string): string[] {
+  const t = tempFiles({ "picker.yaml": text });
+  try {
+    loadConfig([t.dir], { defaultPort: 9999 });
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues.map((i) => formatIssue({ ...i, file: "picker.yaml" }));
+  } finally {
+    t.cleanup();
+  }
+  assert.fail("expected a ConfigError");
 }
 
 const HEADER = `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
+`;
+
+const UNKNOWN_TYPE = `${HEADER}plugins:
+- type: queue-scorer
+- type: magic-scorer
+`;
+const BAD_PARAMETER = `${HEADER}plugins:
+- type: low-queue-filter
+  parameters:
+    threshold: -3
+`;
+const BAD_REF = `${HEADER}plugins:
+- type: queue-scorer
+schedulingProfiles:
+- name: p
+  plugins:
+  - pluginRef: queue-scorer
+  - pluginRef: kv-scorer
 `;
 
 test("a profile with weights, a picker with fallbacks and a parameterised filter", () => {
@@ -132,42 +163,23 @@ schedulingProfiles:
   assert.deepEqual(custom.profiles[0]!.filters[0]!.filter(request(), cs), [cs[2]]);
 });
 
-test("errors name the file, the line and the field", () => {
-  const unknownType = errorOf(`${HEADER}plugins:
-- type: queue-scorer
-- type: magic-scorer
-`);
+test("errors name the field from the document root", () => {
+  const unknownType = errorOf(UNKNOWN_TYPE);
   assert.equal(unknownType.field, "plugins[1].type");
-  assert.equal(unknownType.line, 5);
-  assert.match(
-    unknownType.message,
-    /^picker\.yaml:5: EndpointPickerConfig plugins\[1\]\.type: unknown plugin type "magic-scorer" \(known: .*queue-scorer/,
-  );
+  assert.match(unknownType.reason, /^unknown plugin type "magic-scorer" \(known: .*queue-scorer/);
 
-  const badParam = errorOf(`${HEADER}plugins:
-- type: low-queue-filter
-  parameters:
-    threshold: -3
-`);
+  const badParam = errorOf(BAD_PARAMETER);
   assert.equal(badParam.field, "plugins[0].parameters.threshold");
-  assert.equal(badParam.line, 6);
 
   const extraParam = errorOf(`${HEADER}plugins:
 - type: queue-scorer
   parameters: {weight: 2}
 `);
-  assert.match(extraParam.message, /plugins\[0\]\.parameters: .*weight/);
+  assert.equal(extraParam.field, "plugins[0].parameters");
+  assert.match(extraParam.reason, /weight/);
 
-  const badRef = errorOf(`${HEADER}plugins:
-- type: queue-scorer
-schedulingProfiles:
-- name: p
-  plugins:
-  - pluginRef: queue-scorer
-  - pluginRef: kv-scorer
-`);
+  const badRef = errorOf(BAD_REF);
   assert.equal(badRef.field, "schedulingProfiles[0].plugins[1].pluginRef");
-  assert.equal(badRef.line, 9);
   assert.match(badRef.reason, /no plugin named "kv-scorer" \(declared: queue-scorer\)/);
 
   const weightOnPicker = errorOf(`${HEADER}plugins:
@@ -198,7 +210,6 @@ kind: EndpointPickerConfig
 plugins: [{type: queue-scorer}]
 `);
   assert.equal(wrongVersion.field, "apiVersion");
-  assert.equal(wrongVersion.line, 1);
 
   const treeRef = errorOf(`${HEADER}plugins:
 - type: decision-tree-filter
@@ -208,15 +219,29 @@ plugins: [{type: queue-scorer}]
   assert.equal(treeRef.field, "plugins[0].parameters.current.pluginRef");
   assert.match(treeRef.reason, /declared before this one/);
 
+  const treeOfDetector = errorOf(`${HEADER}plugins:
+- type: utilization-detector
+- type: decision-tree-filter
+  parameters:
+    current: {pluginRef: utilization-detector}
+`);
+  assert.equal(treeOfDetector.field, "plugins[1].parameters.current.pluginRef");
+  assert.match(treeOfDetector.reason, /is a saturation-detector, not a filter/);
+
   const twoProfiles = errorOf(`${HEADER}plugins: [{type: queue-scorer}]
 schedulingProfiles:
 - {name: a, plugins: [{pluginRef: queue-scorer}]}
 - {name: b, plugins: [{pluginRef: queue-scorer}]}
 `);
   assert.match(twoProfiles.reason, /only single-profile-handler/);
-});
 
-test("without a source, errors still name the field", () => {
+  const detectorInProfile = errorOf(`${HEADER}plugins: [{type: queue-scorer}, {type: concurrency-detector}]
+schedulingProfiles:
+- {name: a, plugins: [{pluginRef: concurrency-detector}]}
+`);
+  assert.equal(detectorInProfile.field, "schedulingProfiles[0].plugins[0].pluginRef");
+  assert.match(detectorInProfile.reason, /\(concurrency-detector\) is not a scheduling plugin/);
+
   assert.throws(
     () =>
       buildEndpointPickerConfig({
@@ -224,6 +249,59 @@ test("without a source, errors still name the field", () => {
         kind: "EndpointPickerConfig",
         plugins: [],
       }),
-    (e: unknown) => e instanceof EndpointPickerConfigError && e.field === "plugins" && e.file === undefined,
+    (e: unknown) => e instanceof FieldIssueError && formatPath(e.issues[0]!.path) === "plugins",
+  );
+});
+
+test("the loader puts file and line on every problem", () => {
+  assert.match(
+    loaderErrors(UNKNOWN_TYPE)[0]!,
+    /^picker\.yaml:5: EndpointPickerConfig: plugins\[1\]\.type: unknown plugin type "magic-scorer" \(known: .*queue-scorer/,
+  );
+  assert.match(
+    loaderErrors(BAD_PARAMETER)[0]!,
+    /^picker\.yaml:6: EndpointPickerConfig: plugins\[0\]\.parameters\.threshold: /,
+  );
+  assert.match(
+    loaderErrors(`${HEADER}metadata: {name: epp}\n${BAD_REF.slice(HEADER.length)}`)[0]!,
+    /^picker\.yaml:10: EndpointPickerConfig epp: schedulingProfiles\[0\]\.plugins\[1\]\.pluginRef: no plugin named "kv-scorer"/,
+  );
+});
+
+test("every declaration's problems are reported together", () => {
+  const errors = loaderErrors(`${UNKNOWN_TYPE}- type: low-queue-filter
+  parameters: {threshold: -3}
+`);
+  assert.equal(errors.length, 2, errors.join("\n"));
+  assert.match(errors[0]!, /^picker\.yaml:5: .*plugins\[1\]\.type: /);
+  assert.match(errors[1]!, /^picker\.yaml:7: .*plugins\[2\]\.parameters\.threshold: /);
+});
+
+test("a document with only flow control's plugins checks them and leaves scheduling alone", () => {
+  const raw = parse(`${HEADER}plugins:
+- type: concurrency-detector
+  parameters: {maxConcurrency: 0}
+flowControl: {}
+`);
+  const issues = endpointPickerConfigIssues(raw);
+  assert.deepEqual(
+    issues.map((i) => formatPath(i.path)),
+    ["plugins[0].parameters.maxConcurrency"],
+  );
+  assert.deepEqual(
+    endpointPickerConfigIssues(parse(`${HEADER}plugins: [{type: concurrency-detector}]\n`)),
+    [],
+  );
+  // One report per problem, though the flow-control section references the plugin too.
+  const errors = loaderErrors(`${HEADER}plugins:
+- type: concurrency-detector
+  parameters: {maxConcurrency: 0}
+flowControl:
+  saturationDetector: {pluginRef: concurrency-detector}
+`);
+  assert.equal(errors.length, 1, errors.join("\n"));
+  assert.match(
+    errors[0]!,
+    /^picker\.yaml:5: EndpointPickerConfig: plugins\[0\]\.parameters\.maxConcurrency: /,
   );
 });

@@ -62,12 +62,12 @@ test("scorer: matched/total blocks; learns only the endpoint actually chosen", (
   s.preRequest(r2, b);
   assert.deepEqual(s.score(request({ prefixText: `${system}another question` }), [a, b]), [0, 1]);
   assert.deepEqual(s.score(request({ prefixText: "" }), [a, b]), [0, 0]);
-  const st = s.stats();
+  const st = s.pluginMetrics().prefixIndex!;
   assert.equal(st.lookupBlocks, 20);
   assert.ok(st.hitBlocks >= 9 && st.hitBlocks < 10);
   assert.equal(st.indexSize, 11);
-  s.removeEndpoint(b.endpoint.id);
-  assert.equal(s.stats().indexSize, 0);
+  s.endpointRemoved(b.endpoint.id);
+  assert.equal(s.pluginMetrics().prefixIndex?.indexSize, 0);
 });
 
 test("canonical chat text: same conversation, same text whatever the JSON layout", () => {

@@ -2,10 +2,16 @@
  * `global-strict-fairness-policy` (default): the band behaves as one queue; the flow whose head
  * comes first under the ordering policy goes next (a busy flow can starve others).
  */
+import { z } from "zod";
+import { definePlugin } from "../../plugins/registry.ts";
 import type { BandFlows, FairnessPolicy, FlowQueue } from "../policy-types.ts";
 
 export class GlobalStrictFairnessPolicy implements FairnessPolicy {
   readonly type = "global-strict-fairness-policy";
+  readonly name: string;
+  constructor(name = "global-strict-fairness-policy") {
+    this.name = name;
+  }
 
   pick(flows: BandFlows): FlowQueue | undefined {
     let best: FlowQueue | undefined;
@@ -19,3 +25,11 @@ export class GlobalStrictFairnessPolicy implements FairnessPolicy {
     return best;
   }
 }
+
+export const globalStrictFairnessPolicyPlugin = definePlugin({
+  type: "global-strict-fairness-policy",
+  kind: "fairness-policy",
+  description: "serves the band's flows as one queue, by the ordering policy (the default)",
+  parameters: z.strictObject({}),
+  create: (name) => new GlobalStrictFairnessPolicy(name),
+});

@@ -1,5 +1,7 @@
 /** `heap-queue`: a binary min-heap under the ordering policy; O(log n) add, pop and remove. Any ordering. */
-import type { FlowQueue, OrderingPolicy } from "../policy-types.ts";
+import { z } from "zod";
+import { definePlugin } from "../../plugins/registry.ts";
+import type { FlowQueue, OrderingPolicy, QueueFactory } from "../policy-types.ts";
 import type { QueuedRequest } from "../queued-request.ts";
 
 export class HeapQueue implements FlowQueue {
@@ -93,3 +95,16 @@ export class HeapQueue implements FlowQueue {
     }
   }
 }
+
+export const heapQueuePlugin = definePlugin({
+  type: "heap-queue",
+  kind: "queue",
+  description: "a binary heap per flow, O(log n); holds any ordering (the default for non-FIFO ones)",
+  parameters: z.strictObject({}),
+  create: (name): QueueFactory => ({
+    type: "heap-queue",
+    name,
+    supports: () => true,
+    newQueue: (flowId, ordering) => new HeapQueue(flowId, ordering),
+  }),
+});

@@ -1,5 +1,7 @@
 /** `list-queue`: a doubly linked FIFO over the requests' own links; O(1) add, pop and remove. FIFO orderings only. */
-import type { FlowQueue } from "../policy-types.ts";
+import { z } from "zod";
+import { definePlugin } from "../../plugins/registry.ts";
+import type { FlowQueue, QueueFactory } from "../policy-types.ts";
 import type { QueuedRequest } from "../queued-request.ts";
 
 export class ListQueue implements FlowQueue {
@@ -53,3 +55,16 @@ export class ListQueue implements FlowQueue {
     this.bytes -= item.request.bytes;
   }
 }
+
+export const listQueuePlugin = definePlugin({
+  type: "list-queue",
+  kind: "queue",
+  description: "a FIFO list per flow, O(1); holds FIFO orderings only (the default for them)",
+  parameters: z.strictObject({}),
+  create: (name): QueueFactory => ({
+    type: "list-queue",
+    name,
+    supports: (ordering) => ordering.fifo,
+    newQueue: (flowId) => new ListQueue(flowId),
+  }),
+});

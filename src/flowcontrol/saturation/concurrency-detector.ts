@@ -2,6 +2,8 @@
  * `concurrency-detector`: saturation from the gateway's own in-flight accounting, no scraping:
  * in-flight requests (or tokens) over the pool total of maxConcurrency (or maxTokenConcurrency) per endpoint.
  */
+import { z } from "zod";
+import { definePlugin } from "../../plugins/registry.ts";
 import type { Candidate } from "../../scheduling/types.ts";
 import type { SaturationDetector } from "../types.ts";
 
@@ -22,10 +24,12 @@ export const CONCURRENCY_DEFAULTS: ConcurrencyDetectorParams = {
 
 export class ConcurrencyDetector implements SaturationDetector {
   readonly type = "concurrency-detector";
+  readonly name: string;
   readonly params: ConcurrencyDetectorParams;
 
-  constructor(params: Partial<ConcurrencyDetectorParams> = {}) {
+  constructor(params: Partial<ConcurrencyDetectorParams> = {}, name = "concurrency-detector") {
     this.params = { ...CONCURRENCY_DEFAULTS, ...params };
+    this.name = name;
   }
 
   /** Σ in-flight / (endpoints × limit); Infinity with no endpoints (so requests wait for one). */
@@ -38,3 +42,23 @@ export class ConcurrencyDetector implements SaturationDetector {
     return used / (limit * candidates.length);
   }
 }
+
+export const concurrencyDetectorPlugin = definePlugin({
+  type: "concurrency-detector",
+  kind: "saturation-detector",
+  description: "saturation from the gateway's own in-flight requests or tokens per endpoint, no scraping",
+  parameters: z.strictObject({
+    concurrencyMode: z.enum(["requests", "tokens"]).optional(),
+    maxConcurrency: z.number().positive().optional(),
+    maxTokenConcurrency: z.number().positive().optional(),
+  }),
+  create: (name, p) =>
+    new ConcurrencyDetector(
+      {
+        ...(p.concurrencyMode !== undefined && { concurrencyMode: p.concurrencyMode }),
+        ...(p.maxConcurrency !== undefined && { maxConcurrency: p.maxConcurrency }),
+        ...(p.maxTokenConcurrency !== undefined && { maxTokenConcurrency: p.maxTokenConcurrency }),
+      },
+      name,
+    ),
+});

@@ -5,7 +5,10 @@
  * Queue depth is the scraped waiting count, or — fresher — the gateway's in-flight requests not
  * in the scraped running batch, whichever is larger (so dispatches between scrapes count at once).
  */
+import { z } from "zod";
+import { definePlugin } from "../../plugins/registry.ts";
 import type { Candidate } from "../../scheduling/types.ts";
+import { durationMsSchema } from "../quantity-schemas.ts";
 import type { SaturationDetector } from "../types.ts";
 
 export interface UtilizationDetectorParams {
@@ -28,10 +31,12 @@ export const UTILIZATION_DEFAULTS: UtilizationDetectorParams = {
 
 export class UtilizationDetector implements SaturationDetector {
   readonly type = "utilization-detector";
+  readonly name: string;
   readonly params: UtilizationDetectorParams;
 
-  constructor(params: Partial<UtilizationDetectorParams> = {}) {
+  constructor(params: Partial<UtilizationDetectorParams> = {}, name = "utilization-detector") {
     this.params = { ...UTILIZATION_DEFAULTS, ...params };
+    this.name = name;
   }
 
   /** Pool saturation: mean pod saturation; Infinity with no endpoints (so requests wait for one). */
@@ -74,3 +79,28 @@ export class UtilizationDetector implements SaturationDetector {
 function queueDepth(c: Candidate): number {
   return Math.max(c.metrics.waiting, c.inFlight.requests - c.metrics.running);
 }
+
+export const utilizationDetectorPlugin = definePlugin({
+  type: "utilization-detector",
+  kind: "saturation-detector",
+  description: "saturation from scraped queue depth and KV-cache use against thresholds (the default)",
+  parameters: z.strictObject({
+    queueDepthThreshold: z.number().positive().optional(),
+    kvCacheUtilThreshold: z.number().gt(0).max(1).optional(),
+    /** Go duration (`200ms`) or milliseconds. */
+    metricsStalenessThreshold: durationMsSchema.optional(),
+    headroom: z.number().nonnegative().optional(),
+  }),
+  create: (name, p) =>
+    new UtilizationDetector(
+      {
+        ...(p.queueDepthThreshold !== undefined && { queueDepthThreshold: p.queueDepthThreshold }),
+        ...(p.kvCacheUtilThreshold !== undefined && { kvCacheUtilThreshold: p.kvCacheUtilThreshold }),
+        ...(p.metricsStalenessThreshold !== undefined && {
+          metricsStalenessThresholdMs: p.metricsStalenessThreshold,
+        }),
+        ...(p.headroom !== undefined && { headroom: p.headroom }),
+      },
+      name,
+    ),
+});

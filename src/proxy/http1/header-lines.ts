@@ -12,6 +12,18 @@ for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
 for (let c = 65; c <= 90; c++) TOKEN[c] = 1;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
 
+/** 1 when `s` is a token with an upper-case letter, 2 when a lower-case token, 0 when not a token. */
+function tokenKind(s: string): 0 | 1 | 2 {
+  if (s.length === 0) return 0;
+  let upper = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || TOKEN[c] === 0) return 0;
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? 1 : 2;
+}
+
 /** True when `s` is a non-empty token. */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;
@@ -64,12 +76,17 @@ export function parseHeaderLines(
     const colon = head.indexOf(":", pos);
     if (colon < 0 || colon > eol) return { error: "a header line has no ':'" };
     const name = head.slice(pos, colon);
-    if (!isToken(name)) return { error: `invalid header name ${JSON.stringify(name.slice(0, 64))}` };
-    const value = trimOws(head.slice(colon + 1, eol));
+    const kind = tokenKind(name);
+    if (kind === 0) return { error: `invalid header name ${JSON.stringify(name.slice(0, 64))}` };
+    let a = colon + 1;
+    let b = eol;
+    while (a < b && (head.charCodeAt(a) === 32 || head.charCodeAt(a) === 9)) a++;
+    while (b > a && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9)) b--;
+    const value = head.slice(a, b);
     if (!validValue(value))
       return { error: `header ${name.slice(0, 64)} has a control character in its value` };
     if (++count > maxFields) return { error: `more than ${maxFields} header fields`, tooMany: true };
-    const key = name.toLowerCase();
+    const key = kind === 1 ? name.toLowerCase() : name;
     const prev = fields[key];
     fields[key] = prev === undefined ? value : `${prev}, ${value}`;
     pos = eol + 2;

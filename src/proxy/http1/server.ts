@@ -17,6 +17,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { ChunkedDecodeError, ChunkedDecoder } from "./chunked-decoder.ts";
 import type { HeaderFields } from "./header-lines.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
+import { writeFrame } from "./write-frame.ts";
 
 /** A request as the handler sees it: the head now, the body on demand. */
 export interface Http1Request {
@@ -116,8 +117,6 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const HEAD_END = Buffer.from("\r\n\r\n");
-const CRLF = Buffer.from("\r\n");
-const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = Buffer.alloc(0);
 /** Pipelined bytes buffered beyond the request being handled before reading pauses. */
@@ -525,55 +524,40 @@ class Reply implements Http1Reply {
 
   flushHeaders(): void {
     if (this.#head === undefined || this.headersSent || this.destroyed) return;
-    this.headersSent = true;
-    this.#socket.write(this.#head, "latin1");
+    writeFrame(this.#socket, this.#takeHead(), undefined, "");
   }
 
   write(chunk: Buffer | string): boolean {
     if (this.finished || this.destroyed) return false;
     if (this.#head === undefined) this.writeHead(200, {});
     const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    const s = this.#socket;
-    s.cork();
-    this.#flushHeadInCork();
-    if (!this.#isHead && data.length > 0) {
-      if (this.#chunked) {
-        s.write(`${data.length.toString(16)}\r\n`, "latin1");
-        s.write(data);
-        s.write(CRLF);
-      } else s.write(data);
-    }
-    s.uncork();
-    return !s.writableNeedDrain;
+    const head = this.#takeHead();
+    if (this.#isHead || data.length === 0) return writeFrame(this.#socket, head, undefined, "");
+    if (this.#chunked)
+      return writeFrame(this.#socket, `${head}${data.length.toString(16)}\r\n`, data, "\r\n");
+    return writeFrame(this.#socket, head, data, "");
   }
 
   end(chunk?: Buffer | string): void {
     if (this.finished || this.destroyed) return;
     if (this.#head === undefined)
       this.writeHead(200, { "content-length": chunk ? Buffer.byteLength(chunk) : 0 });
-    const s = this.#socket;
-    s.cork();
-    this.#flushHeadInCork();
-    if (!this.#isHead) {
-      const data = chunk === undefined ? EMPTY : typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-      if (this.#chunked) {
-        if (data.length > 0) {
-          s.write(`${data.length.toString(16)}\r\n`, "latin1");
-          s.write(data);
-          s.write(CRLF);
-        }
-        s.write(LAST_CHUNK);
-      } else if (data.length > 0) s.write(data);
-    }
-    s.uncork();
+    const head = this.#takeHead();
+    const data = chunk === undefined ? undefined : typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    if (this.#isHead || data === undefined || data.length === 0)
+      writeFrame(this.#socket, this.#chunked && !this.#isHead ? `${head}0\r\n\r\n` : head, undefined, "");
+    else if (this.#chunked)
+      writeFrame(this.#socket, `${head}${data.length.toString(16)}\r\n`, data, "\r\n0\r\n\r\n");
+    else writeFrame(this.#socket, head, data, "");
     this.finished = true;
     this.#conn.replyFinished(this.#keepAlive);
   }
 
-  #flushHeadInCork(): void {
-    if (this.headersSent || this.#head === undefined) return;
+  /** The head text if it has not been sent yet ("" after), marking it sent. */
+  #takeHead(): string {
+    if (this.headersSent || this.#head === undefined) return "";
     this.headersSent = true;
-    this.#socket.write(this.#head, "latin1");
+    return this.#head;
   }
 
   destroy(): void {

@@ -17,6 +17,7 @@ import { connect, type Socket } from "node:net";
 import { ChunkedDecodeError, ChunkedDecoder } from "./chunked-decoder.ts";
 import type { HeaderFields } from "./header-lines.ts";
 import { parseResponseHead, type ResponseHead } from "./response-head.ts";
+import { writeFrame } from "./write-frame.ts";
 
 /** How an upstream exchange failed. `code` tells the proxy whether another endpoint may be tried. */
 export class UpstreamError extends Error {
@@ -293,10 +294,32 @@ class Connection {
       this.#connected = true;
       clearTimeout(this.#connectTimer);
     });
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("end", () => this.#onEnd());
-    socket.on("error", (e: Error) => this.#onClose(e));
-    socket.on("close", () => this.#onClose(undefined));
+    // A handler that throws must not take the process down from inside a socket event: the
+    // exchange fails instead, and the connection is dropped.
+    socket.on("data", (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
+    socket.on("end", () => this.#guard(() => this.#onEnd()));
+    socket.on("error", (e: Error) => this.#guard(() => this.#onClose(e)));
+    socket.on("close", () => this.#guard(() => this.#onClose(undefined)));
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      const ex = this.#exchange;
+      this.#exchange = undefined;
+      this.socket.destroy();
+      try {
+        ex?.fail(
+          new UpstreamError(
+            "protocol",
+            `internal error while relaying the response: ${(e as Error).message}`,
+          ),
+        );
+      } catch (again) {
+        process.emitWarning(`upstream handler failed twice: ${(again as Error).message}`);
+      }
+    }
   }
 
   /** Writes the exchange's request (head and body in one write). */
@@ -309,10 +332,7 @@ class Connection {
     const s = this.socket;
     if (ex.paused) s.pause();
     else if (s.isPaused()) s.resume();
-    s.cork();
-    s.write(ex.head, "latin1");
-    if (ex.body.length > 0) s.write(ex.body);
-    s.uncork();
+    writeFrame(s, ex.head, ex.body, "");
   }
 
   destroy(): void {

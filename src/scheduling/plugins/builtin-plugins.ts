@@ -1,5 +1,6 @@
-/** Every built-in plugin type, registered by kebab-case name. */
-import { PluginRegistry } from "../plugin-registry.ts";
+/** Every built-in scheduling plugin type (filters, scorers, pickers, profile handlers), in one list. */
+import type { DefinitionOf } from "../../plugins/registry.ts";
+import type { Filter, Picker, ProfileHandler, Scorer } from "../types.ts";
 import { criticalRequestFilterPlugin } from "./filters/critical-request-filter.ts";
 import { decisionTreeFilterPlugin } from "./filters/decision-tree-filter.ts";
 import { dropRequestFilterPlugin } from "./filters/drop-request-filter.ts";
@@ -20,7 +21,23 @@ import { runningRequestsSizeScorerPlugin } from "./scorers/running-requests-size
 import { sessionAffinityScorerPlugin } from "./scorers/session-affinity-scorer.ts";
 import { singleProfileHandlerPlugin } from "./single-profile-handler.ts";
 
-export const BUILTIN_PLUGINS = [
+/** Scheduling's plugin kinds and the interface each kind's instances implement. */
+export interface SchedulingPlugins {
+  filter: Filter;
+  scorer: Scorer;
+  picker: Picker;
+  "profile-handler": ProfileHandler;
+}
+
+/** The kinds a scheduling profile is made of (and that make an EndpointPickerConfig a scheduling one). */
+export const SCHEDULING_KINDS: readonly (keyof SchedulingPlugins)[] = [
+  "filter",
+  "scorer",
+  "picker",
+  "profile-handler",
+];
+
+export const SCHEDULING_PLUGINS: readonly DefinitionOf<SchedulingPlugins>[] = [
   queueScorerPlugin,
   kvCacheUtilizationScorerPlugin,
   runningRequestsSizeScorerPlugin,
@@ -41,10 +58,3 @@ export const BUILTIN_PLUGINS = [
   weightedRandomPickerPlugin,
   singleProfileHandlerPlugin,
 ];
-
-/** A fresh registry with every built-in type. */
-export function builtinRegistry(): PluginRegistry {
-  const r = new PluginRegistry();
-  for (const def of BUILTIN_PLUGINS) r.register(def);
-  return r;
-}

@@ -1,8 +1,8 @@
 /** single-profile-handler: runs the one profile of a config (the default handler). */
 import { z } from "zod";
-import { definePlugin, type ProfileHandler } from "../plugin-registry.ts";
+import { definePlugin } from "../../plugins/registry.ts";
 import type { SchedulerProfile } from "../profile-runner.ts";
-import type { SchedulingRequest } from "../types.ts";
+import type { ProfileHandler, SchedulingRequest } from "../types.ts";
 
 export class SingleProfileHandler implements ProfileHandler {
   readonly type = "single-profile-handler";

@@ -1,6 +1,6 @@
 /** critical-request-filter: keeps every candidate for a Critical request (priority > 0), none otherwise. */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class CriticalRequestFilter implements Filter {

@@ -5,7 +5,8 @@
  * Inference Extension v0.3–v0.5 filter tree.
  */
 import { z } from "zod";
-import { definePlugin, isFilter, PluginBuildError, type PluginContext } from "../../plugin-registry.ts";
+import { FieldIssueError } from "../../../config/field-issue.ts";
+import { definePlugin, type PluginContext } from "../../../plugins/registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 /** One node of the tree. */
@@ -66,20 +67,14 @@ const nodeSpec: z.ZodType<DecisionNodeSpec> = z.lazy(() =>
 
 function resolve(spec: DecisionNodeSpec, ctx: PluginContext, path: (string | number)[]): Filter {
   if ("pluginRef" in spec) {
-    const p = ctx.lookup(spec.pluginRef);
-    if (p === undefined) {
-      throw new PluginBuildError(
-        [...path, "pluginRef"],
-        `decision-tree-filter: no plugin named "${spec.pluginRef}" is declared before this one`,
-      );
-    }
-    if (!isFilter(p)) {
-      throw new PluginBuildError(
-        [...path, "pluginRef"],
-        `decision-tree-filter: "${spec.pluginRef}" is not a filter`,
-      );
-    }
-    return p;
+    const declared = ctx.lookup(spec.pluginRef);
+    // The registry built it for its kind, so a "filter" is a Filter.
+    if (declared?.kind === "filter") return declared.plugin as Filter;
+    const message =
+      declared === undefined
+        ? `no plugin named "${spec.pluginRef}" is declared before this one`
+        : `"${spec.pluginRef}" is a ${declared.kind}, not a filter`;
+    throw new FieldIssueError([{ path: [...path, "pluginRef"], message }]);
   }
   const at = (k: keyof typeof spec) => {
     const s = spec[k];

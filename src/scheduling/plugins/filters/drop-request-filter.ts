@@ -1,6 +1,6 @@
 /** drop-request-filter: keeps nothing; the legacy tree's last resort for non-critical requests (→ 429). */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class DropRequestFilter implements Filter {

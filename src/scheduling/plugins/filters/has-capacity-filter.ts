@@ -4,8 +4,8 @@
  * can run without hurting critical ones.
  */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveKvCacheUsage, effectiveWaiting } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class HasCapacityFilter implements Filter {

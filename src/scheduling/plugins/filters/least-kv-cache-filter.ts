@@ -1,7 +1,7 @@
 /** least-kv-cache-filter: keeps endpoints with KV utilisation ≤ min + (max − min) / N. */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveKvCacheUsage } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class LeastKvCacheFilter implements Filter {

@@ -1,7 +1,7 @@
 /** least-queue-filter: keeps endpoints with waiting ≤ min + ⌊(max − min) / N⌋ (not just the minimum). */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveWaiting } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class LeastQueueFilter implements Filter {

@@ -7,7 +7,7 @@
  * Pair it with random-picker (the legacy final pick is uniform).
  */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Rng } from "../../random.ts";
 import { CriticalRequestFilter } from "./critical-request-filter.ts";
 import { DecisionTreeFilter, tree } from "./decision-tree-filter.ts";

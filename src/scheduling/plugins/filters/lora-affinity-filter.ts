@@ -4,7 +4,7 @@
  * when one group is empty the other is kept. Base-model requests pass through unchanged.
  */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Rng } from "../../random.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 

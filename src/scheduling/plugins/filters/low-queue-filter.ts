@@ -1,7 +1,7 @@
 /** low-queue-filter: keeps endpoints with fewer than `threshold` (default 128) effective waiting requests. */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveWaiting } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, Filter, SchedulingRequest } from "../../types.ts";
 
 export class LowQueueFilter implements Filter {

@@ -1,5 +1,5 @@
 /** max-score-picker: highest total score first, ties broken at random; the next best are fallbacks. O(n·k). */
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Rng } from "../../random.ts";
 import type { Candidate, Picker, ScoredCandidate } from "../../types.ts";
 import { pickerParameters } from "./max-endpoints.ts";

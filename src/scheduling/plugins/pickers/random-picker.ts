@@ -1,5 +1,5 @@
 /** random-picker: uniform random order, ignoring scores (the legacy scheduler's final pick). */
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { type Rng, shuffleInPlace } from "../../random.ts";
 import type { Candidate, Picker, ScoredCandidate } from "../../types.ts";
 import { pickerParameters } from "./max-endpoints.ts";

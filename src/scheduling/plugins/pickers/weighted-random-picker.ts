@@ -2,7 +2,7 @@
  * weighted-random-picker: picks with probability proportional to score (A-Res: key = u^(1/score),
  * highest keys first); zero-score endpoints come last in random order, so all-zero is uniform.
  */
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Rng } from "../../random.ts";
 import type { Candidate, Picker, ScoredCandidate } from "../../types.ts";
 import { pickerParameters } from "./max-endpoints.ts";

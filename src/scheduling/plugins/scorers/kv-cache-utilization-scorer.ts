@@ -1,7 +1,7 @@
 /** kv-cache-utilization-scorer: 1 − effective KV-cache utilisation. */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveKvCacheUsage } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 
 export class KvCacheUtilizationScorer implements Scorer {

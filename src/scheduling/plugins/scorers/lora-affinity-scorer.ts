@@ -4,7 +4,7 @@
  * model score 1 everywhere (neutral).
  */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 
 /** The affinity of one endpoint for an adapter, per the table above. */

@@ -1,10 +1,12 @@
 /**
  * prefix-cache-scorer (approximate): score = leading blocks of the request's prefix text the
- * endpoint was sent before / blocks in the request. It is also a PreRequestHook: the index learns
- * the blocks of each request on the endpoint actually chosen.
+ * endpoint was sent before / blocks in the request. It is also a PreRequestHook (the index learns
+ * the blocks of each request on the endpoint actually chosen), a MetricsSource (index size, hit
+ * ratio) and an EndpointRemovedListener (a departed endpoint's blocks are dropped).
  */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import type { EndpointRemovedListener, MetricsSource, PluginMetrics } from "../../../plugins/capabilities.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
 import { prefixBlockHashes } from "../prefix/prefix-hasher.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
@@ -18,15 +20,7 @@ export interface PrefixCacheScorerOptions {
   lruCapacityPerServer: number;
 }
 
-/** Counters for the gateway's /metrics (prefix indexer size and hit ratio). */
-export interface PrefixCacheStats {
-  readonly indexSize: number;
-  /** Blocks the chosen endpoints already held, and blocks looked up, since start. */
-  readonly hitBlocks: number;
-  readonly lookupBlocks: number;
-}
-
-export class PrefixCacheScorer implements Scorer, PreRequestHook {
+export class PrefixCacheScorer implements Scorer, PreRequestHook, MetricsSource, EndpointRemovedListener {
   readonly type = "prefix-cache-scorer";
   readonly name: string;
   readonly options: PrefixCacheScorerOptions;
@@ -76,12 +70,18 @@ export class PrefixCacheScorer implements Scorer, PreRequestHook {
   }
 
   /** Forget an endpoint that left the pool. */
-  removeEndpoint(endpointId: string): void {
+  endpointRemoved(endpointId: string): void {
     this.index.removeEndpoint(endpointId);
   }
 
-  stats(): PrefixCacheStats {
-    return { indexSize: this.index.size, hitBlocks: this.#hitBlocks, lookupBlocks: this.#lookupBlocks };
+  pluginMetrics(): PluginMetrics {
+    return {
+      prefixIndex: {
+        indexSize: this.index.size,
+        hitBlocks: this.#hitBlocks,
+        lookupBlocks: this.#lookupBlocks,
+      },
+    };
   }
 }
 

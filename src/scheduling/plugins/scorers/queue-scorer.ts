@@ -1,7 +1,7 @@
 /** queue-scorer: (maxQ − q) / (maxQ − minQ) over effective waiting requests; 1 for all when equal. */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveWaiting } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 import { invertedMinMax } from "./min-max.ts";
 

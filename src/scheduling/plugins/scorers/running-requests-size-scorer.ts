@@ -1,7 +1,7 @@
 /** running-requests-size-scorer: min-max over effective running requests (fewer is better). */
 import { z } from "zod";
+import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveRunning } from "../../effective-load.ts";
-import { definePlugin } from "../../plugin-registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 import { invertedMinMax } from "./min-max.ts";
 

@@ -1,10 +1,12 @@
 /**
  * session-affinity-scorer: a request carrying a session header (default `x-session-token`, whose
  * value is the base64url of an endpoint id, as sessionTokenFor() makes it) scores 1 on that endpoint
- * and 0 elsewhere; without the header every endpoint scores 0.
+ * and 0 elsewhere; without the header every endpoint scores 0. It also ProducesResponseHeaders:
+ * every response carries the header for the endpoint that served it.
  */
 import { z } from "zod";
-import { definePlugin } from "../../plugin-registry.ts";
+import type { ProducesResponseHeaders } from "../../../plugins/capabilities.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
 import type { Candidate, SchedulingRequest, Scorer } from "../../types.ts";
 
 /** The session token a response carries so the client's next turn returns to `endpointId`. */
@@ -12,7 +14,7 @@ export function sessionTokenFor(endpointId: string): string {
   return Buffer.from(endpointId, "utf8").toString("base64url");
 }
 
-export class SessionAffinityScorer implements Scorer {
+export class SessionAffinityScorer implements Scorer, ProducesResponseHeaders {
   readonly type = "session-affinity-scorer";
   readonly name: string;
   /** Lower-cased header name. */
@@ -26,6 +28,10 @@ export class SessionAffinityScorer implements Scorer {
     if (token === undefined || token === "") return candidates.map(() => 0);
     const target = Buffer.from(token, "base64url").toString("utf8");
     return candidates.map((c) => (c.endpoint.id === target ? 1 : 0));
+  }
+  /** The token the client sends back on its next turn to return to `endpointId`. */
+  responseHeaders(endpointId: string): Record<string, string> {
+    return { [this.headerName]: sessionTokenFor(endpointId) };
   }
 }
 

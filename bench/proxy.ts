@@ -1,0 +1,421 @@
+/**
+ * The proxy's cost, measured in one run against a plain reverse proxy: `igw sim` (one replica,
+ * instant profile) served directly, through Debian's nginx-light (one worker, upstream keep-alive),
+ * and through `igw serve` from dist/ — once with the seed's pool (queueing, scorer profile) and
+ * once with a plain pool (bench/overhead-manifests.yaml). Load from wrk (C, cheap), so the client
+ * takes little of the 2 cores. Each proxy's CPU time is read from /proc over its rounds.
+ *
+ *   npm run bench:proxy [-- --duration 5 --rounds 3 --connections 32 --write]
+ *
+ * 1. Closed loop, `connections` keep-alive connections, non-streaming (`max_tokens: 1`):
+ *    throughput, and CPU µs per request of each proxy (its /proc utime+stime / requests).
+ * 2. One connection (far below saturation): p50 / p99 latency; added = proxy − direct.
+ * 3. Streaming, 8 and 64 tokens per request, the engine stepping every 2 ms so each event is its
+ *    own read: CPU per streamed chunk = (CPU/request at 64 − at 8) / 56.
+ * `--write` replaces the bench:proxy section of docs/benchmarks.md with the results.
+ * `--cpu-prof DIR` runs igw under node's CPU profiler and prints where its time goes.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
+import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+    write: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+  },
+});
+const DURATION = Number(args.duration);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const MAIN = join(ROOT, "dist/cli/main.js");
+
+function tool(name: string): string {
+  const ensure = spawnSync(process.execPath, [join(ROOT, "scripts/testenv.mjs"), "ensure", "debian"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (ensure.status !== 0) throw new Error("npm run testenv -- ensure debian failed");
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts/testenv.mjs"), "path", name], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
+
+/** utime + stime of a process and its children threads, in µs. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / 100; // CLK_TCK = 100 on Linux
+}
+
+interface WrkResult {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50ms: number;
+  p99ms: number;
+  errors: number;
+}
+
+function wrkScript(dir: string, body: object): string {
+  const file = join(dir, `post-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(
+    file,
+    `wrk.method = "POST"\nwrk.body = '${JSON.stringify(body)}'\nwrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  return file;
+}
+
+function runWrk(wrk: string, url: string, script: string, connections: number, seconds: number): WrkResult {
+  const r = spawnSync(
+    wrk,
+    ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `${url}/v1/completions`],
+    { encoding: "utf8" },
+  );
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  const out = r.stdout;
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? Number.NaN);
+  const ms = (re: RegExp): number => {
+    const m = re.exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  const requests = num(/(\d+) requests in/);
+  const seconds_ = num(/requests in ([\d.]+)s/);
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors =
+    (Number.isNaN(non2xx) ? 0 : non2xx) +
+    (socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
+  return {
+    requests,
+    seconds: seconds_,
+    rps: requests / seconds_,
+    p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    errors,
+  };
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  /** The proxy process whose CPU is measured (none for direct). */
+  readonly pid?: number;
+}
+
+interface Measured {
+  rps: number[];
+  cpuPerRequest: number[];
+  p50: number[];
+  p99: number[];
+  errors: number;
+}
+
+function measure(
+  wrk: string,
+  t: Target,
+  script: string,
+  connections: number,
+  seconds: number,
+  m: Measured,
+): void {
+  const before = t.pid ? cpuMicros(t.pid) : 0;
+  const r = runWrk(wrk, t.url, script, connections, seconds);
+  const cpu = t.pid ? cpuMicros(t.pid) - before : 0;
+  m.rps.push(r.rps);
+  m.p50.push(r.p50ms);
+  m.p99.push(r.p99ms);
+  m.errors += r.errors;
+  if (t.pid) m.cpuPerRequest.push(cpu / r.requests);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
+};
+const empty = (): Measured => ({ rps: [], cpuPerRequest: [], p50: [], p99: [], errors: 0 });
+
+async function main(): Promise<void> {
+  const wrk = tool("wrk");
+  const nginx = tool("nginx");
+  const dir = mkdtempSync(join(tmpdir(), "igw-bench-proxy-"));
+  const load0 = loadavg();
+  const started: Service[] = [];
+  try {
+    const sim = await startService(
+      "sim",
+      process.execPath,
+      [MAIN, "sim", "--profile", "instant", "--model", "qwen", "--port", "0"],
+      /replica 0 listening on (http:\/\/\S+)/,
+    );
+    started.push(sim);
+    const streamSim = await startService(
+      "sim (2 ms steps)",
+      process.execPath,
+      [MAIN, "sim", "--profile", "instant", "--step-base-ms", "2", "--model", "qwen", "--port", "0"],
+      /replica 0 listening on (http:\/\/\S+)/,
+    );
+    started.push(streamSim);
+    const upstream = new URL(sim.url).host;
+    const streamUpstream = new URL(streamSim.url).host;
+
+    const nginxDir = join(dir, "nginx");
+    const nginxPorts = [await freePort(), await freePort()];
+    const nginxConf = nginxConfig(nginxDir, [upstream, streamUpstream], nginxPorts);
+    const ng = await startService(
+      "nginx",
+      nginx,
+      ["-c", nginxConf, "-p", nginxDir],
+      undefined,
+      async () => `http://127.0.0.1:${nginxPorts[0]}`,
+    );
+    started.push(ng);
+    const ngWorker = workerPid(ng.pid);
+
+    const endpoints = (host: string) => {
+      const f = join(dir, `endpoints-${host.replace(/\W/g, "_")}.yaml`);
+      writeFileSync(f, `endpoints:\n  - address: ${host}\n    labels: {app: qwen}\n`);
+      return f;
+    };
+    const igw = async (name: string, manifests: string, host: string): Promise<Service> => {
+      const profArgs = args["cpu-prof"]
+        ? ["--cpu-prof", `--cpu-prof-dir=${join(args["cpu-prof"], name)}`]
+        : [];
+      const s = await startService(
+        name,
+        process.execPath,
+        [
+          ...profArgs,
+          MAIN,
+          "serve",
+          "-f",
+          manifests,
+          "--endpoints",
+          endpoints(host),
+          "--port",
+          "0",
+          "--host",
+          "127.0.0.1",
+        ],
+        /igw serve: listening on (http:\/\/\S+)/,
+      );
+      started.push(s);
+      return s;
+    };
+    const seed = await igw("igw-seed", join(ROOT, "examples/seed"), upstream);
+    const plain = await igw("igw-plain", join(ROOT, "bench/overhead-manifests.yaml"), upstream);
+    const seedStream = await igw("igw-seed-stream", join(ROOT, "examples/seed"), streamUpstream);
+
+    const targets: Target[] = [
+      { name: "direct", url: sim.url },
+      { name: "nginx", url: ng.url, pid: ngWorker },
+      { name: "igw (seed pool)", url: seed.url, pid: seed.pid },
+      { name: "igw (plain pool)", url: plain.url, pid: plain.pid },
+    ];
+    const body = wrkScript(dir, { model: "qwen", prompt: "Hello there", max_tokens: 1 });
+    // Warm-up: JIT, connections, scrapers.
+    for (const t of targets) runWrk(wrk, t.url, body, CONNECTIONS, 2);
+
+    const closed = new Map(targets.map((t) => [t.name, empty()]));
+    const light = new Map(targets.map((t) => [t.name, empty()]));
+    for (let round = 0; round < ROUNDS; round++)
+      for (const t of targets) measure(wrk, t, body, CONNECTIONS, DURATION, closed.get(t.name)!);
+    for (let round = 0; round < ROUNDS; round++)
+      for (const t of targets) measure(wrk, t, body, 1, DURATION, light.get(t.name)!);
+
+    const streamTargets: Target[] = [
+      { name: "nginx", url: `http://127.0.0.1:${nginxPorts[1]}`, pid: ngWorker },
+      { name: "igw (seed pool)", url: seedStream.url, pid: seedStream.pid },
+    ];
+    const stream = (tokens: number) =>
+      wrkScript(dir, {
+        model: "qwen",
+        prompt: "Hello there",
+        max_tokens: tokens,
+        stream: true,
+        ignore_eos: true,
+      });
+    const s8 = stream(8);
+    const s64 = stream(64);
+    const streamed = new Map<string, { short: Measured; long: Measured }>();
+    for (const t of streamTargets) {
+      runWrk(wrk, t.url, s8, CONNECTIONS, 2);
+      streamed.set(t.name, { short: empty(), long: empty() });
+    }
+    for (let round = 0; round < ROUNDS; round++)
+      for (const t of streamTargets) {
+        measure(wrk, t, s8, CONNECTIONS, DURATION, streamed.get(t.name)!.short);
+        measure(wrk, t, s64, CONNECTIONS, DURATION, streamed.get(t.name)!.long);
+      }
+    const load1 = loadavg();
+
+    const report = formatReport(targets, closed, light, streamed, load0, load1);
+    console.log(report);
+    if (args.write) writeSection(report);
+    if (args["cpu-prof"]) {
+      await stopAll(started.splice(0).reverse());
+      for (const name of ["igw-seed", "igw-plain"]) {
+        const d = join(args["cpu-prof"], name);
+        const file = readdirSync(d).find((f) => f.endsWith(".cpuprofile"));
+        if (file) console.log(`\nwhere ${name}'s time goes:\n${summarizeCpuProfile(join(d, file))}`);
+      }
+    }
+  } finally {
+    await stopAll(started.reverse());
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The nginx worker (the master only forks it): its CPU is what serves requests. */
+function workerPid(master: number): number {
+  const r = spawnSync("pgrep", ["-P", String(master)], { encoding: "utf8" });
+  const pid = Number(r.stdout.trim().split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error("nginx worker not found");
+  return pid;
+}
+
+/** One worker, keep-alive to each upstream on its own port (the first port proxies the first upstream). */
+function nginxConfig(dir: string, upstreams: string[], ports: number[]): string {
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  mkdirSync(join(dir, "tmp"), { recursive: true });
+  const servers = upstreams
+    .map(
+      (u, i) => `
+  upstream up${i} { server ${u}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${ports[i]};
+    location / {
+      proxy_pass http://up${i};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }`,
+    )
+    .join("\n");
+  const conf = join(dir, "nginx.conf");
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+daemon off;
+pid ${join(dir, "nginx.pid")};
+error_log ${join(dir, "logs/error.log")} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${join(dir, "tmp/body")};
+  proxy_temp_path ${join(dir, "tmp/proxy")};
+  fastcgi_temp_path ${join(dir, "tmp/fcgi")};
+  uwsgi_temp_path ${join(dir, "tmp/uwsgi")};
+  scgi_temp_path ${join(dir, "tmp/scgi")};
+${servers}
+}
+`,
+  );
+  return conf;
+}
+
+function formatReport(
+  targets: Target[],
+  closed: Map<string, Measured>,
+  light: Map<string, Measured>,
+  streamed: Map<string, { short: Measured; long: Measured }>,
+  load0: number[],
+  load1: number[],
+): string {
+  const f1 = (x: number) => x.toFixed(1);
+  const f2 = (x: number) => x.toFixed(2);
+  const direct = closed.get("direct")!;
+  const ng = closed.get("nginx")!;
+  const ngCpu = median(ng.cpuPerRequest);
+  const lines: string[] = [];
+  lines.push(
+    `Command: \`npm run bench:proxy -- --duration ${DURATION} --rounds ${ROUNDS} --connections ${CONNECTIONS}\`` +
+      ` (${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, Node ${process.version}, load average` +
+      ` ${f1(load0[0]!)} before, ${f1(load1[0]!)} after). Medians of ${ROUNDS} rounds of ${DURATION} s.`,
+  );
+  lines.push("");
+  lines.push(
+    `| target | req/s at ${CONNECTIONS} conns | vs direct | CPU µs/request | vs nginx | p50 / p99 at 1 conn | added p50 |`,
+  );
+  lines.push("|---|---|---|---|---|---|---|");
+  const lightDirect = median(light.get("direct")!.p50);
+  const errors: string[] = [];
+  for (const t of targets) {
+    const m = closed.get(t.name)!;
+    const l = light.get(t.name)!;
+    const cpu = median(m.cpuPerRequest);
+    if (m.errors + l.errors > 0) errors.push(`${t.name}: ${m.errors + l.errors} failed requests`);
+    lines.push(
+      `| ${t.name} | ${Math.round(median(m.rps))} | ${f2(median(m.rps) / median(direct.rps))} | ` +
+        `${t.pid ? f1(cpu) : "—"} | ${t.pid ? `${f2(cpu / ngCpu)}×` : "—"} | ` +
+        `${f2(median(l.p50))} / ${f2(median(l.p99))} ms | ${t.name === "direct" ? "—" : `${f2(median(l.p50) - lightDirect)} ms`} |`,
+    );
+  }
+  lines.push("");
+  lines.push("| streaming | CPU µs/request, 8 tokens | 64 tokens | CPU µs per chunk | vs nginx |");
+  lines.push("|---|---|---|---|---|");
+  const chunk = (name: string) => {
+    const s = streamed.get(name)!;
+    return (median(s.long.cpuPerRequest) - median(s.short.cpuPerRequest)) / 56;
+  };
+  const ngChunk = chunk("nginx");
+  for (const [name, s] of streamed) {
+    if (s.short.errors + s.long.errors > 0)
+      errors.push(`${name} (streaming): ${s.short.errors + s.long.errors} failed`);
+    lines.push(
+      `| ${name} | ${f1(median(s.short.cpuPerRequest))} | ${f1(median(s.long.cpuPerRequest))} | ` +
+        `${f2(chunk(name))} | ${f2(chunk(name) / ngChunk)}× |`,
+    );
+  }
+  const seedCpu = median(closed.get("igw (seed pool)")!.cpuPerRequest) / ngCpu;
+  const plainCpu = median(closed.get("igw (plain pool)")!.cpuPerRequest) / ngCpu;
+  const tput = median(closed.get("igw (seed pool)")!.rps) / median(direct.rps);
+  const added = median(light.get("igw (seed pool)")!.p50) - lightDirect;
+  const chunkRatio = chunk("igw (seed pool)") / ngChunk;
+  const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  lines.push("");
+  lines.push("| target (issue 9) | measured | |");
+  lines.push("|---|---|---|");
+  lines.push(`| CPU per request, seed pool ≤ 3.5× nginx | ${f2(seedCpu)}× | ${verdict(seedCpu <= 3.5)} |`);
+  lines.push(`| CPU per request, plain pool ≤ 2.5× nginx | ${f2(plainCpu)}× | ${verdict(plainCpu <= 2.5)} |`);
+  lines.push(
+    `| throughput ≥ 0.5 of direct at ${CONNECTIONS} concurrent (seed pool) | ${f2(tput)} | ${verdict(tput >= 0.5)} |`,
+  );
+  lines.push(`| streamed chunk ≤ 1.3× nginx | ${f2(chunkRatio)}× | ${verdict(chunkRatio <= 1.3)} |`);
+  lines.push(
+    `| added p50 ≤ 0.5 ms below saturation (seed pool) | ${f2(added)} ms | ${verdict(added <= 0.5)} |`,
+  );
+  if (errors.length > 0) lines.push("", `Failed requests: ${errors.join("; ")}.`);
+  return lines.join("\n");
+}
+
+const START = "<!-- bench:proxy:start -->";
+const END = "<!-- bench:proxy:end -->";
+
+/** Replaces the marked section of docs/benchmarks.md (appends it the first time). */
+function writeSection(report: string): void {
+  const file = join(ROOT, "docs/benchmarks.md");
+  const text = readFileSync(file, "utf8");
+  const block = `${START}\n${report}\n${END}`;
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  writeFileSync(
+    file,
+    a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text}\n${block}\n`,
+  );
+}
+
+await main();

@@ -1,0 +1,85 @@
+/**
+ * A real kube-apiserver and etcd on loopback for one test file, started by the same code path as
+ * `npm run testenv -- kube-up DIR` (this helper runs that command) and stopped by `kube-down`.
+ * Call `startKubeEnv()` in `before` and `env.stop()` in `after`.
+ */
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT, testTool } from "./testenv.ts";
+
+const run = promisify(execFile);
+const TESTENV = join(REPO_ROOT, "scripts", "testenv.mjs");
+
+/** What a finished kubectl run printed. */
+export interface KubectlResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface KubeEnv {
+  /** Folder holding kubeconfig, pki/, logs/ (etcd.log, kube-apiserver.log). */
+  readonly dir: string;
+  /** Admin kubeconfig (client certificate in system:masters). */
+  readonly kubeconfig: string;
+  /** `https://127.0.0.1:PORT`. */
+  readonly server: string;
+  /** Runs the real kubectl against this API server; `input` is its stdin. Never throws on exit code. */
+  kubectl(args: readonly string[], input?: string): KubectlResult;
+  /** Runs a testenv tool (e.g. helm) with KUBECONFIG set to this server. */
+  tool(name: string, args: readonly string[], input?: string): KubectlResult;
+  /** kube-down: stops both processes and removes the folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts the control plane (CRDs: ours, Gateway API, BackendTrafficPolicy) in a fresh temp folder. */
+export async function startKubeEnv(): Promise<KubeEnv> {
+  const dir = mkdtempSync(join(tmpdir(), "igw-kube-"));
+  try {
+    await run(process.execPath, [TESTENV, "kube-up", dir], { timeout: 240_000, maxBuffer: 16 << 20 });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    const err = e as { stderr?: string; message: string };
+    throw new Error(`kube-up failed: ${err.stderr?.trim() || err.message}`);
+  }
+  const cluster = JSON.parse(readFileSync(join(dir, "cluster.json"), "utf8")) as {
+    server: string;
+    kubeconfig: string;
+    pids: Record<string, number>;
+  };
+  // If the test process dies before `after`, do not leave an API server behind.
+  const killOnExit = () => {
+    for (const pid of Object.values(cluster.pids)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {}
+    }
+  };
+  process.once("exit", killOnExit);
+  const exec = (cmd: string, args: readonly string[], input?: string): KubectlResult => {
+    const r = spawnSync(cmd, args, {
+      encoding: "utf8",
+      input,
+      env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+      maxBuffer: 64 << 20,
+    });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const kubectlPath = testTool("kubectl", "kube");
+  return {
+    dir,
+    kubeconfig: cluster.kubeconfig,
+    server: cluster.server,
+    kubectl: (args, input) => exec(kubectlPath, args, input),
+    tool: (name, args, input) => exec(testTool(name, "kube"), args, input),
+    async stop() {
+      process.removeListener("exit", killOnExit);
+      await run(process.execPath, [TESTENV, "kube-down", dir], { timeout: 60_000 });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
