@@ -43,6 +43,7 @@ export function simCommand(): Command<[string[]]> {
             logger.fatal("igw sim: every replica is dead; exiting (--exit-when-dead)");
             process.exit(1);
           },
+          warn: (message) => logger.warn(message),
         });
         for (const [i, url] of sim.urls.entries()) {
           const r = sim.replicas[i]!;

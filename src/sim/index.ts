@@ -31,7 +31,7 @@ export function resolveSimOptions(partial: Partial<SimOptions>): SimOptions {
  */
 export async function startSimulator(
   options: Partial<SimOptions> = {},
-  hooks: { onAllDead?: () => void } = {},
+  hooks: { onAllDead?: () => void; warn?: (message: string) => void } = {},
 ): Promise<RunningSimulator> {
   const o = resolveSimOptions(options);
   const replicas: Replica[] = [];
@@ -40,9 +40,14 @@ export async function startSimulator(
   };
   try {
     for (let i = 0; i < o.replicas; i++) {
-      const r = new Replica(i, o, () => {
-        if (replicas.every((x) => x.dead)) hooks.onAllDead?.();
-      });
+      const r = new Replica(
+        i,
+        o,
+        () => {
+          if (replicas.every((x) => x.dead)) hooks.onAllDead?.();
+        },
+        hooks.warn,
+      );
       replicas.push(r);
       await r.listen(o.port === 0 ? 0 : o.port + i, o.host);
       await r.startKvEvents();

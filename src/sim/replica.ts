@@ -37,10 +37,18 @@ export class Replica {
   private readonly sockets = new Set<Socket>();
 
   private readonly onDeath: (() => void) | undefined;
+  /** Where the replica's warnings go (the CLI's logger; nowhere by default). */
+  readonly warn: (message: string) => void;
 
-  /** onDeath: called once when this replica dies (--dead-after or POST /admin/kill). */
-  constructor(index: number, options: SimOptions, onDeath?: () => void) {
+  /** onDeath: called once when this replica dies (--dead-after or POST /admin/kill); warn: its warnings. */
+  constructor(
+    index: number,
+    options: SimOptions,
+    onDeath?: () => void,
+    warn: (message: string) => void = () => {},
+  ) {
     this.onDeath = onDeath;
+    this.warn = warn;
     this.index = index;
     this.options = { ...options }; // per replica: POST /admin/config changes one replica only
     this.config = engineConfig(options, index);

@@ -429,15 +429,15 @@ async function adminConfig(r: Replica, req: IncomingMessage, res: ServerResponse
 /**
  * vLLM's POST /reset_prefix_cache[?reset_running_requests=true] (vLLM serves it with
  * VLLM_SERVER_DEV_MODE=1): 200 with an empty body. Without reset_running_requests the reset does not
- * happen while requests hold KV blocks, as in vLLM (which only logs it); the sim says so on stderr.
+ * happen while requests hold KV blocks, as in vLLM (which only logs it); the sim logs a warning.
  */
 async function resetPrefixCache(r: Replica, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const q = new URL(req.url ?? "/", "http://x").searchParams.get("reset_running_requests");
   if (q !== null && !["true", "false", "1", "0"].includes(q.toLowerCase()))
     throw new ApiError(400, "reset_running_requests must be true or false.", "reset_running_requests");
   if (!r.resetPrefixCache(q === "true" || q === "1"))
-    process.stderr.write(
-      `igw sim: replica ${r.index}: failed to reset prefix cache because some blocks (${r.engine.pool.numUsed()}) are not freed yet\n`,
+    r.warn(
+      `igw sim: replica ${r.index}: failed to reset prefix cache because some blocks (${r.engine.pool.numUsed()}) are not freed yet`,
     );
   res.writeHead(200, { "content-length": 0 });
   res.end();
