@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { BenchConfig, TrafficClass } from "../src/bench/config.ts";
+import { type BenchConfig, defaultBenchConfig, type TrafficClass } from "../src/bench/config.ts";
 import { runBenchmark } from "../src/bench/run-benchmark.ts";
 import { startSimProcess } from "../test/helpers/sim-process.ts";
 
@@ -59,25 +59,12 @@ function config(url: string, numPrompts: number, outputLen: number): BenchConfig
     headers: {},
     seed: 0,
   };
-  return {
-    baseUrl: url,
-    endpoint: "/v1/completions",
-    backend: "openai",
-    classes: [cls],
-    multiClass: false,
-    ignoreEos: true,
-    extraBody: {},
-    percentiles: [99],
-    numWarmups: 0,
-    readyCheckTimeoutS: 0,
+  return defaultBenchConfig(url, [cls], {
     requestIdPrefix: "b-",
     requestTimeoutS: 600,
-    progress: false,
-    scrapeMetrics: [],
-    collectText: false,
     alignPrompts: false,
     log: () => {},
-  };
+  });
 }
 
 async function measure(server: string, url: string, workload: string, numPrompts: number, outputLen: number) {

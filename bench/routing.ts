@@ -1,157 +1,128 @@
 /**
- * Routing benchmark (`npm run bench:routing`): the gateway's scorer profile against a round-robin
- * proxy (what a plain Kubernetes Service does), in front of the same `igw sim` replicas, with the
- * serving benchmark's programmatic API. Each phase gets a fresh simulator process (cold caches).
+ * Routing benchmark (`npm run bench:routing`): a family grid of shared-prefix workloads (and cells
+ * with nothing shared), each run against every target in front of fresh `igw sim` replicas (cold
+ * caches) with the same client (`runBenchmark`): round robin, `igw serve` (scorer profile, and an
+ * EndpointPickerConfig of your choice), vllm-router and sglang-router (cache_aware, round_robin).
+ * Cells are in bench/routing/cells.ts, the tables in bench/routing/report.ts.
  *
- *   shared-prefix: 8 groups, each a 2,000-token shared system prompt + 100 unique tokens, 100
- *                  output tokens, 8 concurrent per group (64 in all), 5 `h100-8b` replicas;
- *   mixed-lengths: prompts of 100..1,900 tokens and outputs of 20..380 tokens (no shared
- *                  prefix), Poisson arrivals, 64 concurrent at most.
- *
- * Usage: npm run bench:routing [-- shared-prefix|mixed-lengths] [--kv-blocks=N|profile] (default both, 800).
+ * Usage: npm run bench:routing -- [--quick] [--scale=X] [--cells=REGEX] [--seeds=1,2] [--targets=a,b]
+ *          [--picker-config=FILE] [--kv-events] [--json=FILE] [--list]
+ *   --quick          three cells at a quarter of the requests, seed 1 (a few minutes)
+ *   --scale=X        multiplies every cell's request count (default 1; 0.25 with --quick)
+ *   --cells=REGEX    only cells whose name matches (see --list)
+ *   --targets=...    comma-separated target names (default: all available; peers need
+ *                    `npm run testenv -- ensure peers`)
+ *   --picker-config  adds target "igw picker-config": the file's EndpointPickerConfig applies to the
+ *                    pool; the simulators then publish KV events (`{{kvEventsEndpoints}}` in the file
+ *                    becomes the replica -> endpoint mapping; every replica runs PYTHONHASHSEED 0)
+ * The priority family (room, moderate, heavy, burst) is `npm run bench:priority` (bench/priority.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TrafficClass } from "../src/bench/config.ts";
-import { runBenchmark } from "../src/bench/index.ts";
-import type { ClassRun } from "../src/bench/run-types.ts";
-import { startRoundRobinProxy } from "../src/demo/round-robin-proxy.ts";
+import { cacheDir, readTools } from "../scripts/testenv/cache.mjs";
+import { PEERS, peerVersions } from "../scripts/testenv/peers.mjs";
+import { defaultBenchConfig, runBenchmark } from "../src/bench/index.ts";
+import { startIgw } from "../src/demo/igw-process.ts";
+import {
+  BLOCK_SIZE,
+  type Cell,
+  cellClasses,
+  GRID,
+  kvBlocks,
+  maxModelLen,
+  PROFILE,
+  QUICK_CELLS,
+  REPLICAS,
+  scaleRequests,
+  shareableFraction,
+} from "./routing/cells.ts";
+import { type CellRun, cellTable, type PhaseResult, summary } from "./routing/report.ts";
+import { igwTarget, peerTarget, readPickerConfig, roundRobinTarget, type Target } from "./routing/targets.ts";
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "cli", "main.ts");
-const LISTENING = /^igw (?:sim: replica \d+|serve:) listening on (http:\/\/\S+)/;
-const REPLICAS = 5;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MAIN = join(ROOT, "src", "cli", "main.ts");
 /** Simulated time runs at this fraction of real time, so CPU contention on the benchmark machine
- * (client, gateway and simulator share it) distorts the simulated latencies less. */
+ * (client, routers and simulator share it) distorts the simulated latencies less. */
 const TIME_SCALE = 0.25;
 
-/**
- * KV cache per replica, in 16-token blocks (`--kv-blocks=N`, default 800 = 12,800 tokens): small
- * enough that 8 prefixes of 2,000 tokens plus the running requests do not all fit on every replica
- * (they do fit when each replica serves a few groups). `--kv-blocks=profile` keeps the h100-8b
- * profile's 29,205 blocks, where every replica can cache all 8 prefixes.
- */
-const KV_BLOCKS = process.argv.find((a) => a.startsWith("--kv-blocks="))?.slice(12) ?? "800";
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const has = (name: string) => process.argv.includes(`--${name}`);
 
-const SIM_ARGS = [
-  "--model",
-  "m",
-  "--replicas",
-  String(REPLICAS),
-  "--profile",
-  "h100-8b",
-  ...(KV_BLOCKS === "profile" ? [] : ["--num-gpu-blocks-override", KV_BLOCKS]),
-  "--seed",
-  "7",
-  "--time-scale",
-  String(TIME_SCALE),
-];
+const quick = has("quick");
+const cellRe = flag("cells") ? new RegExp(flag("cells")!) : null;
+const requestScale = Number(flag("scale") ?? (quick ? 0.25 : 1));
+const cells = GRID.filter((c) => (quick ? QUICK_CELLS.includes(c.name) : true))
+  .filter((c) => cellRe === null || cellRe.test(c.name))
+  .map((c) => scaleRequests(c, requestScale));
+const seeds = (flag("seeds") ?? (quick ? "1" : "1,2")).split(",").map(Number);
+const pickerFile = flag("picker-config");
+const kvEventsOn = has("kv-events") || pickerFile !== undefined;
 
-interface Child {
-  urls: string[];
-  stop(): Promise<void>;
+const tools = readTools() as Record<string, string>;
+const versions = peerVersions(cacheDir()) as Record<string, string>;
+const allTargets: Target[] = [roundRobinTarget, igwTarget("igw scorer", null)];
+if (pickerFile) allTargets.push(igwTarget("igw picker-config", readPickerConfig(pickerFile)));
+const missingPeers: string[] = [];
+for (const p of PEERS) {
+  const launcher = tools[p.name];
+  if (launcher === undefined) missingPeers.push(p.name);
+  else
+    for (const policy of ["cache_aware", "round_robin"])
+      allTargets.push(peerTarget(p.name, policy, launcher));
+}
+const wanted = flag("targets")?.split(",");
+const targets = wanted ? allTargets.filter((t) => wanted.includes(t.name)) : allTargets;
+
+if (has("list")) {
+  for (const c of GRID)
+    console.log(`${c.name.padEnd(32)} ${c.requests} requests, KV ${kvBlocks(c)} blocks/replica`);
+  console.log(`\ntargets: ${allTargets.map((t) => t.name).join(", ")}`);
+  process.exit(0);
+}
+if (cells.length === 0 || targets.length === 0) {
+  console.error("bench:routing: no cell or no target selected (see --list)");
+  process.exit(2);
+}
+if (missingPeers.length > 0)
+  console.error(
+    `bench:routing: ${missingPeers.join(", ")} not installed (npm run testenv -- ensure peers); skipped`,
+  );
+
+function simArgs(c: Cell): string[] {
+  const args = [
+    "--model",
+    "m",
+    "--replicas",
+    String(REPLICAS),
+    "--profile",
+    PROFILE,
+    "--block-size",
+    String(BLOCK_SIZE),
+    "--num-gpu-blocks-override",
+    String(kvBlocks(c)),
+    "--max-model-len",
+    String(maxModelLen(c)),
+    "--seed",
+    "7",
+    "--time-scale",
+    String(TIME_SCALE),
+    "--port",
+    "0",
+    "--hash-seed",
+    "0",
+  ];
+  if (kvEventsOn)
+    args.push(
+      "--kv-events-config",
+      JSON.stringify({ enable_kv_cache_events: true, endpoint: "tcp://127.0.0.1:*", buffer_steps: 1000 }),
+    );
+  return args;
 }
 
-async function startIgw(args: readonly string[], count: number): Promise<Child> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  child.stderr!.on("data", (c: Buffer) => {
-    err = (err + c.toString()).slice(-4000);
-  });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(t);
-  };
-  const urls: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    let buf = "";
-    const timer = setTimeout(() => reject(new Error(`igw ${args[0]} did not start: ${err}`)), 60_000);
-    child.stdout!.on("data", (c: Buffer) => {
-      buf += c.toString();
-      let nl = buf.indexOf("\n");
-      while (nl >= 0) {
-        const m = LISTENING.exec(buf.slice(0, nl));
-        if (m) urls.push(m[1]!);
-        buf = buf.slice(nl + 1);
-        nl = buf.indexOf("\n");
-      }
-      if (urls.length >= count) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`igw ${args[0]} exited with ${code}: ${err}`)));
-  });
-  return { urls, stop };
-}
-
-const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferencePool
-metadata:
-  name: pool
-  annotations:
-    inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2: "true"
-spec:
-  selector: {app: sim}
-  targetPortNumber: 8000
----
-apiVersion: inference.networking.x-k8s.io/v1alpha2
-kind: InferenceModel
-metadata: {name: m}
-spec: {modelName: m, criticality: Critical, poolRef: {name: pool}}
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: r}
-spec:
-  rules:
-  - backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: pool}]
-`;
-
-type Front = "round-robin" | "gateway";
-
-function cls(name: string, seed: number, over: Partial<TrafficClass>): TrafficClass {
-  return {
-    name,
-    model: "m",
-    numPrompts: 40,
-    inputLen: 100,
-    outputLen: 100,
-    prefixLen: 0,
-    rangeRatio: 0,
-    requestRate: Number.POSITIVE_INFINITY,
-    burstiness: 1,
-    maxConcurrency: 8,
-    headers: {},
-    seed,
-    ...over,
-  };
-}
-
-const WORKLOADS: Record<string, () => TrafficClass[]> = {
-  "shared-prefix": () => Array.from({ length: 8 }, (_, g) => cls(`group-${g}`, 100 + g, { prefixLen: 2000 })),
-  "mixed-lengths": () => [
-    cls("mixed", 5, {
-      numPrompts: 400,
-      inputLen: 1000,
-      outputLen: 200,
-      rangeRatio: 0.9,
-      requestRate: 40,
-      maxConcurrency: 64,
-    }),
-  ],
-};
-
-/** Per replica: prompt tokens served from the engine's prefix cache / looked up, and requests finished. */
+/** Hit rate over all replicas and requests finished per replica, from their /metrics. */
 async function engineCounters(urls: readonly string[]): Promise<{ hitRate: number; perReplica: number[] }> {
   let hits = 0;
   let queries = 0;
@@ -170,93 +141,101 @@ async function engineCounters(urls: readonly string[]): Promise<{ hitRate: numbe
   return { hitRate: queries === 0 ? 0 : hits / queries, perReplica };
 }
 
-interface PhaseResult {
-  run: ClassRun;
-  engine: { hitRate: number; perReplica: number[] };
-}
-
-async function phase(front: Front, classes: TrafficClass[]): Promise<PhaseResult> {
-  const sim = await startIgw(["sim", ...SIM_ARGS, "--port", "0"], REPLICAS);
-  const dir = mkdtempSync(join(tmpdir(), "igw-routing-"));
-  let stopFront: () => Promise<void> = async () => {};
+async function phase(c: Cell, seed: number, target: Target): Promise<PhaseResult> {
+  const sim = await startIgw("sim", simArgs(c), REPLICAS, MAIN);
+  const kvEvents = new Map<string, string>();
+  for (const [i, line] of sim.lines.entries()) {
+    const ep = / kv-events=(\S+)/.exec(line)?.[1];
+    if (ep) kvEvents.set(new URL(sim.urls[i]!).host, ep);
+  }
   try {
-    let baseUrl: string;
-    if (front === "gateway") {
-      writeFileSync(join(dir, "gateway.yaml"), MANIFESTS);
-      writeFileSync(
-        join(dir, "endpoints.yaml"),
-        `endpoints:\n${sim.urls.map((u) => `- address: ${new URL(u).host}\n  labels: {app: sim}\n`).join("")}`,
+    const front = await target.start({ simUrls: sim.urls, kvEvents, igwEntry: MAIN });
+    try {
+      const run = await runBenchmark(
+        defaultBenchConfig(front.url, cellClasses(c, seed, TIME_SCALE), {
+          multiClass: false,
+          readyCheckTimeoutS: 30,
+          requestIdPrefix: `routing-${c.name}-${seed}-`,
+          requestTimeoutS: 600,
+          alignPrompts: false,
+          log: () => {},
+        }),
       );
-      const gw = await startIgw(
-        ["serve", "-f", join(dir, "gateway.yaml"), "--endpoints", join(dir, "endpoints.yaml")].concat([
-          "--port",
-          "0",
-          "--host",
-          "127.0.0.1",
-          "--log-level",
-          "warn",
-        ]),
-        1,
-      );
-      stopFront = gw.stop;
-      baseUrl = gw.urls[0]!;
-    } else {
-      const rr = await startRoundRobinProxy(sim.urls);
-      stopFront = rr.close;
-      baseUrl = rr.url;
+      const m = run.aggregate.metrics;
+      const engine = await engineCounters(sim.urls);
+      return {
+        target: target.name,
+        meanTtftMs: m.summaries.ttft.mean,
+        p99TtftMs: m.summaries.ttft.percentiles.find(([p]) => p === 99)?.[1] ?? Number.NaN,
+        outputTokS: m.outputThroughput,
+        hitRate: engine.hitRate,
+        failed: m.failed,
+        completed: m.completed,
+        requestsPerReplica: engine.perReplica,
+      };
+    } finally {
+      await front.stop();
     }
-    const run = await runBenchmark({
-      baseUrl,
-      endpoint: "/v1/completions",
-      backend: "openai",
-      classes,
-      multiClass: classes.length > 1,
-      ignoreEos: true,
-      extraBody: {},
-      percentiles: [99],
-      numWarmups: 0,
-      readyCheckTimeoutS: 30,
-      requestIdPrefix: `routing-${front}-`,
-      requestTimeoutS: 600,
-      progress: false,
-      scrapeMetrics: [],
-      collectText: false,
-      alignPrompts: false,
-      log: () => {},
-    });
-    return { run: run.aggregate, engine: await engineCounters(sim.urls) };
   } finally {
-    await stopFront();
     await sim.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const p99 = (r: ClassRun, name: "ttft" | "e2el") =>
-  r.metrics.summaries[name].percentiles.find(([p]) => p === 99)?.[1] ?? NaN;
-const fmt = (x: number, d = 1) => x.toFixed(d);
+const started = new Date();
+const loadBefore = loadavg();
+const runs: CellRun[] = [];
+for (const c of cells) {
+  for (const seed of seeds) {
+    const run: CellRun = { cell: c, seed, kvBlocks: kvBlocks(c), results: [] };
+    for (const t of targets) {
+      const t0 = Date.now();
+      try {
+        run.results.push(await phase(c, seed, t));
+      } catch (e) {
+        console.error(`bench:routing: ${c.name} seed ${seed} ${t.name}: ${(e as Error).message}`);
+        continue;
+      }
+      const r = run.results.at(-1)!;
+      console.error(
+        `${c.name} seed ${seed} ${t.name}: TTFT ${r.meanTtftMs.toFixed(0)} ms, ${r.outputTokS.toFixed(0)} tok/s, ` +
+          `hit ${r.hitRate.toFixed(2)}, failed ${r.failed} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+      );
+    }
+    runs.push(run);
+  }
+}
+const loadAfter = loadavg();
 
-const chosen = process.argv.slice(2).filter((a) => a in WORKLOADS);
-for (const name of chosen.length > 0 ? chosen : Object.keys(WORKLOADS)) {
-  const a = await phase("round-robin", WORKLOADS[name]!());
-  const b = await phase("gateway", WORKLOADS[name]!());
-  const [rr, gw] = [a.run, b.run];
-  console.log(
-    `\n### ${name} (${REPLICAS} × h100-8b, KV blocks ${KV_BLOCKS}, time-scale ${TIME_SCALE}, ${rr.numPrompts} requests)\n`,
-  );
-  console.log("| measure | round robin | gateway (scorer profile) | gateway / round robin |");
-  console.log("|---|---|---|---|");
-  const row = (label: string, x: number, y: number, d = 1) =>
-    console.log(`| ${label} | ${fmt(x, d)} | ${fmt(y, d)} | ${fmt(y / x, 2)} |`);
-  row("mean TTFT, ms", rr.metrics.summaries.ttft.mean, gw.metrics.summaries.ttft.mean);
-  row("P99 TTFT, ms", p99(rr, "ttft"), p99(gw, "ttft"));
-  row("mean TPOT, ms", rr.metrics.summaries.tpot.mean, gw.metrics.summaries.tpot.mean, 2);
-  row("P99 E2E latency, ms", p99(rr, "e2el"), p99(gw, "e2el"));
-  row("output throughput, tok/s", rr.metrics.outputThroughput, gw.metrics.outputThroughput);
-  row("run time, s", rr.durationS, gw.durationS, 2);
-  row("engine prefix-cache hit rate", a.engine.hitRate, b.engine.hitRate, 3);
-  console.log(
-    `| requests per replica | ${a.engine.perReplica.join(" / ")} | ${b.engine.perReplica.join(" / ")} | |`,
-  );
-  console.log(`| failed requests | ${rr.metrics.failed} | ${gw.metrics.failed} | |`);
+const igwVersion = (await import("../package.json", { with: { type: "json" } })).default.version;
+const peerList = PEERS.filter((p) => versions[p.name]).map((p) => `${p.name} ${versions[p.name]}`);
+console.log(
+  `\n## bench:routing ${started.toISOString()} (${REPLICAS} × ${PROFILE}, time-scale ${TIME_SCALE}, ` +
+    `Node ${process.version}, igw ${igwVersion}${peerList.length ? `, ${peerList.join(", ")}` : ""})\n`,
+);
+console.log(`Command: npm run bench:routing -- ${process.argv.slice(2).join(" ")}`.trimEnd());
+console.log(
+  `Load average (1/5/15 min): before ${loadBefore.map((x) => x.toFixed(1)).join(" / ")}, after ${loadAfter
+    .map((x) => x.toFixed(1))
+    .join(" / ")}\n`,
+);
+console.log(
+  "Mean TTFT and output throughput against round robin (TTFT× < 1 is faster, tok/s× > 1 is more):\n",
+);
+console.log(
+  cellTable(
+    runs,
+    targets.map((t) => t.name),
+  ),
+);
+console.log(
+  `\n${summary(
+    runs,
+    targets.filter((t) => t.name.startsWith("igw")).map((t) => t.name),
+    shareableFraction,
+  )}`,
+);
+const jsonFile = flag("json");
+if (jsonFile) {
+  writeFileSync(jsonFile, `${JSON.stringify({ started, loadBefore, loadAfter, versions, runs }, null, 2)}\n`);
+  console.log(`results: ${jsonFile}`);
 }

@@ -1,7 +1,7 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { startGateway } from "../gateway/start-gateway.ts";
 import { createLogger } from "../observability/logger.ts";
-import { startGateway } from "../proxy/start-gateway.ts";
 import { failStartup } from "./cli-errors.ts";
 
 function integer(min: number, max: number) {

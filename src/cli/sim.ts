@@ -43,11 +43,14 @@ export function simCommand(): Command<[string[]]> {
             logger.fatal("igw sim: every replica is dead; exiting (--exit-when-dead)");
             process.exit(1);
           },
+          warn: (message) => logger.warn(message),
         });
         for (const [i, url] of sim.urls.entries()) {
-          process.stdout.write(
-            `igw sim: replica ${i} listening on ${url} model=${sim.replicas[i]!.names[0]}\n`,
-          );
+          const r = sim.replicas[i]!;
+          const kv = r.kvEvents
+            ? ` kv-events=${r.kvEvents.endpoint}${r.kvEvents.replayEndpoint ? ` kv-replay=${r.kvEvents.replayEndpoint}` : ""}`
+            : "";
+          process.stdout.write(`igw sim: replica ${i} listening on ${url} model=${r.names[0]}${kv}\n`);
         }
         const o = sim.options;
         logger.info(

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { startGateway } from "../gateway/start-gateway.ts";
 import { createLogger, resolveLogFormat } from "../observability/logger.ts";
-import { startGateway } from "../proxy/start-gateway.ts";
 import { failStartup } from "./cli-errors.ts";
 
 const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));

@@ -6,9 +6,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 
-/** A started child: the URLs it announced, its pid, and stop(). */
+/** A started child: the URLs it announced (and their whole lines), its pid, and stop(). */
 export interface IgwProcess {
   readonly urls: readonly string[];
+  /** The listening lines, index-aligned with urls (the simulator's carry its KV-event endpoints). */
+  readonly lines: readonly string[];
   readonly pid: number;
   /** SIGTERM, SIGKILL after 5 s; resolves when it exited. */
   stop(): Promise<void>;
@@ -17,15 +19,20 @@ export interface IgwProcess {
 /** Lines announcing a listening server: `igw sim: replica N listening on URL`, `igw serve: listening on URL`. */
 export const LISTENING = /^igw (?:sim: replica \d+|serve:) listening on (http:\/\/\S+)/;
 
-/** Spawns `igw <command> ...args`; resolves once `count` listening lines appeared (timeout 60 s). */
-export async function startIgw(command: string, args: readonly string[], count: number): Promise<IgwProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...process.execArgv, process.argv[1]!, command, ...args],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+/**
+ * Spawns `igw <command> ...args` with this process's Node options; resolves once `count` listening
+ * lines appeared (timeout 60 s). entry is the CLI script (default: the running one, as in `igw demo`;
+ * benchmarks pass src/cli/main.ts).
+ */
+export async function startIgw(
+  command: string,
+  args: readonly string[],
+  count: number,
+  entry: string = process.argv[1]!,
+): Promise<IgwProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, entry, command, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let err = "";
   child.stderr!.on("data", (c: Buffer) => {
     err = (err + c.toString()).slice(-4000);
@@ -39,6 +46,7 @@ export async function startIgw(command: string, args: readonly string[], count: 
     clearTimeout(timer);
   };
   try {
+    const announced: string[] = [];
     const urls = await new Promise<string[]>((resolve, reject) => {
       const found: string[] = [];
       let pending = "";
@@ -52,7 +60,10 @@ export async function startIgw(command: string, args: readonly string[], count: 
         pending = lines.pop() ?? "";
         for (const line of lines) {
           const m = LISTENING.exec(line.trim());
-          if (m) found.push(m[1]!);
+          if (m) {
+            found.push(m[1]!);
+            announced.push(line.trim());
+          }
         }
         if (found.length >= count) {
           clearTimeout(timer);
@@ -65,7 +76,7 @@ export async function startIgw(command: string, args: readonly string[], count: 
       });
     });
     child.stdout!.resume();
-    return { urls, pid: child.pid!, stop };
+    return { urls, lines: announced, pid: child.pid!, stop };
   } catch (e) {
     await stop();
     throw e;

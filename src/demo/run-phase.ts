@@ -35,6 +35,8 @@ export interface DemoContext {
   readonly seed: number;
   readonly progress: boolean;
   readonly log: (line: string) => void;
+  /** The `igw` CLI script for the child processes (default: the running script, as in `igw demo`). */
+  readonly entry?: string;
 }
 
 export interface PhaseResult {
@@ -58,7 +60,7 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
   const dir = mkdtempSync(join(tmpdir(), "igw-demo-"));
   const stops: (() => Promise<void>)[] = [];
   try {
-    const sim = await startIgw("sim", ctx.simArgs, ctx.replicas);
+    const sim = await startIgw("sim", ctx.simArgs, ctx.replicas, ctx.entry);
     stops.push(sim.stop);
     const pids = new Map<string, number>([["simulated servers", sim.pid]]);
     let baseUrl: string;
@@ -138,6 +140,7 @@ async function startGateway(sim: IgwProcess, ctx: DemoContext, dir: string): Pro
     "serve",
     ["-f", ctx.manifestDir, "--endpoints", file, "--port", "0", "--host", "127.0.0.1", "--log-level", "warn"],
     1,
+    ctx.entry,
   );
 }
 

@@ -5,12 +5,13 @@
  * Cycles run on notify() (metrics refresh, request completion) and continue one request per event
  * loop turn while capacity lasts.
  *
- * One release per turn: at most one request is released per event-loop turn (queued or not); the
- * next release waits for a cycle scheduled with `timers.nextTurn`. The caller must, within the turn
- * of the release, account the released request where the detector reads it: synchronously in the
- * continuation of admit()'s promise, with no I/O, timer or not-yet-settled await in between (the
- * director charges in-flight on the chosen endpoint there). The next cycle's saturation then
- * includes it. Time, timeouts and turns all come from the injected Timers.
+ * Accounting before the next check: a request that carries `onAdmitted` is charged by its caller
+ * synchronously at admission (the exchange schedules it and charges in-flight there), so the
+ * detector sees it at once: such requests pass at once whenever there is room, and a cycle
+ * releases as many of them as the room allows. A request without it may only be accounted in the
+ * continuation of admit()'s promise, so after its release the rest of the turn is its caller's and
+ * the next release waits for a cycle scheduled with `timers.nextTurn` (one per turn). Time,
+ * timeouts and turns all come from the injected Timers.
  *
  * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
  * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
@@ -122,12 +123,13 @@ export class FlowController implements Admitter, FlowControlSource {
     const room = this.saturation(now) < this.limitOf(band, now);
     if (
       room &&
-      this.cycle === undefined &&
+      (this.cycle === undefined || request.onAdmitted !== undefined) &&
       this.waitingAtOrAbove(request.priority) === 0 &&
       this.reclaimedUntil(band, now) <= now
     ) {
       this.observe(request.priority, "dispatched", 0);
-      this.released(band, now);
+      this.released(band, now, request.onAdmitted === undefined);
+      request.onAdmitted?.();
       return Promise.resolve();
     }
     if (!room && this.sheds(band)) {
@@ -209,10 +211,17 @@ export class FlowController implements Admitter, FlowControlSource {
     this.untrack();
   }
 
-  /** Releases at most one request, then continues on the next event-loop turn while any wait. */
+  /**
+   * Releases waiting requests while there is room: those charged at admission one after another
+   * (each release seen by the next check), one not so charged and then the rest on the next turn.
+   */
   private readonly dispatchCycle = (): void => {
     this.cycle = undefined;
-    if (this.queued === 0) return;
+    while (this.queued > 0 && this.cycle === undefined && this.releaseOne());
+  };
+
+  /** One step of a cycle: releases the next request if any may pass now. False when none may. */
+  private releaseOne(): boolean {
     const now = this.timers.now();
     const saturation = this.saturation(now);
     let higherActive = false;
@@ -222,21 +231,24 @@ export class FlowController implements Admitter, FlowControlSource {
       if (band.size === 0) continue;
       if (saturation >= limit) {
         this.shedWaitingSheddable(saturation, now);
-        return; // head-of-line: nothing lower may pass
+        return false; // head-of-line: nothing lower may pass
       }
       const until = this.reclaimedUntil(band, now);
       if (until > now) {
         // A higher band just freed room its clients are about to take again: hold the cycle.
         this.reclaimTimer ??= this.timers.setTimeout(this.reclaimEnded, until - now);
-        return;
+        return false;
       }
       const waiter = band.popNext() as Waiter;
       this.settle(waiter, "dispatched", now);
-      this.released(band, now);
+      const onAdmitted = waiter.request.onAdmitted;
+      this.released(band, now, onAdmitted === undefined);
+      onAdmitted?.();
       waiter.resolve();
-      return;
+      return true;
     }
-  };
+    return false;
+  }
 
   /** True when the band's requests are refused rather than queued while it is saturated. */
   private sheds(band: PriorityBand): boolean {
@@ -265,14 +277,15 @@ export class FlowController implements Admitter, FlowControlSource {
   }
 
   /**
-   * After any release, the rest of this event-loop turn belongs to the caller (it accounts the
-   * request as in flight): the next release waits for the cycle scheduled here.
+   * Bookkeeping of a release. `awaitTurn`: the request is accounted only in its promise's
+   * continuation, so the rest of this turn belongs to its caller and the next release waits for
+   * the cycle scheduled here.
    */
-  private released(band: PriorityBand, now: number): void {
+  private released(band: PriorityBand, now: number, awaitTurn: boolean): void {
     band.lastDispatchAt = now;
     band.heldSince = undefined;
     this.drain.record(now);
-    this.cycle ??= this.timers.nextTurn(this.dispatchCycle);
+    if (awaitTurn) this.cycle ??= this.timers.nextTurn(this.dispatchCycle);
   }
 
   private evict(waiter: Waiter, outcome: QueueOutcome, message: string): void {

@@ -35,7 +35,10 @@ export class LegacyAdmitter implements Admitter {
       request.priority <= (o.shedAtOrBelow ?? 0) &&
       o.detector.saturation(o.candidates(), (o.timers ?? REAL_TIMERS).now()) >= 1;
     o.metrics?.observe(o.poolName ?? "", request.priority, shed ? "rejected_shed" : "dispatched", 0);
-    if (!shed) return Promise.resolve();
+    if (!shed) {
+      request.onAdmitted?.();
+      return Promise.resolve();
+    }
     return Promise.reject(
       new GatewayError(
         "shed",

@@ -20,6 +20,13 @@ export interface FlowRequest {
   readonly signal: AbortLike;
   /** Called once if the request is queued rather than admitted at once. */
   readonly onQueued?: () => void;
+  /**
+   * Called synchronously at the moment of admission, before admit()'s promise settles: the caller
+   * charges the request's load where the detector reads it (the exchange schedules and charges
+   * in-flight here). With it, an admitter may admit several requests in one event-loop turn, each
+   * seeing the ones before; without it, at most one per turn. Must not throw.
+   */
+  readonly onAdmitted?: () => void;
 }
 
 /** Decides whether a pool is saturated. 0 = idle, >= 1 = saturated. Pure; cheap. */

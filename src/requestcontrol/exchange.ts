@@ -109,6 +109,8 @@ export class Exchange {
   #retrying = false;
   #next: string | undefined;
   #failedAttempt = -1;
+  /** Why scheduling failed inside #onAdmitted (rethrown by decide). */
+  #scheduleError: unknown = undefined;
   /** `endpoint: reason` of the last failed attempt, for the 502 message. */
   #lastFailure = "";
   #completed = false;
@@ -175,17 +177,10 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued);
+      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued, this.#onAdmitted);
       r.flowId = flow.flowId;
       await runtime.admitter.admit(flow);
-      // From here to the charge below runs in the turn the admitter released this request in: the
-      // admitter's next saturation check already sees it in flight.
-      r.admittedAt = ctx.now();
-      ctx.hooks.emit("admitted", r);
-      const target = this.#schedule();
-      this.#chargeTo(target);
-      r.endpoints = this.#chosen.map((c) => c.endpoint.id);
-      ctx.hooks.emit("scheduled", r);
+      if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
       const rewritten = resolution.targetModel !== resolution.clientModel;
       const upstreamBody = rewritten
@@ -221,6 +216,25 @@ export class Exchange {
   readonly #onQueued = (): void => {
     this.#record.queuedAt = this.#ctx.now();
     this.#ctx.hooks.emit("queued", this.#record);
+  };
+
+  /**
+   * Admission, synchronously inside the admitter: schedule and charge in-flight at once, so the
+   * admitter's next saturation check (even in the same turn) sees this request.
+   */
+  readonly #onAdmitted = (): void => {
+    const r = this.#record;
+    const ctx = this.#ctx;
+    try {
+      r.admittedAt = ctx.now();
+      ctx.hooks.emit("admitted", r);
+      const target = this.#schedule();
+      this.#chargeTo(target);
+      r.endpoints = this.#chosen.map((c) => c.endpoint.id);
+      ctx.hooks.emit("scheduled", r);
+    } catch (e) {
+      this.#scheduleError = e;
+    }
   };
 
   /** The first decision; throws shed / noEndpoint when the scheduler keeps no endpoint. */

@@ -37,6 +37,7 @@ export function buildFlowRequest(
   resolution: ModelResolution,
   signal: AbortLike,
   onQueued?: () => void,
+  onAdmitted?: () => void,
 ): FlowRequest {
   return {
     id: req.id,
@@ -45,5 +46,6 @@ export function buildFlowRequest(
     bytes: req.rawBody.length,
     signal,
     ...(onQueued ? { onQueued } : {}),
+    ...(onAdmitted ? { onAdmitted } : {}),
   };
 }

@@ -1,3 +1,5 @@
+import type { HashAlgo } from "../kvcache/vllm-block-hash.ts";
+
 /** Step-time model: step = baseMs + P·prefillUs + D·decodeUs + Σctx·attnUs (µs → ms), × (1 ± jitter). */
 export interface StepCosts {
   baseMs: number;
@@ -24,13 +26,19 @@ export interface EngineConfig {
   /** Adapter activation (CPU -> GPU slot) added to a step whose batch brings in a new adapter. */
   loraActivateMs: number;
   schedulingPolicy: "fcfs" | "priority";
+  /** vLLM's --prefix-caching-hash-algo. */
+  hashAlgo: HashAlgo;
+  /** The server's PYTHONHASHSEED (seeds NONE_HASH); null = random, as vLLM without the variable. */
+  hashSeed: string | null;
+  /** Record KV-cache events (BlockStored / BlockRemoved / AllBlocksCleared) for takeEvents(). */
+  kvEvents: boolean;
   costs: StepCosts;
   /** Probability that a step stalls, and the stall length. */
   stallProb: number;
   stallMs: number;
   /** Mean of the geometric output-length draw used when ignore_eos is false. */
   eosMean: number;
-  /** Seed of the engine's PRNG (jitter, output lengths, output words) and of block hashes. */
+  /** Seed of the engine's PRNG (jitter, output lengths, output words). */
   seed: number;
 }
 
@@ -46,6 +54,8 @@ export interface NewRequest {
   ignoreEos: boolean;
   /** LoRA adapter name, or null for the base model. */
   adapter: string | null;
+  /** vLLM's integer id of the adapter (BlockStored.lora_id); null for the base model. */
+  loraId?: number | null;
   /** Lower runs first under the priority policy. */
   priority: number;
   /** vLLM's cache_salt: mixed into the first block's hash, so only requests with the same salt share a cached prefix. */

@@ -1,4 +1,10 @@
-import { blockHash, extraKeyOf } from "./block-hash.ts";
+import type { KvCacheEvent } from "../kvcache/kv-events.ts";
+import {
+  blockHashKey,
+  externalBlockHash,
+  extraKeysFor,
+  VllmBlockHasher,
+} from "../kvcache/vllm-block-hash.ts";
 import { BlockPool } from "./block-pool.ts";
 import { EngineStats } from "./engine-stats.ts";
 import type { EngineConfig, FinishReason, NewRequest } from "./engine-types.ts";
@@ -37,8 +43,9 @@ export interface TokenEvent {
  * A vLLM V1-style engine as a pure state machine on an injected clock (ms). Callers alternate
  * schedule(now) -> (wait plan.durationMs) -> complete(plan, now); add()/abort() may be called any time.
  * Scheduling follows vLLM's V1 scheduler: running requests first (decodes and prefill chunks within
- * the token budget), preemption by recompute of the newest running request when KV blocks run out,
- * then waiting requests while budget, max_num_seqs, free blocks and max_loras allow.
+ * the token budget), preemption by recompute when KV blocks run out (fcfs: the newest running request;
+ * priority: the worst (priority, arrival)), then waiting requests while budget, max_num_seqs, free
+ * blocks and max_loras allow. With config.kvEvents it records vLLM's KV-cache events (takeEvents()).
  */
 export class Engine {
   readonly config: EngineConfig;
@@ -47,7 +54,9 @@ export class Engine {
   private readonly waiting: Sequence[] = [];
   private readonly running: Sequence[] = [];
   private readonly rng: Rng;
-  private readonly hashSeed: number;
+  readonly hasher: VllmBlockHasher;
+  /** KV-cache events since the last takeEvents(); null when not recorded. */
+  private events: KvCacheEvent[] | null;
   /** Adapters in the host (CPU) cache, least recently used first. */
   private readonly cpuLoras = new Map<string, true>();
   /** Adapters in GPU slots (those of the last batch). */
@@ -56,10 +65,11 @@ export class Engine {
 
   constructor(config: EngineConfig) {
     this.config = config;
-    this.pool = new BlockPool(config.numGpuBlocks);
+    this.pool = new BlockPool(config.numGpuBlocks, config.kvEvents);
     this.stats = new EngineStats(config.maxModelLen);
     this.rng = new Rng(config.seed);
-    this.hashSeed = (config.seed * 2654435761) >>> 0;
+    this.hasher = new VllmBlockHasher(config.hashAlgo, config.hashSeed);
+    this.events = config.kvEvents ? [] : null;
   }
 
   /** Queues a request at time now (ms); returns its sequence (status "waiting"). */
@@ -72,10 +82,8 @@ export class Engine {
       req.maxTokens,
       target,
       req.adapter,
-      extraKeyOf(req.adapter),
-      req.cacheSalt
-        ? (Math.imul(extraKeyOf(req.adapter), 31) + extraKeyOf(req.cacheSalt)) >>> 0
-        : extraKeyOf(req.adapter),
+      req.adapter === null ? null : (req.loraId ?? null),
+      req.cacheSalt ? req.cacheSalt : null,
       req.priority,
       now,
       this.nextWordSeed++,
@@ -143,7 +151,7 @@ export class Engine {
           break;
         }
       }
-      if (!scheduled) continue;
+      if (!scheduled) break; // vLLM: the request preempted itself; no more running requests this step
       for (let k = 0; k < need; k++) seq.blocks.push(this.pool.allocate());
       chunks.push({ seq, numNew });
       budget -= numNew;
@@ -200,6 +208,9 @@ export class Engine {
     this.stats.numWaiting = this.waiting.length;
     this.stats.kvUsage = this.pool.usage();
     this.stats.preemptions += preempted;
+    if (this.events !== null)
+      for (const h of this.pool.takeEvicted())
+        this.events.push({ type: "BlockRemoved", blockHashes: [h], medium: "GPU", groupIdx: 0 });
     if (chunks.length === 0) return null;
 
     let prefillTokens = 0;
@@ -239,8 +250,13 @@ export class Engine {
         const full = Math.floor(seq.numComputed / bs);
         if (full > seq.numCachedBlocks) {
           this.ensureHashes(seq, full);
-          for (let b = seq.numCachedBlocks; b < full; b++)
-            this.pool.cacheBlock(seq.blocks[b]!, seq.hashes[b]!);
+          const exts: bigint[] = [];
+          for (let b = seq.numCachedBlocks; b < full; b++) {
+            const ext = externalBlockHash(seq.digests[b]!);
+            exts.push(ext);
+            this.pool.cacheBlock(seq.blocks[b]!, seq.keys[b]!, ext);
+          }
+          if (this.events !== null) this.events.push(this.stored(seq, seq.numCachedBlocks, full, exts));
           seq.numCachedBlocks = full;
         }
       }
@@ -282,6 +298,34 @@ export class Engine {
     return events;
   }
 
+  /** KV-cache events recorded since the last call (vLLM publishes them as one batch per step). */
+  takeEvents(): KvCacheEvent[] {
+    const out = this.events;
+    if (out === null || out.length === 0) return [];
+    this.events = [];
+    return out;
+  }
+
+  /**
+   * vLLM's reset_prefix_cache: forgets every cached block (AllBlocksCleared). With resetRunning the
+   * running requests are preempted first (recomputed later); otherwise it fails (returns false) while
+   * any request holds KV blocks.
+   */
+  resetPrefixCache(resetRunning: boolean): boolean {
+    if (resetRunning) {
+      while (this.running.length > 0) {
+        this.preempt(this.running.pop()!);
+        this.stats.preemptions++;
+      }
+      this.stats.numRunning = 0;
+      this.stats.numWaiting = this.waiting.length;
+      this.stats.kvUsage = this.pool.usage();
+    }
+    if (!this.pool.resetPrefixCache()) return false;
+    this.events?.push({ type: "AllBlocksCleared" });
+    return true;
+  }
+
   /** Forgets a LoRA adapter from the host cache (after unload). */
   unloadAdapter(name: string): void {
     this.cpuLoras.delete(name);
@@ -319,14 +363,17 @@ export class Engine {
     else this.waiting.push(seq);
   }
 
-  /** FCFS: the newest running request (last); priority: the worst (priority, arrival). */
+  /**
+   * FCFS: the newest running request (last); priority: max (priority, arrival) over the running list,
+   * the first such request on ties (Python's max(), as vLLM's scheduler takes it).
+   */
   private victimIndex(): number {
     if (this.config.schedulingPolicy !== "priority") return this.running.length - 1;
     let worst = 0;
     for (let j = 1; j < this.running.length; j++) {
       const a = this.running[j]!;
       const b = this.running[worst]!;
-      if (a.priority > b.priority || (a.priority === b.priority && a.arrival >= b.arrival)) worst = j;
+      if (a.priority > b.priority || (a.priority === b.priority && a.arrival > b.arrival)) worst = j;
     }
     return worst;
   }
@@ -374,20 +421,40 @@ export class Engine {
     const hits: number[] = [];
     for (let b = 0; b < maxBlocks; b++) {
       this.ensureHashes(seq, b + 1);
-      const block = this.pool.lookup(seq.hashes[b]!);
+      const block = this.pool.lookup(seq.keys[b]!);
       if (block === undefined) break;
       hits.push(block);
     }
     return hits;
   }
 
+  /** vLLM block hashes of the sequence's first n full blocks (computed once, kept across preemption). */
   private ensureHashes(seq: Sequence, n: number): void {
+    const from = seq.digests.length;
+    if (from >= n) return;
+    this.hasher.blockHashes(seq.tokens, this.config.blockSize, seq.adapter, seq.cacheSalt, seq.digests, n);
+    for (let b = from; b < n; b++) seq.keys.push(blockHashKey(seq.digests[b]!));
+  }
+
+  /** vLLM's BlockStored for the sequence's blocks [from, to) just cached (exts: their external hashes). */
+  private stored(seq: Sequence, from: number, to: number, exts: bigint[]): KvCacheEvent {
     const bs = this.config.blockSize;
-    for (let b = seq.hashes.length; b < n; b++) {
-      const parent = b === 0 ? this.hashSeed : seq.hashes[b - 1]!;
-      const extra = b === 0 ? seq.firstBlockKey : seq.extraKey;
-      seq.hashes.push(blockHash(parent, seq.tokens, b * bs, (b + 1) * bs, extra));
-    }
+    const extraKeys: (string[] | null)[] = [];
+    for (let b = from; b < to; b++) extraKeys.push(extraKeysFor(b, seq.adapter, seq.cacheSalt));
+    return {
+      type: "BlockStored",
+      blockHashes: exts,
+      parentBlockHash: from === 0 ? null : externalBlockHash(seq.digests[from - 1]!),
+      tokenIds: seq.tokens.slice(from * bs, to * bs),
+      blockSize: bs,
+      loraId: seq.loraId,
+      medium: "GPU",
+      loraName: seq.adapter,
+      extraKeys,
+      groupIdx: 0,
+      kvCacheSpecKind: "full_attention",
+      kvCacheSpecSlidingWindow: null,
+    };
   }
 
   /** Cold-load and activation delay (ms) for the adapters of this batch; updates the LRU caches. */

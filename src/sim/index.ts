@@ -26,12 +26,12 @@ export function resolveSimOptions(partial: Partial<SimOptions>): SimOptions {
 
 /**
  * Starts `replicas` simulated vLLM servers in this process (ports port..port+N-1, or ephemeral ports
- * with port 0). Used by `igw sim` and by tests; close() stops all of them. hooks.onAllDead runs when
+ * with port 0), each with its KV-event sockets when --kv-events-config enables them. Used by `igw sim` and by tests; close() stops all of them. hooks.onAllDead runs when
  * the last live replica dies (the CLI exits then with --exit-when-dead).
  */
 export async function startSimulator(
   options: Partial<SimOptions> = {},
-  hooks: { onAllDead?: () => void } = {},
+  hooks: { onAllDead?: () => void; warn?: (message: string) => void } = {},
 ): Promise<RunningSimulator> {
   const o = resolveSimOptions(options);
   const replicas: Replica[] = [];
@@ -40,11 +40,17 @@ export async function startSimulator(
   };
   try {
     for (let i = 0; i < o.replicas; i++) {
-      const r = new Replica(i, o, () => {
-        if (replicas.every((x) => x.dead)) hooks.onAllDead?.();
-      });
+      const r = new Replica(
+        i,
+        o,
+        () => {
+          if (replicas.every((x) => x.dead)) hooks.onAllDead?.();
+        },
+        hooks.warn,
+      );
       replicas.push(r);
       await r.listen(o.port === 0 ? 0 : o.port + i, o.host);
+      await r.startKvEvents();
     }
   } catch (e) {
     await close();

@@ -1,8 +1,10 @@
+import { KV_EVENTS_FORMATS } from "../kvcache/kv-events.ts";
+import { HASH_ALGOS } from "../kvcache/vllm-block-hash.ts";
 import type { SimOptions } from "./options.ts";
 import { PROFILE_NAMES } from "./profiles.ts";
 
 /** How an option's value is read. */
-export type OptionKind = "string" | "int" | "number" | "bool" | "list" | "choice";
+export type OptionKind = "string" | "int" | "number" | "bool" | "list" | "choice" | "kv-events-config";
 
 /** One `igw sim` option: its flag (kebab-case, also accepted with underscores), target field, check. */
 export interface OptionSpec {
@@ -117,6 +119,32 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     key: "enablePrefixCaching",
     kind: "bool",
     help: "prefix caching (default on; --no-enable-prefix-caching)",
+  },
+  {
+    name: "prefix-caching-hash-algo",
+    key: "prefixCachingHashAlgo",
+    kind: "choice",
+    choices: HASH_ALGOS,
+    help: "block hash function: sha256 (vLLM's default, pickle) or sha256_cbor",
+  },
+  {
+    name: "hash-seed",
+    key: "hashSeed",
+    kind: "string",
+    help: "PYTHONHASHSEED of every replica (seeds NONE_HASH); default env PYTHONHASHSEED, else random as vLLM",
+  },
+  {
+    name: "kv-events-config",
+    key: "kvEventsConfig",
+    kind: "kv-events-config",
+    help: `vLLM's KVEventsConfig JSON, e.g. '{"enable_kv_cache_events":true}' (ZMQ PUB tcp://*:5557)`,
+  },
+  {
+    name: "kv-events-format",
+    key: "kvEventsFormat",
+    kind: "choice",
+    choices: KV_EVENTS_FORMATS,
+    help: "map (current vLLM, default) or array (vLLM 0.11-0.13 positional events)",
   },
   {
     name: "scheduling-policy",

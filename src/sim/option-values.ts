@@ -1,3 +1,4 @@
+import { parseKvEventsConfig } from "./kv-events-config.ts";
 import type { OptionSpec } from "./option-table.ts";
 import type { LoraModule } from "./options.ts";
 
@@ -38,6 +39,8 @@ export function parseLoraModule(s: string): LoraModule {
 export function coerceOption(spec: OptionSpec, raw: unknown): unknown {
   const flag = `--${spec.name}`;
   switch (spec.kind) {
+    case "kv-events-config":
+      return parseKvEventsConfig(raw);
     case "string":
       if (typeof raw !== "string" && typeof raw !== "number")
         throw new OptionError(`${flag}: expected a string`);

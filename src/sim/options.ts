@@ -1,4 +1,7 @@
+import type { KvEventsFormat } from "../kvcache/kv-events.ts";
+import type { HashAlgo } from "../kvcache/vllm-block-hash.ts";
 import type { EngineConfig } from "./engine-types.ts";
+import { checkReplicaEndpoints, type KvEventsConfig, kvEventsEnabled } from "./kv-events-config.ts";
 import { PROFILES, type ProfileName } from "./profiles.ts";
 
 /** A LoRA adapter served from start (`--lora-modules name=path`). */
@@ -27,6 +30,12 @@ export interface SimOptions {
   numGpuBlocksOverride: number | undefined;
   gpuMemoryUtilization: number;
   enablePrefixCaching: boolean;
+  prefixCachingHashAlgo: HashAlgo;
+  /** PYTHONHASHSEED for every replica; undefined = the environment's, else random (as vLLM). */
+  hashSeed: string | undefined;
+  /** `--kv-events-config`, parsed; null = vLLM's default (no events). */
+  kvEventsConfig: KvEventsConfig | null;
+  kvEventsFormat: KvEventsFormat;
   schedulingPolicy: "fcfs" | "priority";
   maxWaitingQueueLength: number;
   enableLora: boolean;
@@ -75,6 +84,10 @@ export function defaultOptions(): SimOptions {
     numGpuBlocksOverride: undefined,
     gpuMemoryUtilization: 0.9,
     enablePrefixCaching: true,
+    prefixCachingHashAlgo: "sha256",
+    hashSeed: undefined,
+    kvEventsConfig: null,
+    kvEventsFormat: "map",
     schedulingPolicy: "fcfs",
     maxWaitingQueueLength: 0,
     enableLora: false,
@@ -126,6 +139,9 @@ export function engineConfig(o: SimOptions, replica: number): EngineConfig {
     loraLoadMs: o.loraLoadMs ?? p.loraLoadMs,
     loraActivateMs: o.loraActivateMs ?? p.loraActivateMs,
     schedulingPolicy: o.schedulingPolicy,
+    hashAlgo: o.prefixCachingHashAlgo,
+    hashSeed: o.hashSeed ?? process.env["PYTHONHASHSEED"] ?? null,
+    kvEvents: kvEventsEnabled(o.kvEventsConfig),
     costs: {
       baseMs: o.stepBaseMs ?? p.costs.baseMs,
       prefillUsPerToken: o.prefillUsPerToken ?? p.costs.prefillUsPerToken,
@@ -153,5 +169,6 @@ export function checkOptions(o: SimOptions): string[] {
   }
   if (o.loraModules.length > 0 && !o.enableLora) errs.push("--lora-modules needs --enable-lora");
   if (o.port !== 0 && o.port + o.replicas - 1 > 65535) errs.push("--port + --replicas exceeds 65535");
+  if (kvEventsEnabled(o.kvEventsConfig)) errs.push(...checkReplicaEndpoints(o.kvEventsConfig, o.replicas));
   return errs;
 }

@@ -124,11 +124,8 @@ export function parseGenerationRequest(
   const priority =
     body["priority"] === undefined || body["priority"] === null ? 0 : optInt(body, "priority", -(2 ** 31))!;
   if (priority !== 0 && !priorityAllowed) {
-    throw new ApiError(
-      400,
-      "Priority scheduling is not enabled (start with --scheduling-policy priority).",
-      "priority",
-    );
+    // vLLM's message (a ValueError from the engine client, answered as a 400 BadRequestError).
+    throw new ApiError(400, `Got priority ${priority} but Priority scheduling is not enabled.`);
   }
   const requested = chat
     ? (optInt(body, "max_completion_tokens", 1) ?? optInt(body, "max_tokens", 1))

@@ -108,6 +108,7 @@ const ROUTES: Record<string, Route[]> = {
   "/detokenize": [{ method: "POST", handle: detokenizeRoute }],
   "/v1/load_lora_adapter": [{ method: "POST", runtimeLora: true, handle: loadLora }],
   "/v1/unload_lora_adapter": [{ method: "POST", runtimeLora: true, handle: unloadLora }],
+  "/reset_prefix_cache": [{ method: "POST", handle: resetPrefixCache }],
   "/admin/kill": [{ method: "POST", handle: adminKill }],
   "/admin/state": [{ method: "GET", handle: async (r, _q, res) => sendJson(res, 200, stateBody(r)) }],
   "/admin/config": [
@@ -170,7 +171,7 @@ function modelsBody(r: Replica): string {
     max_model_len: r.options.maxModelLen,
     permission: permission(created),
   }));
-  for (const [name, path] of r.loras) {
+  for (const [name, { path }] of r.loras) {
     data.push({
       id: name,
       object: "model",
@@ -257,13 +258,14 @@ async function generate(r: Replica, req: IncomingMessage, res: ServerResponse, c
 const MID_STREAM_ERROR = errorBody(500, "Injected mid-stream engine failure.");
 
 /** What the engine is asked to run for one generation request. */
-function submission(g: GenerationRequest, id: string, adapter: string | null): NewRequest {
+function submission(r: Replica, g: GenerationRequest, id: string, adapter: string | null): NewRequest {
   return {
     id,
     promptTokens: g.promptTokens,
     maxTokens: g.maxTokens,
     ignoreEos: g.ignoreEos,
     adapter,
+    loraId: adapter === null ? null : (r.loras.get(adapter)?.id ?? null),
     priority: g.priority,
     cacheSalt: g.cacheSalt,
   };
@@ -285,7 +287,7 @@ function stream(
   let sent = 0;
   let done = false;
   let errorAt = Number.POSITIVE_INFINITY;
-  const seq = r.runner.submit(submission(g, id, adapter), {
+  const seq = r.runner.submit(submission(r, g, id, adapter), {
     onToken(word: number, finish: FinishReason | null) {
       if (done) return;
       const p = g.promptTokens.length;
@@ -329,7 +331,7 @@ function unary(
   return new Promise((resolve) => {
     const words: number[] = [];
     let done = false;
-    const seq = r.runner.submit(submission(g, id, adapter), {
+    const seq = r.runner.submit(submission(r, g, id, adapter), {
       onToken(word: number, finish: FinishReason | null) {
         words.push(word);
         if (midStreamError && finish === null && words.length >= Math.max(1, Math.floor(seq.target / 2))) {
@@ -404,7 +406,7 @@ async function loadLora(r: Replica, req: IncomingMessage, res: ServerResponse): 
   }
   if (!r.config.enableLora) throw new ApiError(400, "LoRA is not enabled (start with --enable-lora).");
   if (r.loras.has(name)) throw new ApiError(400, `The lora adapter '${name}' has already been loaded.`);
-  r.loras.set(name, path);
+  r.addLora(name, path);
   sendText(res, 200, `Success: LoRA adapter '${name}' added successfully.`);
 }
 
@@ -422,6 +424,23 @@ async function unloadLora(r: Replica, req: IncomingMessage, res: ServerResponse)
 async function adminConfig(r: Replica, req: IncomingMessage, res: ServerResponse): Promise<void> {
   applyRuntimeConfig(r, await readJson(req));
   sendJson(res, 200, JSON.stringify(runtimeConfig(r)));
+}
+
+/**
+ * vLLM's POST /reset_prefix_cache[?reset_running_requests=true] (vLLM serves it with
+ * VLLM_SERVER_DEV_MODE=1): 200 with an empty body. Without reset_running_requests the reset does not
+ * happen while requests hold KV blocks, as in vLLM (which only logs it); the sim logs a warning.
+ */
+async function resetPrefixCache(r: Replica, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const q = new URL(req.url ?? "/", "http://x").searchParams.get("reset_running_requests");
+  if (q !== null && !["true", "false", "1", "0"].includes(q.toLowerCase()))
+    throw new ApiError(400, "reset_running_requests must be true or false.", "reset_running_requests");
+  if (!r.resetPrefixCache(q === "true" || q === "1"))
+    r.warn(
+      `igw sim: replica ${r.index}: failed to reset prefix cache because some blocks (${r.engine.pool.numUsed()}) are not freed yet`,
+    );
+  res.writeHead(200, { "content-length": 0 });
+  res.end();
 }
 
 async function adminKill(r: Replica, _req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { KvCacheEvent } from "../kvcache/kv-events.ts";
 import type { Engine, StepPlan } from "./engine.ts";
 import type { FinishReason, NewRequest } from "./engine-types.ts";
 import type { Sequence } from "./sequence.ts";
@@ -28,6 +29,8 @@ export class EngineRunner {
   /** Simulated ms skipped because this process fell more than MAX_LAG_REAL_MS behind (CPU starved). */
   lostMs = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** Receives each step's KV-cache events when the step ends (set when the replica publishes them). */
+  onKvEvents: ((events: KvCacheEvent[]) => void) | null = null;
 
   constructor(engine: Engine, timeScale: number) {
     this.engine = engine;
@@ -88,6 +91,10 @@ export class EngineRunner {
     if (this.closed) return;
     this.lastEnd = end;
     const events = this.engine.complete(plan, end);
+    if (this.onKvEvents !== null) {
+      const kv = this.engine.takeEvents();
+      if (kv.length > 0) this.onKvEvents(kv);
+    }
     for (const ev of events) {
       const sink = this.sinks.get(ev.seq);
       if (sink === undefined) continue;

@@ -16,9 +16,10 @@ export class Sequence {
   /** Number of output tokens this sequence will produce (<= maxTokens). */
   readonly target: number;
   readonly adapter: string | null;
-  readonly extraKey: number;
-  /** Extra key of block 0: the adapter key mixed with the cache salt (= extraKey without a salt). */
-  readonly firstBlockKey: number;
+  /** vLLM's integer LoRA id (for KV events); null for the base model. */
+  readonly loraId: number | null;
+  /** vLLM's cache_salt (an extra key of block 0's hash), or null. */
+  readonly cacheSalt: string | null;
   readonly priority: number;
   readonly arrival: number;
   /** Seed for the output words. */
@@ -26,8 +27,10 @@ export class Sequence {
   status: SequenceStatus = "waiting";
   numComputed = 0;
   blocks: number[] = [];
-  /** Chained hashes of the full blocks of `tokens` computed so far (a cache; tokens never change). */
-  readonly hashes: number[] = [];
+  /** vLLM block hashes (32-byte digests) of the full blocks of `tokens` hashed so far (tokens never change). */
+  readonly digests: Buffer[] = [];
+  /** blockHashKey of each digest (the prefix cache's Map key). */
+  readonly keys: number[] = [];
   /** Full blocks of this sequence already registered in the prefix cache. */
   numCachedBlocks = 0;
   /** Prefix-cache hit (tokens) at the first admission; -1 before it. */
@@ -45,8 +48,8 @@ export class Sequence {
     maxTokens: number,
     target: number,
     adapter: string | null,
-    extraKey: number,
-    firstBlockKey: number,
+    loraId: number | null,
+    cacheSalt: string | null,
     priority: number,
     arrival: number,
     wordSeed: number,
@@ -57,8 +60,8 @@ export class Sequence {
     this.maxTokens = maxTokens;
     this.target = target;
     this.adapter = adapter;
-    this.extraKey = extraKey;
-    this.firstBlockKey = firstBlockKey;
+    this.loraId = loraId;
+    this.cacheSalt = cacheSalt;
     this.priority = priority;
     this.arrival = arrival;
     this.wordSeed = wordSeed;

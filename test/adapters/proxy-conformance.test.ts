@@ -1,7 +1,7 @@
 /** The adapter conformance suite for the HTTP proxy (`igw serve`'s data plane), in-process. */
 import { request } from "undici";
+import { startGateway } from "../../src/gateway/start-gateway.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { startGateway } from "../../src/proxy/start-gateway.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 import { coreGauges, runAdapterConformance } from "./conformance.ts";
 

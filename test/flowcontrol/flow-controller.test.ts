@@ -213,6 +213,49 @@ test("dispatch follows the detector: in-flight work counts before the next scrap
   await Promise.allSettled(all);
 });
 
+test("requests charged at admission (onAdmitted) pass in the same turn up to the room, each seen by the next check", async () => {
+  // Concurrency 3 on one endpoint: the caller charges in-flight synchronously in onAdmitted.
+  const inFlight = { requests: 0, tokens: 0 };
+  const timers = new FakeTimers();
+  const controller = new FlowController({
+    settings: parseFlowControl({
+      reclaimWindow: 0,
+      saturationDetector: { type: "concurrency-detector", parameters: { maxConcurrency: 3 } },
+    }),
+    candidates: () => [{ ...candidate("10.0.0.1:8000"), inFlight }],
+    timers,
+  });
+  const admittedAt: { id: string; turn: number }[] = [];
+  let turn = 0;
+  const charged = (id: string) => ({
+    ...request(id),
+    onAdmitted: () => {
+      admittedAt.push({ id, turn });
+      inFlight.requests++;
+    },
+  });
+  // A burst in one turn: three pass at once (no turn in between), the others queue.
+  const all = ["a", "b", "c", "d", "e", "f"].map((id) => controller.admit(charged(id)));
+  assert.deepEqual(
+    admittedAt.map((x) => x.id),
+    ["a", "b", "c"],
+  );
+  assert.equal(controller.stats().queued, 3);
+  // Two finish: one notify releases exactly two, in the same turn.
+  turn = 1;
+  inFlight.requests -= 2;
+  controller.notify();
+  assert.deepEqual(
+    admittedAt.filter((x) => x.turn === 1).map((x) => x.id),
+    ["d", "e"],
+  );
+  assert.equal(controller.stats().queued, 1);
+  await timers.turns(3);
+  assert.equal(controller.stats().queued, 1, "nothing more passes until room frees");
+  controller.close();
+  await Promise.allSettled(all);
+});
+
 test("close() rejects every waiting request with 503", async () => {
   const h = harness();
   h.detector.value = 2;

@@ -4,11 +4,14 @@ import { fileURLToPath } from "node:url";
 
 /** The repository root (this file is test/helpers/sim-process.ts). */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const LINE = /^igw sim: replica (\d+) listening on (http:\/\/\S+) model=(.*)$/;
+const LINE =
+  /^igw sim: replica (\d+) listening on (http:\/\/\S+) model=(\S+)(?: kv-events=(\S+))?(?: kv-replay=(\S+))?$/;
 
 /** A running `igw sim` child process and its replica URLs (index-aligned). */
 export interface SimProcess {
   urls: string[];
+  /** Per replica, the KV-event PUB and replay endpoints it printed (undefined when not enabled). */
+  kvEvents: { endpoint: string | undefined; replay: string | undefined }[];
   child: ChildProcess;
   /** Kills the process (SIGTERM, then SIGKILL after 5 s) and waits for it to exit. */
   stop(): Promise<void>;
@@ -44,6 +47,7 @@ export function startSimProcess(args: string[]): Promise<SimProcess> {
   };
   return new Promise((resolve, reject) => {
     const urls: string[] = [];
+    const kvEvents: SimProcess["kvEvents"] = [];
     let seen = 0;
     let out = "";
     let err = "";
@@ -67,9 +71,10 @@ export function startSimProcess(args: string[]): Promise<SimProcess> {
         nl = out.indexOf("\n");
         if (m === null) continue;
         urls[Number(m[1])] = m[2]!;
+        kvEvents[Number(m[1])] = { endpoint: m[4], replay: m[5] };
         if (++seen === replicas) {
           clearTimeout(timer);
-          resolve({ urls, child, stop });
+          resolve({ urls, kvEvents, child, stop });
         }
       }
     });

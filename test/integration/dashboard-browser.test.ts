@@ -14,8 +14,8 @@ import { after, before, test } from "node:test";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { request } from "undici";
 import { seedSimArgs } from "../../src/cli/start.ts";
+import { type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 import { testTool } from "../helpers/testenv.ts";
 

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { request } from "undici";
+import { type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
 import { silentLogger } from "../../src/observability/logger.ts";
-import { type RunningGateway, startGateway } from "../../src/proxy/start-gateway.ts";
 import { DECISION_HEADER } from "../../src/requestcontrol/wire-headers.ts";
 import type { DecisionExplanation } from "../../src/scheduling/types.ts";
 import { type FakeUpstream, IDLE_VLLM_METRICS, startFakeUpstream } from "../helpers/fake-upstream.ts";

@@ -1,0 +1,136 @@
+/**
+ * Priority benchmark (`npm run bench:priority`): the seed's two classes (qwen = Critical,
+ * travel-helper = Standard) at once on five simulated A10s, through the gateway on the seed's
+ * manifests, against Critical alone and against round robin, over a family of loads: the pool has
+ * room, moderate, heavy overload, and a burst (every request of both classes sent at once). Uses the
+ * demo's phases (src/demo/run-phase.ts) with the seed's workload scaled by --length-scale.
+ *
+ * Usage: npm run bench:priority -- [--quick] [--cells=REGEX] [--prompts=N] [--time-scale=X]
+ *          [--length-scale=X] [--seed=N]
+ * Targets (issue 12): Critical mean TTFT ≤ 1.2× Critical alone (moderate, heavy), ≤ 1.1× (burst);
+ * with room, Standard ≤ 1.5× round robin's Standard; heavy: Critical ≤ 0.25× Standard and ≥ 3×
+ * faster than round robin; every request succeeds. (Engine priority, --scheduling-policy priority,
+ * needs the gateway to send `priority` per pool: a cell to add once it does.)
+ */
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ClassKey, ClassResult } from "../src/demo/demo-types.ts";
+import { runPhase } from "../src/demo/run-phase.ts";
+import { readSeedDeployment } from "../src/demo/seed-deployment.ts";
+import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
+import { demoSimArgs } from "../src/demo/sim-args.ts";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MAIN = join(ROOT, "src", "cli", "main.ts");
+const SEED_DIR = join(ROOT, "examples", "seed");
+
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = process.argv.includes("--quick");
+/** Prompts per class: --prompts, else enough to keep the cell's concurrency busy (at least 1.5× it with --quick, 3× otherwise). */
+const promptsFor = (concurrency: number | null) =>
+  Number(flag("prompts") ?? Math.max(quick ? 40 : 150, Math.ceil((concurrency ?? 0) * (quick ? 1.5 : 3))));
+const timeScale = Number(flag("time-scale") ?? 2);
+const lengthScale = Number(flag("length-scale") ?? 0.1);
+const seed = Number(flag("seed") ?? 0);
+
+/** One load of the family: concurrency per class (null = all at once) and KV blocks per server. */
+interface PriorityCell {
+  name: string;
+  concurrency: number | null;
+  kvBlocks: number;
+  /** The issue's bound on Critical mean TTFT / Critical alone, when it sets one. */
+  criticalVsAlone?: number;
+}
+
+const CELLS: PriorityCell[] = [
+  { name: "room", concurrency: 8, kvBlocks: 5000 },
+  { name: "moderate", concurrency: 60, kvBlocks: 700, criticalVsAlone: 1.2 },
+  { name: "heavy", concurrency: 100, kvBlocks: 400, criticalVsAlone: 1.2 },
+  { name: "burst", concurrency: null, kvBlocks: 500, criticalVsAlone: 1.1 },
+];
+
+const re = flag("cells") ? new RegExp(flag("cells")!) : null;
+const cells = CELLS.filter((c) => re === null || re.test(c.name));
+const deployment = readSeedDeployment(join(SEED_DIR, "vllm-service.yaml"));
+const lengths = {
+  prefixLen: Math.max(1, Math.round(SEED_WORKLOAD.prefixLen * lengthScale)),
+  inputLen: Math.max(1, Math.round(SEED_WORKLOAD.inputLen * lengthScale)),
+  outputLen: Math.max(1, Math.round(SEED_WORKLOAD.outputLen * lengthScale)),
+  rangeRatio: SEED_WORKLOAD.rangeRatio,
+};
+/** The seed's --max-model-len, scaled with the lengths (as `igw demo` does). */
+const maxModelLen = Math.ceil(8192 * lengthScale);
+
+const started = new Date();
+const loadBefore = loadavg();
+const rows: string[] = [];
+for (const c of cells) {
+  const prompts = promptsFor(c.concurrency);
+  const ctx = {
+    simArgs: demoSimArgs(deployment.vllmArgs, {
+      replicas: deployment.replicas,
+      profile: "a10-7b",
+      timeScale,
+      kvBlocks: c.kvBlocks,
+      maxModelLen,
+    }),
+    replicas: deployment.replicas,
+    labels: deployment.labels,
+    manifestDir: SEED_DIR,
+    numPrompts: prompts,
+    lengths,
+    maxConcurrency: c.concurrency ?? prompts,
+    seed,
+    progress: false,
+    log: () => {},
+    entry: MAIN,
+  };
+  const run = async (label: string, front: "gateway" | "round-robin", classes: ClassKey[]) => {
+    const r = await runPhase({ label, front, classes }, ctx);
+    console.error(`${c.name}: ${label} done in ${r.wallS.toFixed(0)} s`);
+    return r.classes;
+  };
+  const both = await run("gateway", "gateway", ["critical", "standard"]);
+  const alone = await run("Critical alone", "gateway", ["critical"]);
+  const rr = await run("round robin", "round-robin", ["critical", "standard"]);
+  const [gc, gs, ac, rc, rs] = [
+    both.critical,
+    both.standard,
+    alone.critical,
+    rr.critical,
+    rr.standard,
+  ] as ClassResult[];
+  const t = (x: ClassResult) => x.meanTtftMs;
+  const okAll = [gc, gs].every((x) => x!.completed === x!.numPrompts);
+  const vsAlone = t(gc!) / t(ac!);
+  const checks = [
+    c.criticalVsAlone
+      ? `Critical ≤ ${c.criticalVsAlone}× alone: ${vsAlone <= c.criticalVsAlone ? "met" : "not met"}`
+      : "",
+    c.name === "room" ? `Standard ≤ 1.5× RR's: ${t(gs!) <= 1.5 * t(rs!) ? "met" : "not met"}` : "",
+    c.name === "heavy"
+      ? `Critical ≤ 0.25× Standard: ${t(gc!) <= 0.25 * t(gs!) ? "met" : "not met"}; ≥ 3× faster than RR: ${t(rc!) >= 3 * t(gc!) ? "met" : "not met"}`
+      : "",
+    `all succeed: ${okAll ? "met" : "not met"}`,
+  ].filter((x) => x !== "");
+  rows.push(
+    `| ${c.name} | ${c.concurrency ?? "all"} + ${c.concurrency ?? "all"} | ${prompts} + ${prompts} | ${c.kvBlocks} | ${t(gc!).toFixed(0)} | ${t(gs!).toFixed(0)} | ` +
+      `${t(ac!).toFixed(0)} | ${t(rc!).toFixed(0)} | ${t(rs!).toFixed(0)} | ${vsAlone.toFixed(2)} | ${(t(gc!) / t(gs!)).toFixed(2)} | ` +
+      `${(t(gs!) / t(rs!)).toFixed(2)} | ${(t(rc!) / t(gc!)).toFixed(2)} | ${gc!.completed + gs!.completed}/${gc!.numPrompts + gs!.numPrompts} | ${checks.join("; ")} |`,
+  );
+}
+const loadAfter = loadavg();
+console.log(
+  `\n## bench:priority ${started.toISOString()} (${deployment.replicas} × a10-7b, time-scale ${timeScale}, length scale ${lengthScale}: ` +
+    `prefix ${lengths.prefixLen}, input ${lengths.inputLen}, output ${lengths.outputLen}; Node ${process.version})\n`,
+);
+console.log(`Command: npm run bench:priority -- ${process.argv.slice(2).join(" ")}`.trimEnd());
+console.log(
+  `Load average (1/5/15 min): before ${loadBefore.map((x) => x.toFixed(1)).join(" / ")}, after ${loadAfter.map((x) => x.toFixed(1)).join(" / ")}\n`,
+);
+console.log(
+  "| cell | concurrency | prompts | KV blocks | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded | targets |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const r of rows) console.log(r);
