@@ -17,7 +17,7 @@ import type { ExchangeContext } from "./exchange-context.ts";
 import { LifecycleHooks } from "./lifecycle-hooks.ts";
 import type { ParsedRequest } from "./parse-request.ts";
 import { PoolRuntimes } from "./pool-runtimes.ts";
-import { pickBackend, RouteTable } from "./route-table.ts";
+import { pickBackend, type RouteMatch, RouteTable } from "./route-table.ts";
 
 export interface DirectorOptions {
   readonly random?: () => number;
@@ -48,6 +48,7 @@ export class Director {
   #modelNames: { config: ConfigSnapshot; names: ReadonlySet<string> } | undefined;
   /** Who wants explanations now (explainWhile); empty = none built unless the options say always. */
   #explainWanted: (() => boolean)[] = [];
+  readonly #timeouts = new WeakMap<object, Map<readonly string[], number | undefined>>();
 
   constructor(datastore: Datastore, options: DirectorOptions = {}) {
     this.#datastore = datastore;
@@ -151,8 +152,24 @@ export class Director {
       throw new GatewayError("noEndpoint", `route ${match.route.key} has no backend with a weight above 0`);
     return {
       poolKey: backend.poolKey,
-      timeoutMs: timeoutFor(config, match.route.key, match.rule.requestTimeoutMs, listenerKeys),
+      timeoutMs: this.#timeout(config, match, listenerKeys),
     };
+  }
+
+  /**
+   * timeoutFor(), memoized by the matched rule and the listener-key array (both objects live as
+   * long as their configuration), so a request allocates nothing for it.
+   */
+  #timeout(config: ConfigSnapshot, match: RouteMatch, listenerKeys: readonly string[]): number | undefined {
+    let byListeners = this.#timeouts.get(match.rule);
+    if (!byListeners) {
+      byListeners = new Map();
+      this.#timeouts.set(match.rule, byListeners);
+    }
+    if (byListeners.has(listenerKeys)) return byListeners.get(listenerKeys);
+    const ms = timeoutFor(config, match.route.key, match.rule.requestTimeoutMs, listenerKeys);
+    if (byListeners.size < 64) byListeners.set(listenerKeys, ms);
+    return ms;
   }
 
   /** Every InferenceModel name of the current configuration (404 messages). */
