@@ -16,7 +16,9 @@
  * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
  * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
  * for it; and for `reclaimWindow` after one of its requests is dispatched or completes, lower bands
- * wait (at most 10 windows in a row), so its arriving and returning clients take the room first.
+ * wait (at most 10 windows in a row) when no more than `activeReserve` of room is left, so its
+ * arriving and returning clients take the last room first. With more room nothing is held
+ * (work-conserving: a Standard request on an idle pool passes at once, whatever Critical does).
  * Sheddable requests (priority < 0) are refused with 429 instead of queued unless `queueSheddable`
  * is set.
  */
@@ -120,12 +122,14 @@ export class FlowController implements Admitter, FlowControlSource {
       return Promise.reject(new GatewayError("queueTimeout", "client disconnected before admission"));
     }
     const band = this.bandFor(request.priority);
-    const room = this.saturation(now) < this.limitOf(band, now);
+    const saturation = this.saturation(now);
+    const limit = this.limitOf(band, now);
+    const room = saturation < limit;
     if (
       room &&
       (this.cycle === undefined || request.onAdmitted !== undefined) &&
       this.waitingAtOrAbove(request.priority) === 0 &&
-      this.reclaimedUntil(band, now) <= now
+      this.reclaimedUntil(band, now, limit - saturation) <= now
     ) {
       this.observe(request.priority, "dispatched", 0);
       this.released(band, now, request.onAdmitted === undefined);
@@ -233,7 +237,7 @@ export class FlowController implements Admitter, FlowControlSource {
         this.shedWaitingSheddable(saturation, now);
         return false; // head-of-line: nothing lower may pass
       }
-      const until = this.reclaimedUntil(band, now);
+      const until = this.reclaimedUntil(band, now, limit - saturation);
       if (until > now) {
         // A higher band just freed room its clients are about to take again: hold the cycle.
         this.reclaimTimer ??= this.timers.setTimeout(this.reclaimEnded, until - now);
@@ -348,10 +352,13 @@ export class FlowController implements Admitter, FlowControlSource {
 
   /**
    * Until when (clock ms) a higher band's recent dispatch or completion holds this band back
-   * (<= now = free): its clients are arriving, or about to send their next request. A band held
-   * for HOLD_CAP_WINDOWS windows in a row is let through (the usage limit still applies).
+   * (<= now = free): its clients are arriving, or about to send their next request. Work-conserving:
+   * only while the room left below the band's limit (`room`) is no more than the active reserve;
+   * with more room than that both fit and nothing is held. A band held for HOLD_CAP_WINDOWS
+   * windows in a row is let through (the usage limit still applies).
    */
-  private reclaimedUntil(band: PriorityBand, now: number): number {
+  private reclaimedUntil(band: PriorityBand, now: number, room: number): number {
+    if (room > this.settings.activeReserve) return Number.NEGATIVE_INFINITY;
     const window = this.settings.reclaimWindowMs;
     let until = Number.NEGATIVE_INFINITY;
     for (const b of this.bands) {
