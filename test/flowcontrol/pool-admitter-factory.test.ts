@@ -20,6 +20,7 @@ function pool(useQueueing: boolean): PoolRecord {
     annotations: {},
     useQueueing,
     useSchedulerV2: false,
+    enginePriority: false,
   };
 }
 
