@@ -26,7 +26,12 @@ import { GatewayError } from "../errors.ts";
 import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import { REAL_TIMERS, type Timers } from "../timers.ts";
-import type { BandSettings, FlowControlSettings } from "./config.ts";
+import {
+  type BandSettings,
+  DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT,
+  DEFAULT_PRIORITY_USAGE_LIMIT,
+  type FlowControlSettings,
+} from "./config.ts";
 import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metrics.ts";
 import { PriorityBand } from "./priority-band.ts";
 import { QueuedRequest } from "./queued-request.ts";
@@ -44,6 +49,11 @@ export interface FlowControllerOptions {
   readonly metrics?: FlowControlMetrics;
   /** The `inference_pool` metric label. */
   readonly poolName?: string;
+  /**
+   * The pool's servers schedule by vLLM's `priority` (engine-priority annotation): bands above 0
+   * default to DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT instead of DEFAULT_PRIORITY_USAGE_LIMIT.
+   */
+  readonly enginePriority?: boolean;
 }
 
 /** Counts for stats and tests. */
@@ -98,6 +108,7 @@ export class FlowController implements Admitter, FlowControlSource {
   private expiryTimer: unknown;
   private reclaimTimer: unknown;
   private closed = false;
+  private readonly priorityLimit: number;
 
   constructor(options: FlowControllerOptions) {
     this.settings = options.settings;
@@ -110,6 +121,9 @@ export class FlowController implements Admitter, FlowControlSource {
     this.metrics = options.metrics;
     this.poolName = options.poolName ?? "";
     this.untrack = this.metrics?.track(this) ?? noop;
+    this.priorityLimit = options.enginePriority
+      ? DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT
+      : DEFAULT_PRIORITY_USAGE_LIMIT;
     for (const [priority, band] of this.settings.bands) this.bandFor(priority, band);
   }
 
@@ -415,7 +429,7 @@ export class FlowController implements Admitter, FlowControlSource {
       configured ??
       this.settings.bands.get(priority) ??
       (priority < 0 ? this.settings.defaultNegativeBand : this.settings.defaultBand);
-    const band = new PriorityBand(priority, settings);
+    const band = new PriorityBand(priority, settings, this.priorityLimit);
     let i = 0;
     while (i < this.bands.length && this.bands[i]!.priority > priority) i++;
     this.bands.splice(i, 0, band);
