@@ -28,6 +28,7 @@ import type {
   ResponseAction,
   ResponseHead,
 } from "./decision.ts";
+import { upstreamBody, vllmPriority } from "./engine-priority.ts";
 import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
@@ -182,10 +183,12 @@ export class Exchange {
       await runtime.admitter.admit(flow);
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
-      const rewritten = resolution.targetModel !== resolution.clientModel;
-      const upstreamBody = rewritten
-        ? Buffer.from(JSON.stringify({ ...parsed.body, model: resolution.targetModel }))
-        : parsed.rawBody;
+      const upstream = upstreamBody(
+        parsed,
+        resolution.targetModel,
+        resolution.clientModel,
+        runtime.pool.enginePriority ? vllmPriority(resolution.priority) : undefined,
+      );
       const setHeaders: Record<string, string> = {
         [REQUEST_ID_HEADER]: parsed.id,
         [MODEL_NAME_HEADER]: parsed.model,
@@ -195,8 +198,8 @@ export class Exchange {
         poolKey: routed.poolKey,
         url: this.#inbound.url,
         endpoints: r.endpoints,
-        body: upstreamBody,
-        bodyRewritten: rewritten,
+        body: upstream.body,
+        bodyRewritten: upstream.rewritten,
         setHeaders,
         removeHeaders: parsed.removedHeaders,
         timeoutMs: routed.timeoutMs,

@@ -19,6 +19,7 @@ function pool(apiVersion = "inference.networking.k8s.io/v1"): PoolRecord {
     annotations: {},
     useQueueing: false,
     useSchedulerV2: false,
+    enginePriority: false,
   };
 }
 
