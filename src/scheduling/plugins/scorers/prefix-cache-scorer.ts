@@ -12,6 +12,7 @@
 import { z } from "zod";
 import type { EndpointRemovedListener, MetricsSource, PluginMetrics } from "../../../plugins/capabilities.ts";
 import { definePlugin } from "../../../plugins/registry.ts";
+import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
 import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
 import { prefixBlockHashes } from "../prefix/prefix-hasher.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
@@ -30,7 +31,9 @@ export interface PrefixCacheScorerOptions {
 /** Characters per token of the gateway's token estimate (requestcontrol's estimateTokens). */
 const CHARS_PER_TOKEN = 4;
 
-export class PrefixCacheScorer implements Scorer, PreRequestHook, MetricsSource, EndpointRemovedListener {
+export class PrefixCacheScorer
+  implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener
+{
   readonly type = "prefix-cache-scorer";
   readonly name: string;
   readonly options: PrefixCacheScorerOptions;
@@ -59,29 +62,40 @@ export class PrefixCacheScorer implements Scorer, PreRequestHook, MetricsSource,
     return this.options.lruCapacityPerServer * this.index.tokensPerEntry;
   }
 
-  #hashes(request: SchedulingRequest): bigint[] {
-    if (this.#last?.requestId === request.requestId) return this.#last.hashes;
-    return prefixBlockHashes(
+  /** The request's block hashes and each endpoint's match, computed once per request. */
+  #matched(request: SchedulingRequest): { hashes: bigint[]; matched: Map<string, number> } {
+    if (this.#last?.requestId === request.requestId) return this.#last;
+    const hashes = prefixBlockHashes(
       request.prefixText,
       request.targetModel,
       this.options.hashBlockSize,
       this.options.maxPrefixBlocksToMatch,
     );
+    const matched = this.index.matchPrefix(hashes);
+    this.#last = { requestId: request.requestId, hashes, matched };
+    return this.#last;
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
-    const hashes = this.#hashes(request);
-    const matched = this.index.matchPrefix(hashes);
-    this.#last = { requestId: request.requestId, hashes, matched };
+    const { hashes, matched } = this.#matched(request);
     const total = hashes.length;
     return candidates.map((c) => (total === 0 ? 0 : (matched.get(c.endpoint.id) ?? 0) / total));
   }
 
+  /** Estimated prompt tokens, and per candidate its matched blocks × tokens per block (capped). */
+  prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
+    const { matched } = this.#matched(request);
+    const promptTokens = request.promptTokens;
+    const per = this.index.tokensPerEntry;
+    return {
+      promptTokens,
+      cachedTokens: candidates.map((c) => Math.min(promptTokens, (matched.get(c.endpoint.id) ?? 0) * per)),
+    };
+  }
+
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
-    const hashes = this.#hashes(request);
+    const { hashes, matched } = this.#matched(request);
     const id = chosen.endpoint.id;
-    const matched =
-      this.#last?.requestId === request.requestId ? this.#last.matched : this.index.matchPrefix(hashes);
     const hit = matched.get(id) ?? 0;
     this.#hitBlocks += hit;
     this.#lookupBlocks += hashes.length;
