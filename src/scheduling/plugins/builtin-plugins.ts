@@ -13,6 +13,7 @@ import { lowQueueFilterPlugin } from "./filters/low-queue-filter.ts";
 import { maxScorePickerPlugin } from "./pickers/max-score-picker.ts";
 import { randomPickerPlugin } from "./pickers/random-picker.ts";
 import { weightedRandomPickerPlugin } from "./pickers/weighted-random-picker.ts";
+import { expectedTtftScorerPlugin } from "./scorers/expected-ttft-scorer.ts";
 import { kvCacheUtilizationScorerPlugin } from "./scorers/kv-cache-utilization-scorer.ts";
 import { loraAffinityScorerPlugin } from "./scorers/lora-affinity-scorer.ts";
 import { precisePrefixCacheScorerPlugin } from "./scorers/precise-prefix-cache-scorer.ts";
@@ -44,6 +45,7 @@ export const SCHEDULING_PLUGINS: readonly DefinitionOf<SchedulingPlugins>[] = [
   runningRequestsSizeScorerPlugin,
   prefixCacheScorerPlugin,
   precisePrefixCacheScorerPlugin,
+  expectedTtftScorerPlugin,
   loraAffinityScorerPlugin,
   sessionAffinityScorerPlugin,
   lowQueueFilterPlugin,
