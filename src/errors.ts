@@ -6,6 +6,7 @@
 export const ErrorKinds = {
   invalidJson: { status: 400, type: "invalid_request_error", code: "invalid_json" },
   invalidRequest: { status: 400, type: "invalid_request_error", code: "invalid_request" },
+  tooComplex: { status: 400, type: "invalid_request_error", code: "request_too_complex" },
   noRoute: { status: 404, type: "invalid_request_error", code: "route_not_found" },
   modelNotFound: { status: 404, type: "invalid_request_error", code: "model_not_found" },
   methodNotAllowed: { status: 405, type: "invalid_request_error", code: "method_not_allowed" },

@@ -10,6 +10,7 @@ import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { Decision } from "../requestcontrol/decision.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
+import { JsonBudget } from "../requestcontrol/json-budget.ts";
 import { ProxiedRequest } from "./forward.ts";
 import {
   BodyError,
@@ -82,12 +83,14 @@ async function handle(
     { kind: "listeners", listenerKeys: keys },
   );
   const proxied = new ProxiedRequest(ex, res, req.headers, deps.pools);
+  // The body's parse cost is checked as it arrives: an over-budget body is refused unread.
+  const budget = new JsonBudget();
   let decision: Decision;
   try {
-    const body = await req.body();
-    decision = await ex.decide(body, proxied);
+    const body = await req.body((chunk) => budget.push(chunk));
+    decision = await ex.decide(body, proxied, budget);
   } catch (thrown) {
-    const e = thrown instanceof BodyError ? bodyError(thrown) : thrown;
+    const e = thrown instanceof BodyError ? bodyError(thrown, budget) : thrown;
     // The client went away (e.g. while queued): nobody to answer.
     if (!proxied.aborted) {
       const err = asGatewayError(e);
@@ -108,7 +111,8 @@ async function handle(
   }
 }
 
-function bodyError(e: BodyError): GatewayError {
+function bodyError(e: BodyError, budget: JsonBudget): GatewayError {
+  if (budget.error !== undefined) return new GatewayError("tooComplex", budget.error);
   return new GatewayError(
     e.status === 413 ? "payloadTooLarge" : e.status === 408 ? "requestTimeout" : "invalidRequest",
     e.message,

@@ -31,7 +31,8 @@ import type {
 import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
-import { parseRequest } from "./parse-request.ts";
+import type { JsonBudget } from "./json-budget.ts";
+import { type ParsedRequest, parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 import { buildFlowRequest, buildSchedulingRequest } from "./request-facts.ts";
 import { resolveModel } from "./resolve-model.ts";
@@ -143,17 +144,22 @@ export class Exchange {
    * is gone). `signal` aborts a queued request (it leaves the queue at once). Calling it again
    * returns the same promise.
    */
-  decide(body: Buffer, signal?: AbortLike): Promise<Decision> {
-    this.#decision ??= this.#decide(body, signal);
+  decide(body: Buffer, signal?: AbortLike, budget?: JsonBudget): Promise<Decision> {
+    this.#decision ??= this.#decide(body, signal, budget);
     return this.#decision;
   }
 
-  async #decide(body: Buffer, signal: AbortLike | undefined): Promise<Decision> {
+  /** `budget`: the body's parse-cost scan when the adapter fed it the bytes as they arrived. */
+  async #decide(
+    body: Buffer,
+    signal: AbortLike | undefined,
+    budget: JsonBudget | undefined,
+  ): Promise<Decision> {
     const r = this.#record;
     const ctx = this.#ctx;
     r.requestBytes = body.length;
     try {
-      const parsed = parseRequest(this.#inbound, body, r.id);
+      const parsed = parseRequest(this.#inbound, body, r.id, budget);
       r.clientModel = parsed.model;
       r.stream = parsed.stream;
       const config = ctx.datastore.config;
@@ -183,9 +189,7 @@ export class Exchange {
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
       const rewritten = resolution.targetModel !== resolution.clientModel;
-      const upstreamBody = rewritten
-        ? Buffer.from(JSON.stringify({ ...parsed.body, model: resolution.targetModel }))
-        : parsed.rawBody;
+      const upstreamBody = rewritten ? withModel(parsed, resolution.targetModel) : parsed.rawBody;
       const setHeaders: Record<string, string> = {
         [REQUEST_ID_HEADER]: parsed.id,
         [MODEL_NAME_HEADER]: parsed.model,
@@ -507,6 +511,21 @@ export class Exchange {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The body with `model` replaced: its JSON string spliced in place (no tree kept or rebuilt);
+ * re-serialised only when the key was written escaped (the parse cost is bounded by then).
+ */
+function withModel(parsed: ParsedRequest, model: string): Buffer {
+  const raw = parsed.rawBody;
+  const span = parsed.modelSpan;
+  if (span === undefined) return Buffer.from(JSON.stringify({ ...JSON.parse(raw.toString("utf8")), model }));
+  return Buffer.concat([
+    raw.subarray(0, span.start),
+    Buffer.from(JSON.stringify(model)),
+    raw.subarray(span.end),
+  ]);
+}
 
 function describeFailure(f: AttemptFailure): string {
   return f.kind === "status" ? `HTTP ${f.status}` : f.reason;
