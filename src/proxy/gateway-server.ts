@@ -8,7 +8,7 @@ import type { Datastore } from "../datastore/datastore.ts";
 import { GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { Decision } from "../requestcontrol/decision.ts";
-import type { Director } from "../requestcontrol/director.ts";
+import { type Director, notProxiedMessage } from "../requestcontrol/director.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
 import { JsonBudget } from "../requestcontrol/json-budget.ts";
 import { ProxiedRequest } from "./forward.ts";
@@ -77,6 +77,10 @@ async function handle(
       res,
       errorResponse(new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`)),
     );
+
+  const path = url.split("?", 1)[0]!;
+  if (!deps.director.proxiesPath(keys, path))
+    return writeErrorResponse(res, errorResponse(new GatewayError("noRoute", notProxiedMessage(path))));
 
   const ex = deps.director.begin(
     { method, url, headers: req.headers },

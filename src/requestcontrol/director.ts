@@ -14,6 +14,7 @@ import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import type { ExchangeEntry, InboundRequest } from "./decision.ts";
 import { Exchange } from "./exchange.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
+import { isInferencePath } from "./inference-paths.ts";
 import { LifecycleHooks } from "./lifecycle-hooks.ts";
 import type { ParsedRequest } from "./parse-request.ts";
 import { PoolRuntimes } from "./pool-runtimes.ts";
@@ -118,6 +119,15 @@ export class Director {
     return false;
   };
 
+  /**
+   * Whether `path` may be proxied from these listeners: an inference API (inference-paths.ts),
+   * or a path an HTTPRoute names by a path match. Anything else is answered 404 by the gateway,
+   * before its body is read.
+   */
+  proxiesPath(listenerKeys: readonly string[], path: string): boolean {
+    return isInferencePath(path) || this.#routes.namesPath(listenerKeys, path);
+  }
+
   /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
   metricsRefreshed(): void {
     this.#runtimes.notifyAll();
@@ -136,6 +146,9 @@ export class Director {
       headers: parsed.headers,
       query: () => new URLSearchParams(parsed.queryString),
     });
+    if (match && !match.namesPath && !isInferencePath(parsed.path))
+      // Only a route that names this path by a path match proxies a non-inference API.
+      throw new GatewayError("noRoute", notProxiedMessage(parsed.path));
     if (!match) {
       if (!this.#knownModels().has(parsed.model) && this.#allPoolsHaveModels())
         throw new GatewayError("modelNotFound", `The model '${parsed.model}' does not exist`, {
@@ -195,6 +208,15 @@ export class Director {
     this.#unsubscribe();
     this.#runtimes.close();
   }
+}
+
+/** The 404 message for a path that is neither an inference API nor named by a route. */
+export function notProxiedMessage(path: string): string {
+  const shown = path.length <= 200 ? path : `${path.slice(0, 200)}…`;
+  return (
+    `${shown} is not proxied: only /v1/completions, /v1/chat/completions, /v1/embeddings and ` +
+    "/v1/responses are, unless an HTTPRoute names the path in a path match"
+  );
 }
 
 /**
