@@ -142,11 +142,25 @@ function messageLine(m: unknown, i: number): string {
       param: `messages[${i}]`,
     });
   const { role, content } = m as { role: string; content?: unknown };
-  const text =
-    typeof content === "string"
-      ? content
-      : Array.isArray(content)
-        ? content.map((p) => (typeof p?.text === "string" ? p.text : "")).join("")
-        : "";
+  const text = typeof content === "string" ? content : Array.isArray(content) ? partsText(content, i) : "";
   return `${role}: ${text}`;
+}
+
+/** The text of a content-part array; a part that is not an object, or whose `text` is not a string, is a 400. */
+function partsText(parts: readonly unknown[], i: number): string {
+  let text = "";
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j];
+    const param = `messages[${i}].content[${j}]`;
+    if (typeof p !== "object" || p === null || Array.isArray(p))
+      throw new GatewayError("invalidRequest", `'${param}' must be an object`, { param });
+    const t = (p as { text?: unknown }).text;
+    if (t === undefined) continue;
+    if (typeof t !== "string")
+      throw new GatewayError("invalidRequest", `'${param}.text' must be a string`, {
+        param: `${param}.text`,
+      });
+    text += t;
+  }
+  return text;
 }

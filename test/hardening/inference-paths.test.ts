@@ -5,9 +5,8 @@
  * read. Absolute-form targets and `*` are 400.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { echoHandler, type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { type InProcessGateway, startInProcessGateway } from "../helpers/in-process-gateway.ts";
+import { test } from "node:test";
+import { useEchoGateway } from "./echo-gateway.ts";
 import { errorCode, rawRequest } from "./raw-http.ts";
 
 const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -37,25 +36,7 @@ spec:
     backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: pool}]
 `;
 
-let upstream: FakeUpstream;
-let gateway: InProcessGateway;
-let port: number;
-before(async () => {
-  upstream = await startFakeUpstream(echoHandler);
-  gateway = await startInProcessGateway(MANIFESTS, [upstream.address], { app: "t" });
-  port = Number(new URL(gateway.gw.url).port);
-});
-after(async () => {
-  await gateway.close();
-  await upstream.close();
-});
-
-const post = (path: string, body: string, extra = "") =>
-  rawRequest(
-    port,
-    `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}${extra}`,
-    body,
-  );
+const gw = useEchoGateway(MANIFESTS);
 
 test("the inference APIs are proxied", async () => {
   const bodies: Record<string, object> = {
@@ -65,13 +46,13 @@ test("the inference APIs are proxied", async () => {
     "/v1/responses": { model: "m", input: "hi" },
   };
   for (const [path, body] of Object.entries(bodies)) {
-    const r = await post(path, JSON.stringify(body));
+    const r = await gw.post(path, JSON.stringify(body));
     assert.equal(r.status, 200, `${path}: ${r.body}`);
   }
 });
 
 test("other paths are 404 from the gateway and never reach a model server", async () => {
-  const before = upstream.received.length;
+  const before = gw.upstream.received.length;
   const body = JSON.stringify({ model: "m", prompt: "x" });
   for (const path of [
     "/admin/kill",
@@ -83,17 +64,17 @@ test("other paths are 404 from the gateway and never reach a model server", asyn
     "/sleep",
     "/v1/completions/../admin/kill",
   ]) {
-    const r = await post(path, body);
+    const r = await gw.post(path, body);
     assert.equal(r.status, 404, `${path}: ${r.body}`);
     assert.equal(errorCode(r), "route_not_found");
     assert.match(r.body, /is not proxied: only \/v1\/completions/);
   }
-  assert.equal(upstream.received.length, before, "nothing reached the model server");
+  assert.equal(gw.upstream.received.length, before, "nothing reached the model server");
 });
 
 test("a 404 for an unproxied path does not read the body (a huge declared length is not awaited)", async () => {
   const r = await rawRequest(
-    port,
+    gw.port,
     "POST /admin/kill HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 15000000",
   );
   assert.equal(r.status, 404);
@@ -101,14 +82,14 @@ test("a 404 for an unproxied path does not read the body (a huge declared length
 });
 
 test("a path an HTTPRoute names by a path match is proxied", async () => {
-  const r = await post("/tokenize", JSON.stringify({ model: "m", prompt: "hi" }));
+  const r = await gw.post("/tokenize", JSON.stringify({ model: "m", prompt: "hi" }));
   assert.equal(r.status, 200, r.body);
-  assert.equal(upstream.received.at(-1)?.url, "/tokenize");
+  assert.equal(gw.upstream.received.at(-1)?.url, "/tokenize");
 });
 
 test("absolute-form and asterisk-form targets are 400", async () => {
   for (const target of ["http://evil.example/v1/completions", "*"]) {
-    const r = await post(target, JSON.stringify({ model: "m", prompt: "hi" }));
+    const r = await gw.post(target, JSON.stringify({ model: "m", prompt: "hi" }));
     assert.equal(r.status, 400, target);
     assert.equal(errorCode(r), "invalid_http_request");
   }
