@@ -48,3 +48,8 @@ export class GatewayError extends Error {
     return { error: { message: this.message, type: k.type, param: this.param, code: k.code } };
   }
 }
+
+/** At most 200 characters of a client-supplied value (a model name, a path), for an error message. */
+export function clip(value: string): string {
+  return value.length <= 200 ? value : `${value.slice(0, 200)}… (${value.length} characters)`;
+}

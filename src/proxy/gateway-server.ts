@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Datastore } from "../datastore/datastore.ts";
-import { GatewayError } from "../errors.ts";
+import { clip, GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { Decision } from "../requestcontrol/decision.ts";
 import { type Director, notProxiedMessage } from "../requestcontrol/director.ts";
@@ -58,8 +58,10 @@ export function createGatewayServer(
       onConnectionsDropped: (n) =>
         deps.logger.warn(
           { dropped: n },
-          `refused ${n} client connection(s): the gateway holds its maximum of open connections`,
+          `refused ${n} client connection(s): the gateway holds its maximum of open connections (--max-connections)`,
         ),
+      onAcceptFailed: (n, err) =>
+        deps.logger.error({ failed: n, err }, `could not accept ${n} client connection(s): ${err.message}`),
     },
   );
 }
@@ -148,7 +150,7 @@ async function answerGet(
     return writeErrorResponse(
       res,
       errorResponse(
-        new GatewayError("modelNotFound", `The model '${truncate(id)}' does not exist`, { param: "model" }),
+        new GatewayError("modelNotFound", `The model '${clip(id)}' does not exist`, { param: "model" }),
       ),
     );
   }
@@ -166,13 +168,8 @@ async function answerGet(
   if (deps.dashboard?.(req, res)) return;
   return writeErrorResponse(
     res,
-    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${truncate(path)}`)),
+    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${clip(path)}`)),
   );
-}
-
-/** At most 200 characters of a client-supplied name in a message. */
-function truncate(s: string): string {
-  return s.length <= 200 ? s : `${s.slice(0, 200)}… (${s.length} characters)`;
 }
 
 function sendJson(res: Http1Reply, status: number, value: unknown): void {

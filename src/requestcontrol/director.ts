@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { ListenerRecord } from "../api/gateway.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
-import { GatewayError } from "../errors.ts";
+import { clip, GatewayError } from "../errors.ts";
 import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import type { ExchangeEntry, InboundRequest } from "./decision.ts";
@@ -151,12 +151,12 @@ export class Director {
       throw new GatewayError("noRoute", notProxiedMessage(parsed.path));
     if (!match) {
       if (!this.#knownModels().has(parsed.model) && this.#allPoolsHaveModels())
-        throw new GatewayError("modelNotFound", `The model '${parsed.model}' does not exist`, {
+        throw new GatewayError("modelNotFound", `The model '${clip(parsed.model)}' does not exist`, {
           param: "model",
         });
       throw new GatewayError(
         "noRoute",
-        `no route for ${parsed.method} ${parsed.path} with model '${parsed.model}'`,
+        `no route for ${parsed.method} ${clip(parsed.path)} with model '${clip(parsed.model)}'`,
         { param: "model" },
       );
     }
@@ -212,9 +212,8 @@ export class Director {
 
 /** The 404 message for a path that is neither an inference API nor named by a route. */
 export function notProxiedMessage(path: string): string {
-  const shown = path.length <= 200 ? path : `${path.slice(0, 200)}…`;
   return (
-    `${shown} is not proxied: only /v1/completions, /v1/chat/completions, /v1/embeddings and ` +
+    `${clip(path)} is not proxied: only /v1/completions, /v1/chat/completions, /v1/embeddings and ` +
     "/v1/responses are, unless an HTTPRoute names the path in a path match"
   );
 }

@@ -408,6 +408,13 @@ export class Exchange {
       this.#ctx.hooks.emit("firstToken", r);
     }
     this.#completed = true;
+    // An engine's error event inside a 200 stream is a failed request (counted as an error).
+    if (relay.streamError && !this.#errorRecorded) {
+      this.#errorRecorded = true;
+      r.errorCode = "upstream_stream_error";
+      r.errorMessage = "the model server sent an error event in the stream";
+      this.#ctx.hooks.emit("error", r);
+    }
     this.#ctx.hooks.emit("responseDone", r);
     return rest;
   }

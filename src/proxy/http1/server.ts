@@ -94,6 +94,13 @@ export interface Http1ServerOptions {
   readonly maxConnections?: number;
   /** Told once per second at most while connections are refused for the cap. */
   readonly onConnectionsDropped?: (dropped: number) => void;
+  /**
+   * Told once per second at most while accepting fails, with the failures since the last report;
+   * the server keeps listening (without a listener such an error would end the process). libuv
+   * handles EMFILE itself, closing the connections it cannot take: a connection cap below the
+   * open-file limit is what keeps that from happening.
+   */
+  readonly onAcceptFailed?: (failed: number, err: Error) => void;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -161,18 +168,13 @@ export function createHttp1Server(handler: Http1Handler, options: Http1ServerOpt
   });
   server.maxConnections = options.maxConnections ?? 16_384;
   // Refused connections are reported at most once per second, with the count since the last report.
-  let dropped = 0;
-  let lastReport = 0;
-  let pending: NodeJS.Timeout | undefined;
-  const report = (): void => {
-    pending = undefined;
-    lastReport = Date.now();
-    options.onConnectionsDropped?.(dropped);
-    dropped = 0;
-  };
-  server.on("drop", () => {
-    dropped++;
-    pending ??= setTimeout(report, Math.max(0, lastReport + 1000 - Date.now()));
+  const drops = onceASecond((n) => options.onConnectionsDropped?.(n));
+  server.on("drop", () => drops.count(undefined));
+  // A failed accept is an 'error' on a listening server: reported, not fatal.
+  // Errors before listening (EADDRINUSE) are left to whoever called listen().
+  const acceptFailures = onceASecond((n, err: Error) => options.onAcceptFailed?.(n, err));
+  server.on("error", (err) => {
+    if (server.listening) acceptFailures.count(err);
   });
   // One coarse timer for every connection's deadlines (cheaper than a timer per request).
   const reaper = setInterval(() => {
@@ -185,10 +187,36 @@ export function createHttp1Server(handler: Http1Handler, options: Http1ServerOpt
     server,
     close(): Promise<void> {
       return new Promise((resolve) => {
-        if (pending) clearTimeout(pending);
+        drops.cancel();
+        acceptFailures.cancel();
         server.close(() => resolve());
         for (const c of connections) c.socket.destroy();
       });
+    },
+  };
+}
+
+/** Counts events and reports them at most once per second, with the count since the last report. */
+function onceASecond<T>(report: (n: number, last: T) => void): { count(last: T): void; cancel(): void } {
+  let n = 0;
+  let lastReport = 0;
+  let latest: T | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    lastReport = Date.now();
+    const count = n;
+    n = 0;
+    report(count, latest as T);
+  };
+  return {
+    count(last: T): void {
+      n++;
+      latest = last;
+      timer ??= setTimeout(flush, Math.max(0, lastReport + 1000 - Date.now()));
+    },
+    cancel(): void {
+      if (timer) clearTimeout(timer);
     },
   };
 }
