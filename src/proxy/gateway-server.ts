@@ -80,14 +80,17 @@ async function handle(
       errorResponse(new GatewayError("methodNotAllowed", `method ${method} is not supported; use POST`)),
     );
 
-  const path = url.split("?", 1)[0]!;
-  if (!deps.director.proxiesPath(keys, path))
-    return writeErrorResponse(res, errorResponse(new GatewayError("noRoute", notProxiedMessage(path))));
-
   const ex = deps.director.begin(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
+  const path = url.split("?", 1)[0]!;
+  if (!deps.director.proxiesPath(keys, path)) {
+    // Refused before the body is read; still an exchange, so metrics and logs see it.
+    writeErrorResponse(res, ex.fail(new GatewayError("noRoute", notProxiedMessage(path))));
+    ex.end();
+    return;
+  }
   const proxied = new ProxiedRequest(ex, res, req.headers, deps.pools);
   // The body's parse cost is checked as it arrives: an over-budget body is refused unread.
   const budget = new JsonBudget();

@@ -70,6 +70,12 @@ test("other paths are 404 from the gateway and never reach a model server", asyn
     assert.match(r.body, /is not proxied: only \/v1\/completions/);
   }
   assert.equal(gw.upstream.received.length, before, "nothing reached the model server");
+  const metrics = await (await fetch(`http://127.0.0.1:${gw.port}/metrics`)).text();
+  assert.match(
+    metrics,
+    /inference_model_request_error_total\{model_name="",target_model_name="",error_code="route_not_found"\} 8\n/,
+    "the refusals are counted",
+  );
 });
 
 test("a 404 for an unproxied path does not read the body (a huge declared length is not awaited)", async () => {
