@@ -100,7 +100,7 @@ test("a pool without the annotation gets the client's bytes unchanged, priority 
 
 test("upstreamBody keeps the received bytes when the field is already what the gateway would set", () => {
   const rawBody = Buffer.from('{"model":"m","priority":0}');
-  const out = upstreamBody({ body: { model: "m", priority: 0 }, rawBody }, "m", "m", 0);
+  const out = upstreamBody({ rawBody, modelSpan: undefined }, "m", "m", 0);
   assert.equal(out.rewritten, false);
   assert.equal(out.body, rawBody);
 });
