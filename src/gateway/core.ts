@@ -76,6 +76,7 @@ export async function startCore(options: CoreOptions): Promise<GatewayCore> {
     logger,
   });
   metrics.subscribe(director.hooks);
+  metrics.subscribeOutliers(director.outliers, datastore);
   subscribeRequestLog(director.hooks, logger);
   // Observers of the director: the dashboard (idle until a page connects) and the access log.
   const dashboard =

@@ -304,16 +304,21 @@ export class Exchange {
   }
 
   /**
-   * The engine's status line and headers arrived for the current attempt. A 5xx is retried while
-   * attempts and endpoints are left; anything else is committed: the head says what to send.
+   * The engine's status line and headers arrived for the current attempt. A 5xx (or a status the
+   * pool's retry policy names, 429 by default) is retried while attempts and endpoints are left;
+   * anything else is committed: the head says what to send.
    */
   responseStarted(status: number, headers: Readonly<Record<string, unknown>>): ResponseAction {
     const r = this.#record;
     const id = r.endpoint;
     if (this.#relay) return { kind: "relay", head: this.#head() };
-    if (id !== undefined && this.#ctx.datastore.markReachable(id))
-      this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
-    if (status >= 500 && !this.#ended && this.#peekNext() !== undefined) {
+    if (id !== undefined) {
+      if (this.#ctx.datastore.markReachable(id))
+        this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "answer", status });
+    }
+    const retriable = status >= 500 || this.#runtime?.failurePolicy.retriableStatusCodes.has(status) === true;
+    if (retriable && !this.#ended && this.#peekNext() !== undefined) {
       this.#retrying = true;
       return { kind: "retry" };
     }
@@ -352,6 +357,7 @@ export class Exchange {
     const id = r.endpoint;
     this.#lastFailure = id === undefined ? describeFailure(failure) : `${id}: ${describeFailure(failure)}`;
     if (failure.kind === "connect" && id !== undefined) {
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "connect" });
       const backoff = this.#ctx.datastore.markUnreachable(id);
       if (backoff?.started)
         this.#ctx.logger?.warn(
