@@ -6,11 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { request } from "undici";
-import { type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
 import { captureLogger } from "../helpers/capture-logger.ts";
+import { type InProcessGateway, startInProcessGateway } from "../helpers/in-process-gateway.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
-import { tempFiles } from "../helpers/temp-dir.ts";
 
 const POOL = `apiVersion: inference.networking.k8s.io/v1
 kind: InferencePool
@@ -32,8 +30,7 @@ spec:
 
 let healthy: SimProcess;
 let failing: SimProcess;
-let gw: RunningGateway;
-let files: ReturnType<typeof tempFiles>;
+let gateway: InProcessGateway;
 const access = captureLogger();
 
 before(async () => {
@@ -42,30 +39,24 @@ before(async () => {
     startSimProcess(["--model", "m", "--failure-rate", "1", "--failure-types", "server_error"]),
   ]);
   const addresses = [...healthy.urls, ...failing.urls].map((u) => new URL(u).host);
-  files = tempFiles({
-    "pool.yaml": POOL,
-    "endpoints.yaml": `endpoints:\n${addresses.map((a) => `  - address: ${a}\n    labels: {app: sim}\n`).join("")}`,
-  });
-  gw = await startGateway({
-    manifests: [files.path("pool.yaml")],
-    endpointsFile: files.path("endpoints.yaml"),
-    port: 0,
-    host: "127.0.0.1",
-    watchIntervalMs: 0,
-    checkIntervalMs: 0,
-    dashboard: false,
-    logger: silentLogger(),
-    accessLog: access.logger,
-  });
+  gateway = await startInProcessGateway(
+    POOL,
+    addresses,
+    { app: "sim" },
+    {
+      dashboard: false,
+      accessLog: access.logger,
+    },
+  );
 });
 
 after(async () => {
-  await gw?.close();
+  await gateway?.close();
   await Promise.all([healthy?.stop(), failing?.stop()]);
-  files?.cleanup();
 });
 
 test("a replica answering 503 to everything gets few first attempts; clients see 200s", async () => {
+  const { gw } = gateway;
   const total = 200;
   let next = 0;
   const statuses: number[] = [];
