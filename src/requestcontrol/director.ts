@@ -11,7 +11,7 @@ import type { Datastore } from "../datastore/datastore.ts";
 import { GatewayError } from "../errors.ts";
 import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
-import type { Timers } from "../timers.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { ExchangeEntry, InboundRequest } from "./decision.ts";
 import { Exchange } from "./exchange.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
@@ -37,7 +37,7 @@ export interface DirectorOptions {
   readonly logger?: Logger;
   /** Monotonic clock in ms for exchange times. Default performance.now. */
   readonly now?: () => number;
-  /** Clock and timers of outlier detection (ejection times, sweeps). Default Node's. */
+  /** Clock and timers of outlier detection (ejection times, sweeps) and the no-endpoint TTL. Default Node's. */
   readonly timers?: Timers;
 }
 
@@ -78,6 +78,7 @@ export class Director {
       (poolKey) => runtimes.get(poolKey)?.failurePolicy.outlier,
       options.timers,
     );
+
     if (logger) this.outliers.onEvent((e) => logOutlierEvent(logger, e));
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
@@ -94,6 +95,7 @@ export class Director {
       random,
       logger,
       outliers: this.outliers,
+      timers: options.timers ?? REAL_TIMERS,
       now: options.now ?? (() => performance.now()),
       route: (config, parsed, listenerKeys) => this.#route(config, parsed, listenerKeys, random),
       runtime: (poolKey) => runtimes.get(poolKey),
@@ -207,6 +209,7 @@ export class Director {
   close(): void {
     this.#unsubscribe();
     this.outliers.close();
+
     this.#runtimes.close();
   }
 }

@@ -2,8 +2,9 @@
  * One request as an exchange owned by the core. The adapter (proxy, ext_proc) only moves bytes and
  * reports what happened; the exchange runs the stages and keeps the books:
  *
- *   decide()           parse → route (or the given pool) → resolve → admit → schedule; charges the
- *                      target's in-flight count in the same event-loop turn as the admission
+ *   decide()           parse → route (or the given pool) → resolve → admit (an empty pool: for at
+ *                      most its no-endpoint TTL) → schedule; charges the target's in-flight count
+ *                      in the same event-loop turn as the admission
  *   attempt(id)        an attempt starts on `id` (the charge moves there when it is a fallback)
  *   responseStarted()  the engine's status line: relay it (head for the client) or retry elsewhere
  *   attemptFailed()    no usable response: the next endpoint to try, or none
@@ -31,6 +32,7 @@ import type {
 import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
+import { NoEndpointExpiry, noEndpointMessage } from "./no-endpoint-expiry.ts";
 import { parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 import { buildFlowRequest, buildSchedulingRequest } from "./request-facts.ts";
@@ -177,9 +179,33 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued, this.#onAdmitted);
+      // An empty pool: queueing may hold the request until an endpoint joins, for at most the TTL.
+      const expiry =
+        ctx.datastore.poolEndpoints(routed.poolKey).length === 0
+          ? new NoEndpointExpiry(
+              ctx.datastore,
+              routed.poolKey,
+              runtime.failurePolicy.noEndpointTTLMs,
+              signal,
+              ctx.timers,
+            )
+          : undefined;
+      if (expiry?.expired) throw expiry.error();
+      const flow = buildFlowRequest(
+        parsed,
+        resolution,
+        expiry ?? signal ?? NEVER,
+        this.#onQueued,
+        this.#onAdmitted,
+      );
       r.flowId = flow.flowId;
-      await runtime.admitter.admit(flow);
+      try {
+        await runtime.admitter.admit(flow);
+      } catch (e) {
+        throw expiry?.expired ? expiry.error() : e;
+      } finally {
+        expiry?.dispose();
+      }
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
       const rewritten = resolution.targetModel !== resolution.clientModel;
@@ -253,7 +279,7 @@ export class Exchange {
         retryAfterSeconds: 1,
       });
     if (result.endpoints.length === 0)
-      throw new GatewayError("noEndpoint", `no ready endpoint in InferencePool ${poolKey}`, {
+      throw new GatewayError("noEndpoint", noEndpointMessage(ctx.datastore, poolKey), {
         retryAfterSeconds: 1,
       });
     this.#chosen = result.endpoints;
