@@ -116,6 +116,16 @@ export class Datastore {
     return usable.length === 0 ? members : usable;
   }
 
+  /**
+   * Endpoints of the pool that count as ready (`inference_pool_ready_pods`): not refusing
+   * connections, neither to requests (their back-off) nor to the metrics scraper.
+   */
+  readyCount(poolKey: string, now: number = Date.now()): number {
+    let n = 0;
+    for (const s of this.poolEndpoints(poolKey)) if (s.unreachableUntil <= now && !s.connectRefused) n++;
+    return n;
+  }
+
   /** Whether the endpoint's metrics are older than the staleness threshold (or never scraped, once a scraper runs). */
   isStale(s: EndpointState, now: number = Date.now()): boolean {
     return s.metrics.updatedAt === 0

@@ -14,6 +14,8 @@ export interface EndpointState {
   unreachableUntil: number;
   /** Consecutive failed connections (drives the back-off); reset by a response. */
   connectFailures: number;
+  /** The last metrics scrape could not connect (refused, reset, unreachable): not counted as ready. */
+  connectRefused: boolean;
   /** Outlier detection (requestcontrol/outlier-detector.ts): consecutive 5xx answers or failed connections. */
   consecutive5xx: number;
   /** Consecutive 502/503/504 answers or failed connections. */
@@ -34,6 +36,7 @@ export function newEndpointState(endpoint: Endpoint): EndpointState {
     inFlight: { requests: 0, tokens: 0 },
     unreachableUntil: 0,
     connectFailures: 0,
+    connectRefused: false,
     consecutive5xx: 0,
     consecutiveGatewayFailures: 0,
     ejected: false,

@@ -183,7 +183,11 @@ export class GatewayMetrics {
       const eps = ds.poolEndpoints(key);
       return eps.length === 0 ? 0 : eps.reduce((s, e) => s + f(e.metrics), 0) / eps.length;
     };
-    poolGauge("inference_pool_ready_pods", "Endpoints in the pool.", (ds, k) => ds.poolEndpoints(k).length);
+    poolGauge(
+      "inference_pool_ready_pods",
+      "Endpoints in the pool that take connections (neither the scraper nor requests were refused).",
+      (ds, k) => ds.readyCount(k),
+    );
     poolGauge(
       "inference_pool_average_kv_cache_utilization",
       "Mean scraped KV-cache utilisation (0..1).",
