@@ -1,8 +1,9 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { startGateway } from "../gateway/start-gateway.ts";
+import { type GatewayOptions, startGateway } from "../gateway/start-gateway.ts";
+import { KubeConfigError, loadKubeConfig } from "../kube/load-kube-config.ts";
 import { createLogger } from "../observability/logger.ts";
-import { failStartup } from "./cli-errors.ts";
+import { failStartup, UsageError } from "./cli-errors.ts";
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -13,6 +14,34 @@ function integer(min: number, max: number) {
   };
 }
 
+/** The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one. */
+function sourceOptions(opts: {
+  file?: string[];
+  kube?: true;
+  kubeconfig?: string;
+  namespace?: string;
+  endpoints?: string;
+}): Pick<GatewayOptions, "manifests" | "kube"> {
+  if (opts.kube) {
+    if (opts.file !== undefined) throw new UsageError("-f and --kube are exclusive: choose one source");
+    if (opts.endpoints !== undefined)
+      throw new UsageError("--endpoints is for -f: with --kube the endpoints are the pools' Pods");
+    try {
+      const kubeConfig = loadKubeConfig(opts.kubeconfig);
+      return { kube: { kubeConfig, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) } };
+    } catch (e) {
+      throw e instanceof KubeConfigError ? new UsageError(e.message) : e;
+    }
+  }
+  if (opts.kubeconfig !== undefined || opts.namespace !== undefined)
+    throw new UsageError("--kubeconfig and --namespace need --kube");
+  if (opts.file === undefined)
+    throw new UsageError(
+      "no configuration: pass -f FILE|FOLDER (manifests) or --kube (a Kubernetes API server)",
+    );
+  return { manifests: opts.file };
+}
+
 /** Line printed on stdout per port once the gateway accepts requests (test helpers parse it). */
 export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
 
@@ -21,11 +50,14 @@ export function serveCommand(): Command {
     .description(
       "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests and proxy OpenAI requests",
     )
-    .requiredOption(
+    .option(
       "-f, --file <path>",
-      "manifest file or folder (repeatable)",
+      "manifest file or folder (repeatable); or --kube",
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
+    .option("--kube", "read the configuration and the endpoints (Pods) from a Kubernetes API server")
+    .option("--kubeconfig <file>", "with --kube: kubeconfig file (default: KUBECONFIG, else in-cluster)")
+    .option("--namespace <ns>", "with --kube: watch only this namespace (default: all that RBAC allows)")
     .option(
       "--endpoints <file>",
       "standalone endpoints file: endpoints: [{address: host:port, labels: {...}}]",
@@ -75,7 +107,7 @@ export function serveCommand(): Command {
       const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const gw = await startGateway({
-          manifests: opts.file,
+          ...sourceOptions(opts),
           ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           host: opts.host,

@@ -1,12 +1,14 @@
 /**
- * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file), with the
- * HTTP proxy listening on the Gateway listeners' ports (or `port`). Used by `igw serve`,
- * `igw start` and tests.
+ * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file) or the
+ * Kubernetes source (`--kube`), with the HTTP proxy listening on the Gateway listeners' ports (or
+ * `port`). Used by `igw serve`, `igw start` and tests.
  */
 import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
+import { KubeSource } from "../kube/kube-source.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
@@ -16,8 +18,10 @@ import type { Director } from "../requestcontrol/director.ts";
 import { startCore } from "./core.ts";
 
 export interface GatewayOptions {
-  /** Manifest files or folders (multi-document YAML). */
-  readonly manifests: readonly string[];
+  /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
+  readonly manifests?: readonly string[];
+  /** Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of files. */
+  readonly kube?: { readonly kubeConfig: KubeConfig; readonly namespace?: string };
   /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
   readonly endpointsFile?: string;
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
@@ -54,7 +58,7 @@ export interface RunningGateway {
   readonly director: Director;
   /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
   readonly metrics: GatewayMetrics;
-  /** Rereads manifests and endpoints now; resolves false (and keeps the running config) when invalid. */
+  /** Rereads manifests and endpoints now; false (and keeps the running config) when invalid, or with `kube`. */
   reload(): boolean;
   /** Resolves after the next served-models check. */
   checkServedModels(): Promise<void>;
@@ -68,12 +72,15 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const source = new FileSource({
-    manifests: options.manifests,
-    ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
-    defaultPort: options.port ?? IMPLICIT_PORT,
-    ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
-  });
+  const defaultPort = options.port ?? IMPLICIT_PORT;
+  const source = options.kube
+    ? new KubeSource({ ...options.kube, defaultPort, logger })
+    : new FileSource({
+        manifests: options.manifests ?? [],
+        ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
+        defaultPort,
+        ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
+      });
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
@@ -149,7 +156,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     datastore,
     director,
     metrics,
-    reload: () => source.reload(),
+    reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
       await Promise.all(servers.map((s) => s.close()));

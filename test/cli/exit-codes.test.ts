@@ -39,7 +39,7 @@ const BOMB = [
 ].join("\n");
 
 test("igw serve: a missing option, a bad value and an alias bomb each exit 2", async () => {
-  assertUsageError(await igw(["serve"]), /required option '-f, --file <path>' not specified/);
+  assertUsageError(await igw(["serve"]), /no configuration: pass -f FILE\|FOLDER \(manifests\) or --kube/);
   assertUsageError(
     await igw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
