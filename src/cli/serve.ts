@@ -20,6 +20,7 @@ function sourceOptions(opts: {
   kube?: true;
   kubeconfig?: string;
   namespace?: string;
+  gatewayClass?: string;
   endpoints?: string;
 }): Pick<GatewayOptions, "manifests" | "kube"> {
   if (opts.kube) {
@@ -28,13 +29,19 @@ function sourceOptions(opts: {
       throw new UsageError("--endpoints is for -f: with --kube the endpoints are the pools' Pods");
     try {
       const kubeConfig = loadKubeConfig(opts.kubeconfig);
-      return { kube: { kubeConfig, ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}) } };
+      return {
+        kube: {
+          kubeConfig,
+          ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+          ...(opts.gatewayClass !== undefined ? { gatewayClass: opts.gatewayClass } : {}),
+        },
+      };
     } catch (e) {
       throw e instanceof KubeConfigError ? new UsageError(e.message) : e;
     }
   }
-  if (opts.kubeconfig !== undefined || opts.namespace !== undefined)
-    throw new UsageError("--kubeconfig and --namespace need --kube");
+  if (opts.kubeconfig !== undefined || opts.namespace !== undefined || opts.gatewayClass !== undefined)
+    throw new UsageError("--kubeconfig, --namespace and --gateway-class need --kube");
   if (opts.file === undefined)
     throw new UsageError(
       "no configuration: pass -f FILE|FOLDER (manifests) or --kube (a Kubernetes API server)",
@@ -58,6 +65,10 @@ export function serveCommand(): Command {
     .option("--kube", "read the configuration and the endpoints (Pods) from a Kubernetes API server")
     .option("--kubeconfig <file>", "with --kube: kubeconfig file (default: KUBECONFIG, else in-cluster)")
     .option("--namespace <ns>", "with --kube: watch only this namespace (default: all that RBAC allows)")
+    .option(
+      "--gateway-class <name>",
+      "with --kube: serve (and write the status of) only the Gateways of this GatewayClass",
+    )
     .option(
       "--endpoints <file>",
       "standalone endpoints file: endpoints: [{address: host:port, labels: {...}}]",

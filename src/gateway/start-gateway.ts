@@ -9,6 +9,7 @@ import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { KubeSource } from "../kube/kube-source.ts";
+import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
@@ -20,8 +21,15 @@ import { startCore } from "./core.ts";
 export interface GatewayOptions {
   /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
   readonly manifests?: readonly string[];
-  /** Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of files. */
-  readonly kube?: { readonly kubeConfig: KubeConfig; readonly namespace?: string };
+  /**
+   * Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of
+   * files, and write the status of what is served; `gatewayClass` serves only its Gateways.
+   */
+  readonly kube?: {
+    readonly kubeConfig: KubeConfig;
+    readonly namespace?: string;
+    readonly gatewayClass?: string;
+  };
   /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
   readonly endpointsFile?: string;
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
@@ -103,6 +111,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   const { datastore, director, metrics } = core;
+  const statusWriter =
+    source instanceof KubeSource && options.kube
+      ? new StatusWriter({
+          kubeConfig: options.kube.kubeConfig,
+          logger,
+          gatewayStatus: true,
+          ...(options.kube.gatewayClass !== undefined ? { gatewayClass: options.kube.gatewayClass } : {}),
+        })
+      : undefined;
   const pools = new UpstreamPools(datastore);
   const deps = {
     director,
@@ -140,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     }
   } catch (e) {
+    statusWriter?.close();
     await Promise.all(servers.map((s) => s.close()));
     await core.close();
     pools.close();
@@ -149,6 +167,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { urls, pools: [...initial.pools.keys()], endpoints: datastore.endpoints().length },
     "gateway started",
   );
+  // Status says "Programmed" only once the listeners are up.
+  if (statusWriter && source instanceof KubeSource) source.onView((view) => statusWriter.update(view));
 
   return {
     url: urls[0]!,
@@ -159,6 +179,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
+      statusWriter?.close();
       await Promise.all(servers.map((s) => s.close()));
       await core.close();
       pools.close();

@@ -67,6 +67,7 @@ export class KubeSource implements ConfigSource {
   /** `uid|message` of the problems already reported. */
   #reported = new Set<string>();
   #ignoredLogged = new Set<string>();
+  #view: ClusterView | undefined;
 
   constructor(options: KubeSourceOptions) {
     this.#options = options;
@@ -129,9 +130,10 @@ export class KubeSource implements ConfigSource {
     this.#handlers = handlers;
   }
 
-  /** Calls `fn` with every rebuild's view (the first one included when already loaded). */
+  /** Calls `fn` with every rebuild's view, and at once with the latest one when loaded. */
   onView(fn: (view: ClusterView) => void): () => void {
     this.#viewListeners.add(fn);
+    if (this.#view) fn(this.#view);
     return () => this.#viewListeners.delete(fn);
   }
 
@@ -231,6 +233,7 @@ export class KubeSource implements ConfigSource {
       objects,
       gatewayClasses: this.#classWatch.objects() as ApiObject[],
     };
+    this.#view = view;
     for (const fn of this.#viewListeners) fn(view);
     return {
       update,

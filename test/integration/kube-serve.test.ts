@@ -3,8 +3,8 @@
  * three manifests applied unchanged with the real kubectl, Pod objects whose status the test sets
  * (no kubelet: podIP on a loopback address where an `igw sim` listens on the pool's target port
  * 8000, Ready), then changes made through the API server take effect within 2 s; an invalid
- * object is reported as an Event and not applied; the API server restarted under load loses no
- * request and the watches resume.
+ * object is reported as an Event and a condition and not applied; status is written; the API
+ * server restarted under load loses no request and the watches resume.
  */
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
@@ -140,6 +140,63 @@ describe("igw serve --kube against a real API server", () => {
     assert.ok(seen.size >= 2, `requests went to ${[...seen].join(", ")} only`);
   });
 
+  test("InferencePool, HTTPRoute, Gateway and InferenceModel status is written, visible with kubectl get", async () => {
+    type Cond = { type: string; status: string; reason: string };
+    const conditions = (list: Cond[] | undefined) =>
+      Object.fromEntries((list ?? []).map((c) => [c.type, `${c.status} ${c.reason}`]));
+    const get = (resource: string, name: string) =>
+      JSON.parse(kubectl(["get", resource, name, "-o", "json"])) as { status?: Record<string, unknown> };
+    await within(10_000, "status written", async () => {
+      const pool = get("inferencepools.inference.networking.x-k8s.io", "qwen-pool").status;
+      return (
+        (pool?.["parent"] as { parentRef: { kind: string } }[] | undefined)?.[0]?.parentRef.kind === "Gateway"
+      );
+    });
+    const pool = get("inferencepools.inference.networking.x-k8s.io", "qwen-pool").status?.["parent"] as {
+      parentRef: { name: string; namespace: string };
+      conditions: Cond[];
+    }[];
+    assert.deepEqual(
+      pool.map((p) => [p.parentRef.namespace, p.parentRef.name, conditions(p.conditions)]),
+      [["default", "inference-gateway", { Accepted: "True Accepted", ResolvedRefs: "True ResolvedRefs" }]],
+    );
+    const route = get("httproute", "llm-route").status?.["parents"] as {
+      controllerName: string;
+      parentRef: { name: string; sectionName: string };
+      conditions: Cond[];
+    }[];
+    assert.deepEqual(
+      route.map((p) => [
+        p.controllerName,
+        p.parentRef.name,
+        p.parentRef.sectionName,
+        conditions(p.conditions),
+      ]),
+      [
+        [
+          "inference-gateway.dev/igw",
+          "inference-gateway",
+          "llm-gw",
+          { Accepted: "True Accepted", ResolvedRefs: "True ResolvedRefs" },
+        ],
+      ],
+    );
+    const gateway = get("gateway", "inference-gateway").status as {
+      conditions: Cond[];
+      listeners: { name: string; attachedRoutes: number; conditions: Cond[] }[];
+    };
+    assert.deepEqual(conditions(gateway.conditions), {
+      Accepted: "True Accepted",
+      Programmed: "True Programmed",
+    });
+    assert.deepEqual(
+      gateway.listeners.map((l) => [l.name, l.attachedRoutes, conditions(l.conditions)["Programmed"]]),
+      [["llm-gw", 1, "True Programmed"]],
+    );
+    const model = get("inferencemodel", "qwen-model").status?.["conditions"] as Cond[];
+    assert.deepEqual(conditions(model), { Accepted: "True Accepted" });
+  });
+
   test("a new InferenceModel is served, and an edited criticality and weight take effect, within 2 s", async () => {
     const model = (criticality: string, target: string) =>
       applyModel("travel-helper-kyoto", {
@@ -190,6 +247,24 @@ describe("igw serve --kube against a real API server", () => {
           e.type === "Warning" &&
           e.reason === "InvalidConfiguration" &&
           /spec\.poolRef\.name.*InferencePool default\/no-such-pool is not defined/.test(e.message),
+      );
+    });
+    await within(5000, "Accepted=False on InferenceModel travel-helper-orphan", async () => {
+      const out = kubectl([
+        "get",
+        "inferencemodel",
+        "travel-helper-orphan",
+        "-o",
+        "jsonpath={.status.conditions}",
+      ]);
+      const c = (
+        JSON.parse(out || "[]") as { type: string; status: string; reason: string; message: string }[]
+      )[0];
+      return (
+        c?.type === "Accepted" &&
+        c.status === "False" &&
+        c.reason === "Invalid" &&
+        /no-such-pool/.test(c.message)
       );
     });
     assert.equal((await complete(gw.url, "travel-helper-orphan")).status, 404);
