@@ -1,9 +1,18 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
 import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { parseDuration } from "../api/duration.ts";
 import { type GatewayOptions, startGateway } from "../gateway/start-gateway.ts";
 import { KubeConfigError, loadKubeConfig } from "../kube/load-kube-config.ts";
 import { createLogger } from "../observability/logger.ts";
 import { failStartup, UsageError } from "./cli-errors.ts";
+
+/** A Go-style duration ("15s", "1m30s") of 1 s to 1 h, in ms. */
+function duration(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000 || ms > 3_600_000)
+    throw new InvalidArgumentError("expected a duration of 1s to 1h, such as 15s");
+  return ms;
+}
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -21,6 +30,10 @@ function sourceOptions(opts: {
   kubeconfig?: string;
   namespace?: string;
   gatewayClass?: string;
+  leaderElect?: true;
+  leaderElectNamespace?: string;
+  leaderElectLeaseName: string;
+  leaderElectLeaseDuration: number;
   endpoints?: string;
 }): Pick<GatewayOptions, "manifests" | "kube"> {
   if (opts.kube) {
@@ -34,14 +47,28 @@ function sourceOptions(opts: {
           kubeConfig,
           ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
           ...(opts.gatewayClass !== undefined ? { gatewayClass: opts.gatewayClass } : {}),
+          ...(opts.leaderElect
+            ? {
+                leaderElection: {
+                  namespace: opts.leaderElectNamespace ?? process.env["POD_NAMESPACE"] ?? "default",
+                  name: opts.leaderElectLeaseName,
+                  leaseDurationMs: opts.leaderElectLeaseDuration,
+                },
+              }
+            : {}),
         },
       };
     } catch (e) {
       throw e instanceof KubeConfigError ? new UsageError(e.message) : e;
     }
   }
-  if (opts.kubeconfig !== undefined || opts.namespace !== undefined || opts.gatewayClass !== undefined)
-    throw new UsageError("--kubeconfig, --namespace and --gateway-class need --kube");
+  if (
+    opts.kubeconfig !== undefined ||
+    opts.namespace !== undefined ||
+    opts.gatewayClass !== undefined ||
+    opts.leaderElect
+  )
+    throw new UsageError("--kubeconfig, --namespace, --gateway-class and --leader-elect need --kube");
   if (opts.file === undefined)
     throw new UsageError(
       "no configuration: pass -f FILE|FOLDER (manifests) or --kube (a Kubernetes API server)",
@@ -68,6 +95,18 @@ export function serveCommand(): Command {
     .option(
       "--gateway-class <name>",
       "with --kube: serve (and write the status of) only the Gateways of this GatewayClass",
+    )
+    .option(
+      "--leader-elect",
+      "with --kube: one replica writes status, elected with a coordination.k8s.io Lease",
+    )
+    .option("--leader-elect-namespace <ns>", "namespace of the Lease (default: POD_NAMESPACE, else default)")
+    .option("--leader-elect-lease-name <name>", "name of the Lease", "inference-gateway")
+    .option(
+      "--leader-elect-lease-duration <duration>",
+      "how long a Lease lasts unrenewed: a follower takes over this long after the leader stops",
+      duration,
+      15_000,
     )
     .option(
       "--endpoints <file>",

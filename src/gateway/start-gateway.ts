@@ -9,6 +9,7 @@ import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { KubeSource } from "../kube/kube-source.ts";
+import { LeaderElection } from "../kube/leader-election.ts";
 import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger, type Logger } from "../observability/logger.ts";
@@ -29,6 +30,12 @@ export interface GatewayOptions {
     readonly kubeConfig: KubeConfig;
     readonly namespace?: string;
     readonly gatewayClass?: string;
+    /** Elect one status writer among replicas with this Lease (`--leader-elect`). */
+    readonly leaderElection?: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly leaseDurationMs: number;
+    };
   };
   /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
   readonly endpointsFile?: string;
@@ -168,7 +175,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     "gateway started",
   );
   // Status says "Programmed" only once the listeners are up.
+  const election =
+    statusWriter && options.kube?.leaderElection
+      ? new LeaderElection({
+          kubeConfig: options.kube.kubeConfig,
+          ...options.kube.leaderElection,
+          logger,
+          onLeader: (leading) => statusWriter.setLeader(leading),
+        })
+      : undefined;
+  if (election) statusWriter?.setLeader(false);
   if (statusWriter && source instanceof KubeSource) source.onView((view) => statusWriter.update(view));
+  election?.start();
 
   return {
     url: urls[0]!,
@@ -179,6 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
+      await election?.close();
       statusWriter?.close();
       await Promise.all(servers.map((s) => s.close()));
       await core.close();

@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { randomInt, randomUUID } from "node:crypto";
+import { hostname } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
@@ -321,5 +322,60 @@ describe("igw serve --kube against a real API server", () => {
       `API server down for ${readyAt - downAt} ms; ${done} requests, none failed; ` +
         `change applied ${resumed} ms after the restart`,
     );
+  });
+
+  test("two replicas with --leader-elect: one holds the Lease; kill it and the other takes over and writes status", async () => {
+    await gw.stop(); // not in the election: it would write status too
+    const LEASE_S = 3;
+    const args = [
+      "--kube",
+      "--kubeconfig",
+      kube.kubeconfig,
+      "--leader-elect",
+      "--leader-elect-lease-name",
+      "igw-test",
+    ];
+    const holder = () => {
+      const r = kube.kubectl(["get", "lease", "igw-test", "-o", "jsonpath={.spec.holderIdentity}"]);
+      return r.status === 0 ? r.stdout : "";
+    };
+    const a = await startGatewayProcess([...args, "--leader-elect-lease-duration", `${LEASE_S}s`]);
+    let b: GatewayProcess | undefined;
+    try {
+      const idA = `${hostname()}_${a.child.pid}`;
+      await within(10_000, "A holds the Lease", async () => holder() === idA);
+      b = await startGatewayProcess([...args, "--leader-elect-lease-duration", `${LEASE_S}s`]);
+      const idB = `${hostname()}_${b.child.pid}`;
+      await sleep(LEASE_S * 1000);
+      assert.equal(holder(), idA, "the Lease changed hands while its holder renewed it");
+      assert.doesNotMatch(b.stderr(), /became the leader/);
+      // Both serve; only the leader writes status.
+      assert.equal((await complete(b.url, "qwen")).status, 200);
+
+      a.child.kill("SIGKILL");
+      const killedAt = Date.now();
+      const failover = await within(LEASE_S * 1000 * 3, "B takes the Lease", async () => holder() === idB);
+      await within(2000, "B says so", async () => /became the leader/.test(b!.stderr()));
+      applyModel("travel-helper-leader", { poolRef: { name: "qwen-pool" } });
+      const written = await within(5000, "the new leader writes status", async () => {
+        const out = kubectl([
+          "get",
+          "inferencemodel",
+          "travel-helper-leader",
+          "-o",
+          "jsonpath={.status.conditions[0].reason}",
+        ]);
+        return out === "Accepted";
+      });
+      console.error(
+        `leader failover: Lease taken ${failover} ms after the leader was killed (lease duration ${LEASE_S} s); ` +
+          `status written ${written} ms after the change (total ${Date.now() - killedAt} ms)`,
+      );
+      // Within the lease duration plus one retry period (duration / 7) and a poll.
+      assert.ok(failover <= LEASE_S * 1000 * (1 + 1 / 7) + 500, `failover took ${failover} ms`);
+    } finally {
+      await a.stop();
+      await b?.stop();
+    }
   });
 });
