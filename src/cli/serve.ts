@@ -120,6 +120,18 @@ export function serveCommand(): Command {
     .option("--host <address>", "interface to bind", "0.0.0.0")
     .option("--body-limit <bytes>", "maximum request body size", integer(1, 2 ** 31), 16 * 1024 * 1024)
     .option(
+      "--body-timeout <ms>",
+      "time from a request's first byte to the end of its body (408 beyond)",
+      integer(1, 3_600_000),
+      30_000,
+    )
+    .option(
+      "--max-connections <n>",
+      "open client connections per port at most (more are refused and logged)",
+      integer(1, 1_000_000),
+      16_384,
+    )
+    .option(
       "--max-attempts <n>",
       "endpoints tried per request when connections fail or answer 5xx",
       integer(1, 10),
@@ -162,6 +174,8 @@ export function serveCommand(): Command {
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           host: opts.host,
           bodyLimit: opts.bodyLimit,
+          bodyTimeoutMs: opts.bodyTimeout,
+          maxConnections: opts.maxConnections,
           maxAttempts: opts.maxAttempts,
           watchIntervalMs: opts.watchInterval,
           scrapeIntervalMs: opts.scrapeInterval,

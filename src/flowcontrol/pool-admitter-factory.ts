@@ -31,6 +31,7 @@ export function admitterForPool(pool: PoolRecord, deps: AdmitterDeps): PoolAdmit
     candidates: deps.candidates,
     queueing: pool.useQueueing || section?.flowControl !== undefined,
     settings: settingsFromSection(section),
+    enginePriority: pool.enginePriority,
     ...(deps.metrics && { metrics: deps.metrics }),
   });
 }

@@ -17,6 +17,7 @@ import { createGatewayServer } from "../proxy/gateway-server.ts";
 import type { Http1Server } from "../proxy/http1/server.ts";
 import { UpstreamPools } from "../proxy/upstream-pools.ts";
 import type { Director } from "../requestcontrol/director.ts";
+import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
 
 export interface GatewayOptions {
@@ -45,6 +46,10 @@ export interface GatewayOptions {
   readonly host?: string;
   /** Max request body in bytes. Default 16 MiB. */
   readonly bodyLimit?: number;
+  /** From a request's first byte to the end of its body, ms (408 beyond). Default 30,000. */
+  readonly bodyTimeoutMs?: number;
+  /** Open client connections per listener port at most (more are refused and logged). Default 16,384. */
+  readonly maxConnections?: number;
   /** Endpoints tried per request, first included. Default 3. */
   readonly maxAttempts?: number;
   /** Poll interval for file changes, ms; 0 disables watching. Default 1000. */
@@ -135,6 +140,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(options.bodyTimeoutMs !== undefined ? { requestTimeoutMs: options.bodyTimeoutMs } : {}),
     ...(core.dashboard ? { dashboard: core.dashboard.handle } : {}),
   };
 
@@ -143,6 +149,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const initial = datastore.config;
   const ports =
     options.port !== undefined ? [options.port] : [...new Set(initial.listeners.map((l) => l.port))];
+  const budget = connectionBudget(options.maxConnections, ports.length, openFileLimit());
+  if (budget.limitedBy !== undefined) {
+    const fields = { maxConnections: budget.maxConnections };
+    // Asked for explicitly: a warning; the default lowered to fit: worth knowing only.
+    if (options.maxConnections !== undefined) logger.warn(fields, budget.limitedBy);
+    else logger.info(fields, budget.limitedBy);
+  }
   const servers: Http1Server[] = [];
   const urls: string[] = [];
   try {
@@ -150,7 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const keysFor = memoByConfig(datastore, (config) =>
         config.listeners.filter((l) => options.port !== undefined || l.port === port).map((l) => l.key),
       );
-      const gatewayServer = createGatewayServer(deps, keysFor);
+      const gatewayServer = createGatewayServer({ ...deps, maxConnections: budget.maxConnections }, keysFor);
       const { server } = gatewayServer;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);

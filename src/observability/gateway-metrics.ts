@@ -224,7 +224,7 @@ export class GatewayMetrics {
    */
   subscribe(hooks: LifecycleHooks): () => void {
     const offRouted = hooks.on("routed", (ex) => {
-      const s = this.#families[ex.family].series(modelLabel(ex), ex.targetModel ?? "");
+      const s = this.#families[ex.family].series(modelLabel(ex), targetLabel(ex));
       s.requests.inc();
       s.running.inc();
     });
@@ -245,7 +245,8 @@ export class GatewayMetrics {
       return;
     }
     const model = modelLabel(ex);
-    const s = f.series(model, ex.targetModel);
+    const target = targetLabel(ex);
+    const s = f.series(model, target);
     s.running.dec();
     const seconds = ((ex.endedAt ?? ex.receivedAt) - ex.receivedAt) / 1000;
     s.duration.observe(seconds);
@@ -262,13 +263,19 @@ export class GatewayMetrics {
       if (ex.completionTokens > 0) s.ntpot.observe(seconds / ex.completionTokens);
     }
     if (ex.errorCode !== undefined)
-      f.errors
-        .series({ model_name: model, target_model_name: ex.targetModel, error_code: ex.errorCode })
-        .inc();
+      f.errors.series({ model_name: model, target_model_name: target, error_code: ex.errorCode }).inc();
   }
 }
 
 /** The `model_name` label of an exchange: the client's name when it is a known model, else "". */
 function modelLabel(ex: ExchangeView): string {
   return ex.knownModel ? (ex.clientModel ?? "") : "";
+}
+
+/**
+ * The `target_model_name` label: "" for an unknown model too (a passed-through name is the
+ * client's string: as a label it would make the cardinality unbounded).
+ */
+function targetLabel(ex: ExchangeView): string {
+  return ex.knownModel ? (ex.targetModel ?? "") : "";
 }
