@@ -6,13 +6,12 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { request } from "undici";
-import { type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
+import type { RunningGateway } from "../../src/gateway/start-gateway.ts";
 import { DECISION_HEADER } from "../../src/requestcontrol/wire-headers.ts";
 import type { DecisionExplanation } from "../../src/scheduling/types.ts";
 import { type FakeUpstream, IDLE_VLLM_METRICS, startFakeUpstream } from "../helpers/fake-upstream.ts";
+import { startInProcessGateway } from "../helpers/in-process-gateway.ts";
 import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
-import { tempFiles } from "../helpers/temp-dir.ts";
 
 const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferencePool
@@ -53,28 +52,14 @@ async function gatewayFor(
   addresses: readonly string[],
   manifests = MANIFESTS,
 ): Promise<{ gw: RunningGateway; cleanup: () => Promise<void> }> {
-  const files = tempFiles({
-    "gateway.yaml": manifests,
-    "endpoints.yaml": `endpoints:\n${addresses.map((a) => `  - address: ${a}\n    labels: {app: sim}\n`).join("")}`,
-  });
-  const gw = await startGateway({
-    manifests: [files.path("gateway.yaml")],
-    endpointsFile: files.path("endpoints.yaml"),
-    port: 0,
-    host: "127.0.0.1",
-    watchIntervalMs: 0,
-    checkIntervalMs: 0,
-    explainDecisions: true,
-    logger: silentLogger(),
-  });
+  const { gw, close } = await startInProcessGateway(
+    manifests,
+    addresses,
+    { app: "sim" },
+    { explainDecisions: true },
+  );
   await gw.checkServedModels();
-  return {
-    gw,
-    cleanup: async () => {
-      await gw.close();
-      files.cleanup();
-    },
-  };
+  return { gw, cleanup: close };
 }
 
 /** One completion through `base` (gateway or a replica); returns who served it and the decision. */
@@ -164,9 +149,10 @@ test("a replica made busy receives less new traffic", async () => {
       assert.equal(r.status, 200, r.text);
       served.set(r.servedBy, (served.get(r.servedBy) ?? 0) + 1);
       if (r.servedBy !== busy) {
-        // The explanation says why: the busy replica's queue score is the lowest.
+        // The explanation says why: the chosen replica has the lowest expected TTFT.
         assert.ok(r.decision !== undefined);
-        assert.equal(r.decision.chosen.scores["queue-scorer"], 1);
+        assert.equal(r.decision.chosen.scores["expected-ttft-scorer"], 1);
+        assert.ok(r.decision.chosen.total > (r.decision.runnerUp?.total ?? 0) - 1e-9);
       }
     }
     assert.ok(

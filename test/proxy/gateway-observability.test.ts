@@ -7,13 +7,12 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
-import { type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
+import type { RunningGateway } from "../../src/gateway/start-gateway.ts";
 import type { ExchangeView } from "../../src/requestcontrol/exchange-view.ts";
 import { captureLogger } from "../helpers/capture-logger.ts";
 import { openDashboardEvents } from "../helpers/dashboard-events.ts";
 import { echoHandler, type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { tempFiles } from "../helpers/temp-dir.ts";
+import { type InProcessGateway, startInProcessGateway } from "../helpers/in-process-gateway.ts";
 
 const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferencePool
@@ -54,29 +53,21 @@ function post(gw: RunningGateway, body: unknown, headers: Record<string, string>
 describe("the gateway's dashboard and access log", () => {
   const ups: FakeUpstream[] = [];
   const access = captureLogger();
-  const files = tempFiles({ "gateway.yaml": MANIFESTS, "endpoints.yaml": "" });
+  let h: InProcessGateway;
   let gw: RunningGateway;
   before(async () => {
     for (let i = 0; i < 2; i++) ups.push(await startFakeUpstream(echoHandler));
-    writeFileSync(
-      files.path("endpoints.yaml"),
-      `endpoints:\n${ups.map((u) => `  - address: ${u.address}\n    labels: {app: t}\n`).join("")}`,
+    h = await startInProcessGateway(
+      MANIFESTS,
+      ups.map((u) => u.address),
+      { app: "t" },
+      { accessLog: access.logger },
     );
-    gw = await startGateway({
-      manifests: [files.path("gateway.yaml")],
-      endpointsFile: files.path("endpoints.yaml"),
-      port: 0,
-      host: "127.0.0.1",
-      watchIntervalMs: 0,
-      checkIntervalMs: 0,
-      logger: silentLogger(),
-      accessLog: access.logger,
-    });
+    gw = h.gw;
   });
   after(async () => {
-    await gw.close();
+    await h.close();
     for (const u of ups) await u.close();
-    files.cleanup();
   });
 
   test("/dashboard serves the page and its assets on the gateway's listener", async () => {
@@ -135,7 +126,10 @@ describe("the gateway's dashboard and access log", () => {
   });
 
   test("a rejected reload shows on the page with its errors; the running configuration stays", async () => {
-    writeFileSync(files.path("gateway.yaml"), `${MANIFESTS}---\nkind: InferenceModel\napiVersion: nope/v1\n`);
+    writeFileSync(
+      h.files.path("gateway.yaml"),
+      `${MANIFESTS}---\nkind: InferenceModel\napiVersion: nope/v1\n`,
+    );
     try {
       assert.equal(gw.reload(), false);
       const page = await openDashboardEvents(gw.url);
@@ -148,7 +142,7 @@ describe("the gateway's dashboard and access log", () => {
         page.close();
       }
     } finally {
-      writeFileSync(files.path("gateway.yaml"), MANIFESTS);
+      writeFileSync(h.files.path("gateway.yaml"), MANIFESTS);
       assert.equal(gw.reload(), true);
     }
     const page = await openDashboardEvents(gw.url);
@@ -193,22 +187,12 @@ describe("the gateway's dashboard and access log", () => {
 });
 
 test("dashboard: false leaves /dashboard unanswered (404)", async () => {
-  const files = tempFiles({ "gateway.yaml": MANIFESTS });
-  const gw = await startGateway({
-    manifests: [files.path("gateway.yaml")],
-    port: 0,
-    host: "127.0.0.1",
-    watchIntervalMs: 0,
-    checkIntervalMs: 0,
-    logger: silentLogger(),
-    dashboard: false,
-  });
+  const { gw, close } = await startInProcessGateway(MANIFESTS, null, {}, { dashboard: false });
   try {
     const res = await request(`${gw.url}/dashboard`);
     await res.body.text();
     assert.equal(res.statusCode, 404);
   } finally {
-    await gw.close();
-    files.cleanup();
+    await close();
   }
 });

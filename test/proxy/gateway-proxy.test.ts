@@ -3,11 +3,10 @@ import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { request } from "undici";
-import { type GatewayOptions, type RunningGateway, startGateway } from "../../src/gateway/start-gateway.ts";
-import { silentLogger } from "../../src/observability/logger.ts";
+import type { GatewayOptions, RunningGateway } from "../../src/gateway/start-gateway.ts";
 import { captureLogger } from "../helpers/capture-logger.ts";
 import { deadPort, echoHandler, type FakeUpstream, startFakeUpstream } from "../helpers/fake-upstream.ts";
-import { tempFiles } from "../helpers/temp-dir.ts";
+import { type InProcessGateway, startInProcessGateway } from "../helpers/in-process-gateway.ts";
 
 // Every model here is Critical: the pool has no queueing, so the legacy admitter would shed
 // Standard requests whenever scraped metrics lag on a loaded machine; these tests are about the proxy.
@@ -46,33 +45,14 @@ spec:
   - backendRefs: [{group: inference.networking.x-k8s.io, kind: InferencePool, name: pool}]
 `;
 
-interface Harness {
-  gw: RunningGateway;
-  files: ReturnType<typeof tempFiles>;
-}
+type Harness = InProcessGateway;
 
-async function gateway(addresses: string[], options: Partial<GatewayOptions> = {}): Promise<Harness> {
-  const files = tempFiles({
-    "gateway.yaml": MANIFESTS,
-    "endpoints.yaml": `endpoints:\n${addresses.map((a) => `  - address: ${a}\n    labels: {app: t}\n`).join("")}`,
-  });
-  const gw = await startGateway({
-    manifests: [files.path("gateway.yaml")],
-    endpointsFile: files.path("endpoints.yaml"),
-    port: 0,
-    host: "127.0.0.1",
-    watchIntervalMs: 0,
-    checkIntervalMs: 0,
-    logger: silentLogger(),
-    ...options,
-  });
-  return { gw, files };
+function gateway(addresses: string[], options: Partial<GatewayOptions> = {}): Promise<Harness> {
+  return startInProcessGateway(MANIFESTS, addresses, { app: "t" }, options);
 }
 
 async function stop(h: Harness | undefined): Promise<void> {
-  if (!h) return;
-  await h.gw.close();
-  h.files.cleanup();
+  await h?.close();
 }
 
 function post(gw: RunningGateway, body: unknown, headers: Record<string, string> = {}) {
@@ -408,24 +388,16 @@ spec: {modelName: later, criticality: Critical, poolRef: {name: pool}}
 
 test("requests that name an InferenceObjective are counted under inference_objective_*", async () => {
   const up = await startFakeUpstream();
-  const files = tempFiles({
-    "gateway.yaml": `${MANIFESTS}---
+  const { gw, close } = await startInProcessGateway(
+    `${MANIFESTS}---
 apiVersion: inference.networking.x-k8s.io/v1alpha2
 kind: InferenceObjective
 metadata: {name: batch}
 spec: {priority: -3, poolRef: {name: pool}}
 `,
-    "endpoints.yaml": `endpoints:\n  - address: ${up.address}\n    labels: {app: t}\n`,
-  });
-  const gw = await startGateway({
-    manifests: [files.path("gateway.yaml")],
-    endpointsFile: files.path("endpoints.yaml"),
-    port: 0,
-    host: "127.0.0.1",
-    watchIntervalMs: 0,
-    checkIntervalMs: 0,
-    logger: silentLogger(),
-  });
+    [up.address],
+    { app: "t" },
+  );
   try {
     const res = await post(gw, { model: "chat", prompt: "x" }, { "x-gateway-inference-objective": "batch" });
     await res.body.dump();
@@ -437,8 +409,7 @@ spec: {priority: -3, poolRef: {name: pool}}
     );
     assert.doesNotMatch(text, /inference_model_request_total\{model_name="chat"/);
   } finally {
-    await gw.close();
-    files.cleanup();
+    await close();
     await up.close();
   }
 });
