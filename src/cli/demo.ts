@@ -1,7 +1,7 @@
 /** `igw demo`: the seed's experiment end to end (see src/demo/run-demo.ts). */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { loadConfig } from "../config/file-source.ts";
 import { runDemo } from "../demo/run-demo.ts";
 import { readSeedDeployment } from "../demo/seed-deployment.ts";
@@ -60,6 +60,16 @@ export function demoCommand(): Command {
     .option("--no-baseline", "skip the round-robin baseline")
     .option("--no-critical-alone", "skip the Critical-alone run")
     .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
+    .addOption(
+      new Option("--data-plane <plane>", "who moves the bytes: igw serve, or Envoy asking igw epp (ext_proc)")
+        .choices(["igw", "envoy"] as const)
+        .default("igw" as const),
+    )
+    .option(
+      "--envoy <path>",
+      "the Envoy binary for --data-plane envoy (npm run testenv -- path envoy)",
+      "envoy",
+    )
     .action(async (o) => {
       checkSeedDir(o.seedDir);
       await runDemo({
@@ -71,6 +81,8 @@ export function demoCommand(): Command {
         baseline: o.baseline,
         criticalAlone: o.criticalAlone,
         seed: o.seed,
+        dataPlane: o.dataPlane,
+        envoyBin: o.envoy,
         progress: process.stderr.isTTY === true,
         print: (t) => process.stdout.write(t),
       });
