@@ -1,7 +1,8 @@
 /**
  * What an endpoint's work costs, learned from its scraped engine counters (EndpointMetrics.counters):
  * between two scrapes, seconds of prefill per computed prompt token, computed prompt tokens per
- * request, and seconds per output token per running request. Each is an exponentially weighted mean
+ * request, seconds per output token per running request, and requests admitted per second while
+ * requests were waiting. Each is an exponentially weighted mean
  * over scrapes that saw new work; an endpoint that has not reported any yet gets the pool's mean of
  * the endpoints that have, else the defaults. Read by the expected-TTFT cost model.
  */
@@ -16,6 +17,12 @@ export interface EngineCosts {
   readonly computedTokensPerRequest: number;
   /** Seconds one running request adds to each engine step (time per output token ÷ running). */
   readonly decodeSecondsPerRunning: number;
+  /**
+   * Requests the engine starts per second while it has a queue (prefilled requests ÷ seconds,
+   * over scrapes that saw requests waiting): a queue of n then takes about n ÷ this to clear,
+   * whatever holds it back (the token budget, KV blocks, max_num_seqs). 0 = not learned.
+   */
+  readonly admissionsPerSecond: number;
 }
 
 interface Learned {
@@ -58,11 +65,13 @@ export class EngineCostLearner {
           prefillSecondsPerToken: undefined,
           computedTokensPerRequest: undefined,
           decodeSecondsPerRunning: undefined,
+          admissionsPerSecond: undefined,
         },
       });
       return;
     }
     if (l.updatedAt === c.metrics.updatedAt) return;
+    const dSeconds = (c.metrics.updatedAt - l.updatedAt) / 1000;
     l.updatedAt = c.metrics.updatedAt;
     const dTokens = counters.computedPromptTokens - l.last.computedPromptTokens;
     const dPrefill = counters.prefillSeconds - l.last.prefillSeconds;
@@ -76,6 +85,9 @@ export class EngineCostLearner {
     if (dTokens > 0 && dPrefill > 0 && dRequests > 0) {
       l.costs.prefillSecondsPerToken = mean(l.costs.prefillSecondsPerToken, dPrefill / dTokens);
       l.costs.computedTokensPerRequest = mean(l.costs.computedTokensPerRequest, dTokens / dRequests);
+    }
+    if (c.metrics.waiting > 0 && dSeconds > 0) {
+      l.costs.admissionsPerSecond = mean(l.costs.admissionsPerSecond, dRequests / dSeconds);
     }
     if (dTpotCount > 0 && dTpot > 0) {
       const perRunning = dTpot / dTpotCount / Math.max(1, c.metrics.running);
@@ -93,6 +105,7 @@ export class EngineCostLearner {
       prefillSecondsPerToken: pick("prefillSecondsPerToken"),
       computedTokensPerRequest: pick("computedTokensPerRequest"),
       decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
+      admissionsPerSecond: pick("admissionsPerSecond"),
     };
   }
 

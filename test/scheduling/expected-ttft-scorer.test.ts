@@ -149,3 +149,22 @@ test("EndpointPickerConfig: over a declared precise or approximate prefix scorer
     /is a queue-scorer, not a prefix-cache-scorer/,
   );
 });
+
+test("a queue held back by KV or slots: its wait is learned from the admission rate while requests wait", () => {
+  const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
+  const id = "10.2.0.1:8000";
+  const at = (updatedAt: number, prefilled: number, waiting: number) =>
+    candidate({ id, updatedAt, waiting, counters: counters({ prefilledRequests: prefilled }) });
+  l.observe(at(1000, 0, 0));
+  l.observe(at(2000, 50, 0)); // no queue: says nothing about how fast a queue clears
+  assert.equal(l.costs(id).admissionsPerSecond, 0);
+  l.observe(at(2500, 52, 6)); // 2 admitted in 0.5 s with 6 waiting
+  assert.equal(l.costs(id).admissionsPerSecond, 4);
+  // The scorer: 6 waiting at 4/s ≈ 1.5 s there, far more than their prefill tokens would take.
+  const s = new ExpectedTtftScorer();
+  s.learner.observe(at(1000, 0, 0));
+  s.learner.observe(at(2500, 2, 6));
+  const blocked = at(2500, 2, 6);
+  const { ttft } = s.estimate(request({ prefixText: "x" }), [blocked]);
+  assert.ok(ttft[0]! > 1.4, `${ttft[0]}`);
+});
