@@ -68,7 +68,7 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
   // Elsewhere a follower would recompute 2,100 tokens (× 2); here it waits for the first request and
   // adds ~100, so the group stays put…
   assert.deepEqual([...counts.values()], [6]);
-  // …until the work queued there outweighs it, and then the group spills onto a second endpoint.
+  // …until the work queued there outweighs it, and then the group spills onto other endpoints.
   for (let i = 6; i < 30; i++) {
     const r = ask(`q${i}`);
     const chosen = best(s, r, cs);
@@ -76,7 +76,7 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
     (chosen.inFlight as { requests: number }).requests++;
     counts.set(chosen.endpoint.id, (counts.get(chosen.endpoint.id) ?? 0) + 1);
   }
-  assert.equal(counts.size, 2, JSON.stringify([...counts.values()]));
+  assert.ok(counts.size >= 2, JSON.stringify([...counts.values()]));
 });
 
 function counters(c: Partial<EngineCounters>): EngineCounters {

@@ -2,15 +2,16 @@
  * expected-ttft-scorer: a cost model instead of fixed weights. For each candidate it estimates the
  * time to first token the request would see there,
  *
- *   cost ≈ prefill s/token × (1 + recomputePenalty) × prompt tokens not cached there
+ *   cost ≈ prefill s/token × (1 + recomputePenalty × (1 + queue)) × prompt tokens not cached there
  *          + queue wait + decode s/running × running requests,
  *   queue wait = max(prefill s/token × prompt tokens queued ahead,
  *                    (waiting + sent since the scrape) ÷ admissions per second, when waiting),
  *
  * which is the request's expected wait plus, for every token it makes the server compute, what that
- * work and the cache it evicts cost the requests after it (recomputePenalty, default 1: a group
- * that would gain a few ms by moving to an idle server stays where its prefix is cached, instead of
- * being copied onto every server and thrashing their caches).
+ * work and the cache it evicts cost the others: the eviction (once) and the wait of each request
+ * queued there (queue = waiting + sent since the scrape). recomputePenalty (default 1) scales it: a
+ * group that would gain a few ms by moving stays where its prefix is cached instead of being copied
+ * onto every server and thrashing their caches, the more so the busier the pool.
  *
  * with the cached tokens from a prefix scorer (approximate or precise: PrefixMatchSource), the
  * queue ahead = scraped waiting × computed tokens per request + the uncached tokens of every request
@@ -106,7 +107,8 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
       const sent = sentSinceScrape(c);
       const waiting = c.metrics.waiting;
       const sentTokens = this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0;
-      const own = (1 + this.recomputePenalty) * uncached[i]!;
+      // Every request queued behind it there also waits for its uncached prefill.
+      const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * uncached[i]!;
       // A queue held back by something else than prefill (KV blocks, max_num_seqs) clears at the
       // engine's admission rate; otherwise by the prefill work ahead.
       const byTokens = k.prefillSecondsPerToken * (waiting * k.computedTokensPerRequest + sentTokens);

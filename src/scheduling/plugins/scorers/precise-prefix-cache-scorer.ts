@@ -153,18 +153,23 @@ export class PrecisePrefixCacheScorer
     });
   }
 
-  /** The tokenizer's prompt length; cached tokens from the events, or the approximate index's share. */
+  /**
+   * For the cost model: the tokenizer's prompt length, and per candidate the larger of the tokens
+   * its events show held and the approximate index's share (aged like the server's LRU; all there
+   * is when events stopped). So a group whose prefix was just evicted everywhere goes back to where
+   * it was last sent, and is cached there again, instead of wandering from server to server.
+   */
   prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
     const s = this.#request(request, candidates);
     const held = this.#held(s, candidates);
-    const approx = held.includes(null) ? this.fallback.prefixMatch(request, candidates) : undefined;
+    const a = this.fallback.prefixMatch(request, candidates);
+    const n = s.ids.length;
     return {
-      promptTokens: s.ids.length,
+      promptTokens: n,
       cachedTokens: candidates.map((c, i) => {
         const h = held[i];
-        if (h !== null && h !== undefined) return Math.min(s.ids.length, h * this.#blockSize(c));
-        const a = approx!;
-        return a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * s.ids.length);
+        const approx = a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * n);
+        return h === null || h === undefined ? approx : Math.max(approx, Math.min(n, h * this.#blockSize(c)));
       }),
     };
   }
