@@ -45,6 +45,8 @@ export class EngineCostLearner {
   readonly #learned = new Map<string, Learned>();
   /** The pool means, recomputed on the first read after something was learned. */
   #poolMeans: Partial<Record<keyof EngineCosts, number>> | undefined;
+  /** costs() answers, per endpoint (and "" for unknown ones), until something is learned. */
+  readonly #answers = new Map<string, EngineCosts>();
 
   constructor(defaults: EngineCosts) {
     this.#defaults = defaults;
@@ -95,24 +97,32 @@ export class EngineCostLearner {
     }
     l.last = { ...counters };
     this.#poolMeans = undefined;
+    this.#answers.clear();
   }
 
   /** The endpoint's costs: learned, else the pool's mean of learned endpoints, else the defaults. */
   costs(endpointId: string): EngineCosts {
     const own = this.#learned.get(endpointId)?.costs;
-    const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
-    return {
-      prefillSecondsPerToken: pick("prefillSecondsPerToken"),
-      computedTokensPerRequest: pick("computedTokensPerRequest"),
-      decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
-      admissionsPerSecond: pick("admissionsPerSecond"),
-    };
+    const key = own === undefined ? "" : endpointId;
+    let answer = this.#answers.get(key);
+    if (answer === undefined) {
+      const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
+      answer = {
+        prefillSecondsPerToken: pick("prefillSecondsPerToken"),
+        computedTokensPerRequest: pick("computedTokensPerRequest"),
+        decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
+        admissionsPerSecond: pick("admissionsPerSecond"),
+      };
+      this.#answers.set(key, answer);
+    }
+    return answer;
   }
 
   /** Forgets an endpoint that left. */
   remove(endpointId: string): void {
     this.#learned.delete(endpointId);
     this.#poolMeans = undefined;
+    this.#answers.clear();
   }
 
   #poolMean(k: keyof EngineCosts): number | undefined {

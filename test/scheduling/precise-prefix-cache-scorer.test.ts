@@ -197,6 +197,19 @@ test("EndpointPickerConfig: the plugin builds; a missing hashSeed or a bad endpo
     replayEndpoint: null,
   });
   p.close();
+  // An endpoint whose socket cannot be made (here a malformed address) is scored approximately, never thrown on.
+  const broken = new PrecisePrefixCacheScorer("p", {
+    ...(precisePrefixCacheScorerPlugin.parameters.parse({
+      hashSeed: "0",
+    }) as PrecisePrefixCacheScorerOptions),
+    kvEventsEndpoints: { "10.9.9.9:8000": "tcp://no-port" },
+  });
+  const c = candidate({ id: "10.9.9.9:8000" });
+  const r = request({ prefixText: words(40, "b") });
+  broken.preRequest(r, c);
+  assert.equal(broken.tracker.live(c.endpoint.id), false);
+  assert.ok(broken.score(request({ prefixText: words(40, "b") }), [c])[0]! > 0.9);
+  broken.close();
   const bad = (parameters: unknown) => () =>
     buildEndpointPickerConfig({
       apiVersion: "inference.networking.x-k8s.io/v1alpha1",
