@@ -140,13 +140,23 @@ async function one(gateway: string, agent: Agent): Promise<void> {
       bodyTimeout: 60_000,
     });
     const text = await res.body.text();
-    count(`${kind} ${res.statusCode}`);
+    count(`${kind} ${res.statusCode}${res.statusCode === 200 ? "" : ` ${errorCodeOf(text)}`}`);
     if ((kind === "bad" || kind === "hostile") && res.statusCode >= 500)
       bad5xx.push(`${path} ${res.statusCode} ${text.slice(0, 200)}`);
   } catch (e) {
     count(
       `${kind} ${controller.signal.aborted ? "aborted by the client" : `error: ${(e as Error).message}`}`,
     );
+  }
+}
+
+/** The `error.code` of an error body (the gateway's are strings, an engine's its status), or "?". */
+function errorCodeOf(text: string): string {
+  try {
+    const code = (JSON.parse(text) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" ? code : `engine's ${String(code)}`;
+  } catch {
+    return "?";
   }
 }
 
