@@ -67,8 +67,8 @@ const rows: string[] = [];
 for (const n of [10, 100, 1000]) {
   for (const chars of [4000, 32000]) {
     const cs = candidates(n);
-    const { profile, prefix } = defaultScorerProfiles(seededRng(1));
-    const scheduler = new ProfileScheduler({ profiles: [profile], preRequestHooks: [prefix] });
+    const { profile, hooks } = defaultScorerProfiles(seededRng(1));
+    const scheduler = new ProfileScheduler({ profiles: [profile], preRequestHooks: hooks });
     const reqs = requests(512, chars);
     // Warm the index: every request once, as a running gateway would have.
     for (const r of reqs) scheduler.preRequest(r, scheduler.schedule(r, cs).endpoints[0]!);

@@ -59,6 +59,11 @@ export function demoCommand(): Command {
     .option("--out <dir>", "where the chart and summary go", "demo-results")
     .option("--no-baseline", "skip the round-robin baseline")
     .option("--no-critical-alone", "skip the Critical-alone run")
+    .option(
+      "--engine-priority",
+      "add a phase with the servers on vLLM's --scheduling-policy priority and the gateway sending priority, Standard started first (the seed's own vLLM arguments stay the default)",
+      false,
+    )
     .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
     .action(async (o) => {
       checkSeedDir(o.seedDir);
@@ -70,6 +75,7 @@ export function demoCommand(): Command {
         outDir: o.out,
         baseline: o.baseline,
         criticalAlone: o.criticalAlone,
+        enginePriority: o.enginePriority,
         seed: o.seed,
         progress: process.stderr.isTTY === true,
         print: (t) => process.stdout.write(t),

@@ -1,17 +1,9 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command } from "@commander-js/extra-typings";
 import { startGateway } from "../gateway/start-gateway.ts";
 import { createLogger } from "../observability/logger.ts";
 import { failStartup } from "./cli-errors.ts";
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
-    return n;
-  };
-}
+import { coreFlags, integer } from "./core-flags.ts";
 
 /** Line printed on stdout per port once the gateway accepts requests (test helpers parse it). */
 export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
@@ -21,22 +13,15 @@ export function serveCommand(): Command {
     .description(
       "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests and proxy OpenAI requests",
     )
-    .requiredOption(
-      "-f, --file <path>",
-      "manifest file or folder (repeatable)",
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
-    )
-    .option(
-      "--endpoints <file>",
-      "standalone endpoints file: endpoints: [{address: host:port, labels: {...}}]",
-    )
+    .addOption(coreFlags.manifests())
+    .addOption(coreFlags.endpoints())
     .option(
       "--port <n>",
       "listen on this port instead of the Gateway listener ports (0 = any free port)",
       integer(0, 65535),
     )
     .option("--host <address>", "interface to bind", "0.0.0.0")
-    .option("--body-limit <bytes>", "maximum request body size", integer(1, 2 ** 31), 16 * 1024 * 1024)
+    .addOption(coreFlags.bodyLimit())
     .option(
       "--body-timeout <ms>",
       "time from a request's first byte to the end of its body (408 beyond)",
@@ -55,32 +40,14 @@ export function serveCommand(): Command {
       integer(1, 10),
       3,
     )
-    .option(
-      "--watch-interval <ms>",
-      "how often to check the files for changes (0 = never)",
-      integer(0, 3_600_000),
-      1000,
-    )
-    .option(
-      "--scrape-interval <ms>",
-      "how often each model server's /metrics is scraped",
-      integer(1, 60_000),
-      50,
-    )
-    .option("--scrape-timeout <ms>", "timeout of one metrics scrape", integer(1, 60_000), 1000)
+    .addOption(coreFlags.watchInterval())
+    .addOption(coreFlags.scrapeInterval())
+    .addOption(coreFlags.scrapeTimeout())
     .option("--explain-decisions", "answer with x-gateway-scheduling-decision: each scored endpoint's scores")
-    .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
+    .addOption(coreFlags.accessLog())
     .option("--no-dashboard", "do not serve the live page on /dashboard")
-    .addOption(
-      new Option("--log-level <level>", "log level")
-        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-        .default("info"),
-    )
-    .addOption(
-      new Option("--log-format <format>", "json lines, or text for people (auto: text on a terminal)")
-        .choices(["auto", "json", "text"] as const)
-        .default("auto" as const),
-    )
+    .addOption(coreFlags.logLevel())
+    .addOption(coreFlags.logFormat())
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel, opts.logFormat);
       // Its own logger at info, whatever --log-level says: it was asked for.

@@ -2,7 +2,7 @@
  * One phase of the demo: fresh simulated servers, a front (the gateway on the seed's manifests,
  * or the round-robin baseline), the seed's benchmark classes at once, CPU use per process.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TrafficClass } from "../bench/config.ts";
@@ -11,6 +11,7 @@ import { runBenchmark } from "../bench/run-benchmark.ts";
 import type { BenchmarkRun, ClassRun } from "../bench/run-types.ts";
 import { CpuMeter } from "./cpu-usage.ts";
 import type { ClassKey, ClassResult } from "./demo-types.ts";
+import { PRIORITY_POLICY_ARGS, writeEnginePriorityManifests } from "./engine-priority-manifests.ts";
 import { type IgwProcess, startIgw } from "./igw-process.ts";
 import { startRoundRobinProxy } from "./round-robin-proxy.ts";
 
@@ -20,6 +21,13 @@ export interface PhaseSpec {
   /** `gateway`: igw serve on the seed's manifests (queueing on); `round-robin`: no gateway. */
   readonly front: "gateway" | "round-robin";
   readonly classes: readonly ClassKey[];
+  /**
+   * Servers run vLLM's `--scheduling-policy priority` and the gateway's pool carries the
+   * engine-priority annotation (the gateway sends `priority`); default: the seed's own arguments.
+   */
+  readonly enginePriority?: boolean;
+  /** Seconds after the start at which the Critical class begins (Standard is admitted first); default 0. */
+  readonly criticalDelayS?: number;
 }
 
 /** Everything phases share. */
@@ -60,12 +68,16 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
   const dir = mkdtempSync(join(tmpdir(), "igw-demo-"));
   const stops: (() => Promise<void>)[] = [];
   try {
-    const sim = await startIgw("sim", ctx.simArgs, ctx.replicas, ctx.entry);
+    const simArgs = spec.enginePriority ? [...ctx.simArgs, ...PRIORITY_POLICY_ARGS] : ctx.simArgs;
+    const sim = await startIgw("sim", simArgs, ctx.replicas, ctx.entry);
     stops.push(sim.stop);
     const pids = new Map<string, number>([["simulated servers", sim.pid]]);
     let baseUrl: string;
     if (spec.front === "gateway") {
-      const gw = await startGateway(sim, ctx, dir);
+      const manifests = spec.enginePriority
+        ? writeEnginePriorityManifests(ctx.manifestDir, mkdirFor(dir, "manifests"))
+        : ctx.manifestDir;
+      const gw = await startGateway(sim, ctx, dir, manifests);
       stops.push(gw.stop);
       pids.set("gateway", gw.pid);
       baseUrl = gw.urls[0]!;
@@ -92,6 +104,7 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
       maxConcurrency: ctx.maxConcurrency,
       headers: {},
       seed: ctx.seed,
+      ...(key === "critical" && spec.criticalDelayS ? { startDelayS: spec.criticalDelayS } : {}),
     }));
     const meter = new CpuMeter(pids);
     const started = performance.now();
@@ -127,7 +140,18 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
   }
 }
 
-async function startGateway(sim: IgwProcess, ctx: DemoContext, dir: string): Promise<IgwProcess> {
+function mkdirFor(parent: string, name: string): string {
+  const path = join(parent, name);
+  mkdirSync(path);
+  return path;
+}
+
+async function startGateway(
+  sim: IgwProcess,
+  ctx: DemoContext,
+  dir: string,
+  manifestDir: string,
+): Promise<IgwProcess> {
   const labels = Object.entries(ctx.labels)
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
     .join(", ");
@@ -138,7 +162,7 @@ async function startGateway(sim: IgwProcess, ctx: DemoContext, dir: string): Pro
   );
   return startIgw(
     "serve",
-    ["-f", ctx.manifestDir, "--endpoints", file, "--port", "0", "--host", "127.0.0.1", "--log-level", "warn"],
+    ["-f", manifestDir, "--endpoints", file, "--port", "0", "--host", "127.0.0.1", "--log-level", "warn"],
     1,
     ctx.entry,
   );

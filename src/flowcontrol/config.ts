@@ -105,6 +105,13 @@ export const DEFAULT_USAGE_LIMIT = 1;
  * so Critical requests find room the lower bands were kept out of.
  */
 export const DEFAULT_PRIORITY_USAGE_LIMIT = 1.25;
+/**
+ * The same default in a pool whose servers schedule by vLLM's `priority` (engine-priority
+ * annotation): there a Critical request sent to a busy server overtakes the lower-priority work
+ * queued in it, so holding it in the gateway only adds delay; it waits here only when the pool is
+ * far past full (bounding what piles up in the servers).
+ */
+export const DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT = 2;
 export const DEFAULT_ACTIVE_RESERVE = 0.2;
 export const DEFAULT_ACTIVE_WINDOW_MS = 10_000;
 /** Longer than a client's turnaround between one request's end and its next request's arrival. */

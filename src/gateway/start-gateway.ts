@@ -4,23 +4,19 @@
  * `igw start` and tests.
  */
 import type { AddressInfo } from "node:net";
-import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
-import { createLogger, type Logger } from "../observability/logger.ts";
+import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
 import type { Http1Server } from "../proxy/http1/server.ts";
 import { UpstreamPools } from "../proxy/upstream-pools.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
+import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
 
-export interface GatewayOptions {
-  /** Manifest files or folders (multi-document YAML). */
-  readonly manifests: readonly string[];
-  /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
-  readonly endpointsFile?: string;
+export interface GatewayOptions extends FileCoreOptions {
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
   readonly port?: number;
   /** Interface to bind. Default 0.0.0.0. */
@@ -33,21 +29,8 @@ export interface GatewayOptions {
   readonly maxConnections?: number;
   /** Endpoints tried per request, first included. Default 3. */
   readonly maxAttempts?: number;
-  /** Poll interval for file changes, ms; 0 disables watching. Default 1000. */
-  readonly watchIntervalMs?: number;
-  /** Recheck `/v1/models` of the endpoints this often, ms; 0 = only on start and changes. Default 30000. */
-  readonly checkIntervalMs?: number;
-  readonly logger?: Logger;
-  /** Model-server metrics scrape interval per endpoint, ms. Default 50. */
-  readonly scrapeIntervalMs?: number;
-  /** Model-server metrics scrape timeout, ms. Default 1000. */
-  readonly scrapeTimeoutMs?: number;
   /** Send each scheduling decision's explanation in the `x-gateway-scheduling-decision` response header. */
   readonly explainDecisions?: boolean;
-  /** Serve the live page on `/dashboard` of every listener. Default true. */
-  readonly dashboard?: boolean;
-  /** Write one access-log line per request here (`--access-log`). */
-  readonly accessLog?: Logger;
 }
 
 export interface RunningGateway {
@@ -73,23 +56,14 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const source = new FileSource({
-    manifests: options.manifests,
-    ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
-    defaultPort: options.port ?? IMPLICIT_PORT,
-    ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
-  });
+  const source = fileSource(options, options.port ?? IMPLICIT_PORT);
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
     logger,
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.explainDecisions ? { explainHeader: true } : {}),
-    ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
-    ...(options.scrapeTimeoutMs !== undefined ? { scrapeTimeoutMs: options.scrapeTimeoutMs } : {}),
-    ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
-    ...(options.dashboard === false ? { dashboard: false } : {}),
-    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    ...coreSettings(options),
     onReloaded: (config) => {
       if (options.port !== undefined) return;
       const missing = config.listeners.filter((l) => !listeningPorts.has(l.port));

@@ -2,8 +2,9 @@
  * One request as an exchange owned by the core. The adapter (proxy, ext_proc) only moves bytes and
  * reports what happened; the exchange runs the stages and keeps the books:
  *
- *   decide()           parse → route (or the given pool) → resolve → admit → schedule; charges the
- *                      target's in-flight count in the same event-loop turn as the admission
+ *   decide()           parse → route (or the given pool) → resolve → admit (an empty pool: for at
+ *                      most its no-endpoint TTL) → schedule; charges the target's in-flight count
+ *                      in the same event-loop turn as the admission
  *   attempt(id)        an attempt starts on `id` (the charge moves there when it is a fallback)
  *   responseStarted()  the engine's status line: relay it (head for the client) or retry elsewhere
  *   attemptFailed()    no usable response: the next endpoint to try, or none
@@ -28,11 +29,13 @@ import type {
   ResponseAction,
   ResponseHead,
 } from "./decision.ts";
+import { upstreamBody, vllmPriority } from "./engine-priority.ts";
 import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
 import type { JsonBudget } from "./json-budget.ts";
-import { type ParsedRequest, parseRequest } from "./parse-request.ts";
+import { NoEndpointExpiry, noEndpointMessage } from "./no-endpoint-expiry.ts";
+import { parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 import { buildFlowRequest, buildSchedulingRequest } from "./request-facts.ts";
 import { resolveModel } from "./resolve-model.ts";
@@ -183,13 +186,41 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued, this.#onAdmitted);
+      // An empty pool: queueing may hold the request until an endpoint joins, for at most the TTL.
+      const expiry =
+        ctx.datastore.poolEndpoints(routed.poolKey).length === 0
+          ? new NoEndpointExpiry(
+              ctx.datastore,
+              routed.poolKey,
+              runtime.failurePolicy.noEndpointTTLMs,
+              signal,
+              ctx.timers,
+            )
+          : undefined;
+      if (expiry?.expired) throw expiry.error();
+      const flow = buildFlowRequest(
+        parsed,
+        resolution,
+        expiry ?? signal ?? NEVER,
+        this.#onQueued,
+        this.#onAdmitted,
+      );
       r.flowId = flow.flowId;
-      await runtime.admitter.admit(flow);
+      try {
+        await runtime.admitter.admit(flow);
+      } catch (e) {
+        throw expiry?.expired ? expiry.error() : e;
+      } finally {
+        expiry?.dispose();
+      }
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
-      const rewritten = resolution.targetModel !== resolution.clientModel;
-      const upstreamBody = rewritten ? withModel(parsed, resolution.targetModel) : parsed.rawBody;
+      const upstream = upstreamBody(
+        parsed,
+        resolution.targetModel,
+        resolution.clientModel,
+        runtime.pool.enginePriority ? vllmPriority(resolution.priority) : undefined,
+      );
       const setHeaders: Record<string, string> = {
         [REQUEST_ID_HEADER]: parsed.id,
         [MODEL_NAME_HEADER]: parsed.model,
@@ -199,8 +230,8 @@ export class Exchange {
         poolKey: routed.poolKey,
         url: this.#inbound.url,
         endpoints: r.endpoints,
-        body: upstreamBody,
-        bodyRewritten: rewritten,
+        body: upstream.body,
+        bodyRewritten: upstream.rewritten,
         setHeaders,
         removeHeaders: parsed.removedHeaders,
         timeoutMs: routed.timeoutMs,
@@ -257,7 +288,7 @@ export class Exchange {
         retryAfterSeconds: 1,
       });
     if (result.endpoints.length === 0)
-      throw new GatewayError("noEndpoint", `no ready endpoint in InferencePool ${poolKey}`, {
+      throw new GatewayError("noEndpoint", noEndpointMessage(ctx.datastore, poolKey), {
         retryAfterSeconds: 1,
       });
     this.#chosen = result.endpoints;
@@ -308,16 +339,21 @@ export class Exchange {
   }
 
   /**
-   * The engine's status line and headers arrived for the current attempt. A 5xx is retried while
-   * attempts and endpoints are left; anything else is committed: the head says what to send.
+   * The engine's status line and headers arrived for the current attempt. A 5xx (or a status the
+   * pool's retry policy names, 429 by default) is retried while attempts and endpoints are left;
+   * anything else is committed: the head says what to send.
    */
   responseStarted(status: number, headers: Readonly<Record<string, unknown>>): ResponseAction {
     const r = this.#record;
     const id = r.endpoint;
     if (this.#relay) return { kind: "relay", head: this.#head() };
-    if (id !== undefined && this.#ctx.datastore.markReachable(id))
-      this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
-    if (status >= 500 && !this.#ended && this.#peekNext() !== undefined) {
+    if (id !== undefined) {
+      if (this.#ctx.datastore.markReachable(id))
+        this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "answer", status });
+    }
+    const retriable = status >= 500 || this.#runtime?.failurePolicy.retriableStatusCodes.has(status) === true;
+    if (retriable && !this.#ended && this.#peekNext() !== undefined) {
       this.#retrying = true;
       return { kind: "retry" };
     }
@@ -356,6 +392,7 @@ export class Exchange {
     const id = r.endpoint;
     this.#lastFailure = id === undefined ? describeFailure(failure) : `${id}: ${describeFailure(failure)}`;
     if (failure.kind === "connect" && id !== undefined) {
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "connect" });
       const backoff = this.#ctx.datastore.markUnreachable(id);
       if (backoff?.started)
         this.#ctx.logger?.warn(
@@ -518,21 +555,6 @@ export class Exchange {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The body with `model` replaced: its JSON string spliced in place (no tree kept or rebuilt);
- * re-serialised only when the key was written escaped (the parse cost is bounded by then).
- */
-function withModel(parsed: ParsedRequest, model: string): Buffer {
-  const raw = parsed.rawBody;
-  const span = parsed.modelSpan;
-  if (span === undefined) return Buffer.from(JSON.stringify({ ...JSON.parse(raw.toString("utf8")), model }));
-  return Buffer.concat([
-    raw.subarray(0, span.start),
-    Buffer.from(JSON.stringify(model)),
-    raw.subarray(span.end),
-  ]);
-}
 
 function describeFailure(f: AttemptFailure): string {
   return f.kind === "status" ? `HTTP ${f.status}` : f.reason;

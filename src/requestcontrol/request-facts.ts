@@ -27,6 +27,7 @@ export function buildSchedulingRequest(
     priority: resolution.priority,
     prefixText: req.prefixText,
     promptTokens: estimateTokens(req.prefixText),
+    ...(req.maxTokens !== undefined ? { maxTokens: req.maxTokens } : {}),
     headers: req.headers,
   };
 }
