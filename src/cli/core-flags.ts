@@ -20,6 +20,11 @@ export const coreFlags = {
     new Option("-f, --file <path>", "manifest file or folder (repeatable)")
       .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
       .makeOptionMandatory(),
+  /** `-f` for a command with another source (`igw serve --kube`): not mandatory. */
+  manifestsOrKube: () =>
+    new Option("-f, --file <path>", "manifest file or folder (repeatable); or --kube").argParser(
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    ),
   endpoints: () =>
     new Option(
       "--endpoints <file>",

@@ -38,7 +38,7 @@ export function fileSource(o: FileCoreOptions, defaultPort: number): FileSource 
 
 /** The core settings `o` sets (scraping, served-models checks, dashboard, access log). */
 export function coreSettings(
-  o: FileCoreOptions,
+  o: Omit<FileCoreOptions, "manifests">,
 ): Pick<CoreOptions, "scrapeIntervalMs" | "scrapeTimeoutMs" | "checkIntervalMs" | "dashboard" | "accessLog"> {
   return {
     ...(o.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: o.scrapeIntervalMs } : {}),

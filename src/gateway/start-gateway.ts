@@ -1,11 +1,16 @@
 /**
- * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file), with the
- * HTTP proxy listening on the Gateway listeners' ports (or `port`). Used by `igw serve`,
- * `igw start` and tests.
+ * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file) or the
+ * Kubernetes source (`--kube`), with the HTTP proxy listening on the Gateway listeners' ports (or
+ * `port`). Used by `igw serve`, `igw start` and tests.
  */
 import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
+import { KubeSource } from "../kube/kube-source.ts";
+import { LeaderElection } from "../kube/leader-election.ts";
+import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
@@ -16,7 +21,24 @@ import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
 import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
 
-export interface GatewayOptions extends FileCoreOptions {
+export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
+  /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
+  readonly manifests?: readonly string[];
+  /**
+   * Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of
+   * files, and write the status of what is served; `gatewayClass` serves only its Gateways.
+   */
+  readonly kube?: {
+    readonly kubeConfig: KubeConfig;
+    readonly namespace?: string;
+    readonly gatewayClass?: string;
+    /** Elect one status writer among replicas with this Lease (`--leader-elect`). */
+    readonly leaderElection?: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly leaseDurationMs: number;
+    };
+  };
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
   readonly port?: number;
   /** Interface to bind. Default 0.0.0.0. */
@@ -42,7 +64,7 @@ export interface RunningGateway {
   readonly director: Director;
   /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
   readonly metrics: GatewayMetrics;
-  /** Rereads manifests and endpoints now; resolves false (and keeps the running config) when invalid. */
+  /** Rereads manifests and endpoints now; false (and keeps the running config) when invalid, or with `kube`. */
   reload(): boolean;
   /** Resolves after the next served-models check. */
   checkServedModels(): Promise<void>;
@@ -56,7 +78,10 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const source = fileSource(options, options.port ?? IMPLICIT_PORT);
+  const defaultPort = options.port ?? IMPLICIT_PORT;
+  const source = options.kube
+    ? new KubeSource({ ...options.kube, defaultPort, logger })
+    : fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
@@ -75,6 +100,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   const { datastore, director, metrics } = core;
+  const statusWriter =
+    source instanceof KubeSource && options.kube
+      ? new StatusWriter({
+          kubeConfig: options.kube.kubeConfig,
+          logger,
+          gatewayStatus: true,
+          ...(options.kube.gatewayClass !== undefined ? { gatewayClass: options.kube.gatewayClass } : {}),
+        })
+      : undefined;
   const pools = new UpstreamPools(datastore);
   const deps = {
     director,
@@ -120,6 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     }
   } catch (e) {
+    statusWriter?.close();
     await Promise.all(servers.map((s) => s.close()));
     await core.close();
     pools.close();
@@ -129,6 +164,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { urls, pools: [...initial.pools.keys()], endpoints: datastore.endpoints().length },
     "gateway started",
   );
+  // Status says "Programmed" only once the listeners are up.
+  const election =
+    statusWriter && options.kube?.leaderElection
+      ? new LeaderElection({
+          kubeConfig: options.kube.kubeConfig,
+          ...options.kube.leaderElection,
+          logger,
+          onLeader: (leading) => statusWriter.setLeader(leading),
+        })
+      : undefined;
+  if (election) statusWriter?.setLeader(false);
+  if (statusWriter && source instanceof KubeSource) source.onView((view) => statusWriter.update(view));
+  election?.start();
 
   return {
     url: urls[0]!,
@@ -136,9 +184,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     datastore,
     director,
     metrics,
-    reload: () => source.reload(),
+    reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
+      await election?.close();
+      statusWriter?.close();
       await Promise.all(servers.map((s) => s.close()));
       await core.close();
       pools.close();

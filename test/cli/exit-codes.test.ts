@@ -18,7 +18,7 @@ const BOMB = [
 ].join("\n");
 
 test("igw serve: a missing option, a bad value and an alias bomb each exit 2", async () => {
-  assertUsageError(await runIgw(["serve"]), /required option '-f, --file <path>' not specified/);
+  assertUsageError(await runIgw(["serve"]), /no configuration: pass -f FILE\|FOLDER \(manifests\) or --kube/);
   assertUsageError(
     await runIgw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
