@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { Cancellation } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
+import { JsonBudget } from "../requestcontrol/json-budget.ts";
 import type { BeginExchange, Decision, ErrorResponse, ExchangePort } from "./exchange-port.ts";
 import type { ExtProcOptions } from "./extproc-options.ts";
 import { headerMutation, readHeaderMap } from "./header-map.ts";
@@ -63,6 +64,8 @@ export class ExtProcStream {
   #control: string[] = [];
   #subset: string[] | undefined;
   #chunks: Buffer[] = [];
+  /** The body's parse cost, checked chunk by chunk as Envoy sends them. */
+  readonly #budget = new JsonBudget();
   #bodyBytes = 0;
   #bodyMessages = 0;
   #headersAnswered = false;
@@ -212,6 +215,8 @@ export class ExtProcStream {
         "payloadTooLarge",
         `request body is larger than ${this.#deps.options.bodyLimit} bytes`,
       );
+    if (chunk.length > 0 && !this.#budget.push(chunk))
+      throw new GatewayError("tooComplex", this.#budget.error ?? "the request body is too complex");
     if (chunk.length > 0) this.#chunks.push(chunk);
     const buffered =
       this.#requestMode === BodySendMode.BUFFERED || this.#requestMode === BodySendMode.BUFFERED_PARTIAL;
@@ -243,7 +248,7 @@ export class ExtProcStream {
       this.#subset,
     );
     this.#exchange = exchange;
-    exchange.decide(body, this.#abort).then(
+    exchange.decide(body, this.#abort, this.#budget).then(
       (d) => this.#routed(d),
       (e: unknown) => this.#refused(e),
     );

@@ -319,6 +319,11 @@ export class FlowController implements Admitter, FlowControlSource {
     this.unlink(waiter);
     this.queued--;
     this.bytes -= waiter.request.bytes;
+    if (this.queued === 0 && this.expiryTimer !== undefined) {
+      // Nothing waits: no TTL timer left behind (every request has a TTL by default).
+      this.timers.clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
     this.observe(waiter.request.priority, outcome, (now - waiter.enqueuedAt) / 1000);
   }
 

@@ -484,6 +484,18 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     assert.equal(h.closed(), 1);
   });
 
+  it("refuses a body over the parse budget with 400 as its chunks arrive, without starting an exchange", () => {
+    const h = harness();
+    h.machine.handle(requestHeaders());
+    h.machine.handle(body('{"model":"chat","prompt":', false));
+    assert.equal(h.sent.length, 0);
+    h.machine.handle(body("[".repeat(100), false));
+    const refused = h.sent[0]?.immediateResponse;
+    assert.equal(refused?.status.code, 400);
+    assert.match(refused!.body!.toString(), /nests deeper than 64 levels/);
+    assert.equal(h.closed(), 1);
+  });
+
   it("answers an out-of-order message (body before headers) with 500 and closes", () => {
     const h = harness();
     h.machine.handle(body(CHAT, true));

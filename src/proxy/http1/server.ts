@@ -7,7 +7,10 @@
  *
  * - keep-alive and pipelining (one request at a time, in order), HTTP/1.0 and `Connection: close`;
  * - bodies framed by Content-Length or chunked, collected whole up to `bodyLimit` (413 from the
- *   declared length, before reading it), `Expect: 100-continue` answered when the body is wanted;
+ *   declared length, before reading it), seen chunk by chunk by the handler's inspector (which
+ *   may refuse them), `Expect: 100-continue` answered when the body is wanted; a refused body is
+ *   not read further (the connection lingers 2 s for the answer, paused); a large upload yields
+ *   to the other connections after each read;
  * - a request timeout from the first byte to the end of the body (408), an idle keep-alive
  *   timeout, head size and field-count limits (431), a connection cap;
  * - responses with Content-Length, or chunked when streamed; head and first bytes coalesced into
