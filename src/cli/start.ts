@@ -77,6 +77,7 @@ export function startCommand(): Command {
     .option("--replicas <n>", "simulated vLLM servers", integer(1, 64), 5)
     .option("--profile <name>", "simulator latency profile (igw sim --help)", "a10-7b")
     .option("--port <n>", "gateway port (default: the seed Gateway's listener, 8081)", integer(0, 65535))
+    .option("--host <address>", "interface the gateway binds (127.0.0.1: this machine only)", "0.0.0.0")
     .option("--log-level <level>", "gateway log level", "info")
     .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
     .addOption(
@@ -111,13 +112,14 @@ export function startCommand(): Command {
           manifests: [SEED],
           endpointsFile,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
+          host: opts.host,
           ...(accessLog ? { accessLog } : {}),
           logger,
         });
         const url = gw.url;
         process.stdout.write(
           `igw start: ${opts.replicas} simulated vLLM servers (profile ${opts.profile}): ${sim.urls.join(" ")}\n` +
-            `igw serve: listening on ${url}\n\n` +
+            `igw serve: listening on ${gw.listening[0]}\n\n` +
             `Send OpenAI requests to ${url}/v1 with model "qwen" (Critical) or "travel-helper" (Standard, LoRA travel-helper-v1):\n` +
             `  curl -N ${url}/v1/chat/completions -H 'content-type: application/json' \\\n` +
             `    -d '{"model":"travel-helper","messages":[{"role":"user","content":"Plan three days in Kyoto"}],"stream":true}'\n` +
