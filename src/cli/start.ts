@@ -103,9 +103,16 @@ export function startCommand(): Command {
         endpointsFile,
         `endpoints:\n${sim.urls.map((u) => `  - address: ${new URL(u).host}\n    labels: {app: qwen}\n`).join("")}`,
       );
-      const stopSim = (): void => {
-        sim.child.kill("SIGTERM");
+      /** Stops the simulator (SIGKILL when it has not exited 2 s after SIGTERM) and removes the endpoints file. */
+      const stopSim = async (): Promise<void> => {
         rmSync(dir, { recursive: true, force: true });
+        const child = sim.child;
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+        await exited;
+        clearTimeout(timer);
       };
       try {
         const gw = await startGateway({
@@ -127,10 +134,10 @@ export function startCommand(): Command {
             `Manifests: ${SEED}\n`,
         );
         const stop = (): void => {
-          gw.close().finally(() => {
-            stopSim();
-            process.exit(0);
-          });
+          sim.child.removeAllListeners("exit");
+          gw.close()
+            .finally(stopSim)
+            .finally(() => process.exit(0));
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
@@ -139,7 +146,7 @@ export function startCommand(): Command {
           gw.close().finally(() => process.exit(1));
         });
       } catch (e) {
-        stopSim();
+        await stopSim();
         failStartup(logger, e, "igw start could not start the gateway");
       }
     });

@@ -23,8 +23,10 @@ async function igwUntil(
   args: readonly string[],
   until: RegExp,
 ): Promise<{ child: ChildProcess; stdout: string; stderr: string; status: number | null }> {
+  // Its own process group, so that stop() also reaches the simulator `igw start` runs.
   const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let stdout = "";
   let stderr = "";
@@ -44,11 +46,18 @@ async function igwUntil(
   return { child, stdout, stderr, status };
 }
 
+/** SIGTERM to the process (it stops its own children), then SIGKILL to its group: nothing outlives the test. */
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  await exited;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    await exited;
+  }
+  try {
+    process.kill(-child.pid!, "SIGKILL");
+  } catch {
+    // The group is gone already.
+  }
 }
 
 test("igw serve prints the address it binds: 0.0.0.0 by default, the --host given otherwise", async () => {
@@ -100,6 +109,7 @@ test("igw start --host binds there and says so; a port in use is one line and ex
       new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`),
     );
     assert.doesNotMatch(taken.stderr, /^\s+at /m, "no stack trace");
+    await stop(taken.child);
   } finally {
     busy.close();
   }
