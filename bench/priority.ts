@@ -9,8 +9,10 @@
  *          [--length-scale=X] [--seed=N]
  * Targets (issue 12): Critical mean TTFT ≤ 1.2× Critical alone (moderate, heavy), ≤ 1.1× (burst);
  * with room, Standard ≤ 1.5× round robin's Standard; heavy: Critical ≤ 0.25× Standard and ≥ 3×
- * faster than round robin; every request succeeds. (Engine priority, --scheduling-policy priority,
- * needs the gateway to send `priority` per pool: a cell to add once it does.)
+ * faster than round robin; every request succeeds; with engine priority (servers on vLLM's
+ * `--scheduling-policy priority`, the pool annotated engine-priority, Standard started ENGINE_LEAD_S
+ * before Critical) Critical ≤ 1.1× alone. The engine cell also runs the gateway without engine
+ * priority, reported below the table.
  */
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
@@ -41,13 +43,19 @@ interface PriorityCell {
   kvBlocks: number;
   /** The issue's bound on Critical mean TTFT / Critical alone, when it sets one. */
   criticalVsAlone?: number;
+  /** Engine priority on, Standard admitted ENGINE_LEAD_S before Critical. */
+  engine?: boolean;
 }
+
+/** Seconds Standard runs alone before Critical starts in the engine cell. */
+const ENGINE_LEAD_S = 1;
 
 const CELLS: PriorityCell[] = [
   { name: "room", concurrency: 8, kvBlocks: 5000 },
   { name: "moderate", concurrency: 60, kvBlocks: 700, criticalVsAlone: 1.2 },
   { name: "heavy", concurrency: 100, kvBlocks: 400, criticalVsAlone: 1.2 },
   { name: "burst", concurrency: null, kvBlocks: 500, criticalVsAlone: 1.1 },
+  { name: "engine", concurrency: 60, kvBlocks: 700, criticalVsAlone: 1.1, engine: true },
 ];
 
 const re = flag("cells") ? new RegExp(flag("cells")!) : null;
@@ -65,6 +73,7 @@ const maxModelLen = Math.ceil(8192 * lengthScale);
 const started = new Date();
 const loadBefore = loadavg();
 const rows: string[] = [];
+const notes: string[] = [];
 for (const c of cells) {
   const prompts = promptsFor(c.concurrency);
   const ctx = {
@@ -86,14 +95,29 @@ for (const c of cells) {
     log: () => {},
     entry: MAIN,
   };
-  const run = async (label: string, front: "gateway" | "round-robin", classes: ClassKey[]) => {
-    const r = await runPhase({ label, front, classes }, ctx);
+  const engine = c.engine ? { enginePriority: true, criticalDelayS: ENGINE_LEAD_S } : {};
+  const run = async (
+    label: string,
+    front: "gateway" | "round-robin",
+    classes: ClassKey[],
+    options: { enginePriority?: boolean; criticalDelayS?: number } = engine,
+  ) => {
+    const r = await runPhase({ label, front, classes, ...options }, ctx);
     console.error(`${c.name}: ${label} done in ${r.wallS.toFixed(0)} s`);
     return r.classes;
   };
   const both = await run("gateway", "gateway", ["critical", "standard"]);
   const alone = await run("Critical alone", "gateway", ["critical"]);
   const rr = await run("round robin", "round-robin", ["critical", "standard"]);
+  if (c.engine) {
+    const off = await run("gateway, engine priority off", "gateway", ["critical", "standard"], {
+      criticalDelayS: ENGINE_LEAD_S,
+    });
+    notes.push(
+      `${c.name}: without engine priority (same lead) gateway Critical ${off.critical!.meanTtftMs.toFixed(0)} ms ` +
+        `(${(off.critical!.meanTtftMs / alone.critical!.meanTtftMs).toFixed(2)}× alone), Standard ${off.standard!.meanTtftMs.toFixed(0)} ms`,
+    );
+  }
   const [gc, gs, ac, rc, rs] = [
     both.critical,
     both.standard,
@@ -115,7 +139,7 @@ for (const c of cells) {
     `all succeed: ${okAll ? "met" : "not met"}`,
   ].filter((x) => x !== "");
   rows.push(
-    `| ${c.name} | ${c.concurrency ?? "all"} + ${c.concurrency ?? "all"} | ${prompts} + ${prompts} | ${c.kvBlocks} | ${t(gc!).toFixed(0)} | ${t(gs!).toFixed(0)} | ` +
+    `| ${c.name}${c.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${c.concurrency ?? "all"} + ${c.concurrency ?? "all"} | ${prompts} + ${prompts} | ${c.kvBlocks} | ${t(gc!).toFixed(0)} | ${t(gs!).toFixed(0)} | ` +
       `${t(ac!).toFixed(0)} | ${t(rc!).toFixed(0)} | ${t(rs!).toFixed(0)} | ${vsAlone.toFixed(2)} | ${(t(gc!) / t(gs!)).toFixed(2)} | ` +
       `${(t(gs!) / t(rs!)).toFixed(2)} | ${(t(rc!) / t(gc!)).toFixed(2)} | ${gc!.completed + gs!.completed}/${gc!.numPrompts + gs!.numPrompts} | ${checks.join("; ")} |`,
   );
@@ -134,3 +158,4 @@ console.log(
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);
+for (const n of notes) console.log(`\n${n}`);

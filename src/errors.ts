@@ -6,6 +6,7 @@
 export const ErrorKinds = {
   invalidJson: { status: 400, type: "invalid_request_error", code: "invalid_json" },
   invalidRequest: { status: 400, type: "invalid_request_error", code: "invalid_request" },
+  tooComplex: { status: 400, type: "invalid_request_error", code: "request_too_complex" },
   noRoute: { status: 404, type: "invalid_request_error", code: "route_not_found" },
   modelNotFound: { status: 404, type: "invalid_request_error", code: "model_not_found" },
   methodNotAllowed: { status: 405, type: "invalid_request_error", code: "method_not_allowed" },
@@ -46,4 +47,9 @@ export class GatewayError extends Error {
     const k = ErrorKinds[this.kind];
     return { error: { message: this.message, type: k.type, param: this.param, code: k.code } };
   }
+}
+
+/** At most 200 characters of a client-supplied value (a model name, a path), for an error message. */
+export function clip(value: string): string {
+  return value.length <= 200 ? value : `${value.slice(0, 200)}… (${value.length} characters)`;
 }

@@ -203,26 +203,28 @@ async function startOnce(dir, tools, pki, { crdDirs, log, t0 }) {
       logs.etcd,
     );
     saveCluster();
+    cluster.apiserverArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${apiserverPort}`,
+      `--cert-dir=${join(dir, "pki")}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.ca}`,
+      "--authorization-mode=RBAC",
+      "--disable-admission-plugins=ServiceAccount",
+      `--service-account-key-file=${pki.saPublic}`,
+      `--service-account-signing-key-file=${pki.saPrivate}`,
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      "--service-cluster-ip-range=10.0.0.0/24",
+      "--allow-privileged=true",
+      "--v=1",
+    ];
+    cluster.apiserverBin = tools["kube-apiserver"];
     pids["kube-apiserver"] = startDetached(
-      tools["kube-apiserver"],
-      [
-        `--etcd-servers=${etcdUrl}`,
-        "--bind-address=127.0.0.1",
-        "--advertise-address=127.0.0.1",
-        `--secure-port=${apiserverPort}`,
-        `--cert-dir=${join(dir, "pki")}`,
-        `--tls-cert-file=${pki.serverCert}`,
-        `--tls-private-key-file=${pki.serverKey}`,
-        `--client-ca-file=${pki.ca}`,
-        "--authorization-mode=RBAC",
-        "--disable-admission-plugins=ServiceAccount",
-        `--service-account-key-file=${pki.saPublic}`,
-        `--service-account-signing-key-file=${pki.saPrivate}`,
-        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-        "--service-cluster-ip-range=10.0.0.0/24",
-        "--allow-privileged=true",
-        "--v=1",
-      ],
+      cluster.apiserverBin,
+      cluster.apiserverArgs,
       logs["kube-apiserver"],
     );
     saveCluster();
@@ -272,6 +274,33 @@ async function stop(pids) {
       while (alive(pid)) await sleep(50);
     }
   }
+}
+
+/**
+ * Restarts the API server of DIR (etcd keeps running, so every object and resourceVersion
+ * survives): SIGTERM, wait `downMs` with no server on the port, start it with the same flags, wait
+ * for /readyz. Resolves to [down at, ready again at] (ms since the epoch).
+ */
+export async function kubeRestartApiserver(dir, { downMs = 0 } = {}) {
+  dir = resolve(dir);
+  const file = join(dir, "cluster.json");
+  const cluster = JSON.parse(readFileSync(file, "utf8"));
+  await stop({ "kube-apiserver": cluster.pids["kube-apiserver"] });
+  const downAt = Date.now();
+  if (downMs > 0) await sleep(downMs);
+  cluster.pids["kube-apiserver"] = startDetached(
+    cluster.apiserverBin,
+    cluster.apiserverArgs,
+    cluster.logs["kube-apiserver"],
+  );
+  writeFileSync(file, `${JSON.stringify(cluster, null, 2)}\n`);
+  await waitFor(
+    "kube-apiserver /readyz after a restart",
+    async () => (await adminGet(cluster, "/readyz"))[0] === 200,
+    cluster.pids,
+    cluster.logs,
+  );
+  return [downAt, Date.now()];
 }
 
 /** Stops the cluster recorded in DIR/cluster.json (if any) and removes what kubeUp created in DIR. */

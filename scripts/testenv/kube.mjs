@@ -4,14 +4,14 @@
 // channel, from sigs.k8s.io/gateway-api) and Envoy Gateway's BackendTrafficPolicy (from
 // github.com/envoyproxy/gateway); also prometheus-operator's ServiceMonitor CRD, for the chart's
 // test. Binaries are cached by version; a second ensure only checks files.
-// Commands: kube-up DIR (start a loopback control plane, write DIR/kubeconfig, install CRDs) and
-// kube-down DIR (stop it and remove its state); see kube-cluster.mjs.
+// Commands: kube-up DIR (start a loopback control plane, write DIR/kubeconfig, install CRDs),
+// kube-restart-apiserver DIR [DOWN_MS] and kube-down DIR (stop it and remove its state); see kube-cluster.mjs.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { aptInstall } from "./debian.mjs";
 import { goBuildWrapped, goInstall, goModuleDir } from "./go.mjs";
-import { kubeDown, kubeUp } from "./kube-cluster.mjs";
+import { kubeDown, kubeRestartApiserver, kubeUp } from "./kube-cluster.mjs";
 import { output } from "./run.mjs";
 
 /** Kubernetes release; its staging modules (k8s.io/api, ...) are published as v0.<minor>.<patch>. */
@@ -158,6 +158,12 @@ export const component = {
         `kube-up done in ${((Date.now() - t0) / 1000).toFixed(1)} s (logs in ${dirname(cluster.logs.etcd)})`,
       );
       console.log(`export KUBECONFIG=${cluster.kubeconfig}`);
+    },
+    /** kube-restart-apiserver DIR [DOWN_MS]: restarts DIR's API server (etcd and its data stay). */
+    "kube-restart-apiserver": async ([dir, downMs]) => {
+      if (!dir) throw new Error("usage: npm run testenv -- kube-restart-apiserver DIR [DOWN_MS]");
+      const [down, up] = await kubeRestartApiserver(dir, { downMs: Number(downMs ?? 0) });
+      console.log(JSON.stringify({ downAt: down, readyAt: up }));
     },
     /** kube-down DIR: stops the control plane of DIR and removes its state. */
     "kube-down": async ([dir]) => {

@@ -15,8 +15,18 @@ export const USE_QUEUEING_ANNOTATION = "inference-epp-env.networking.x-k8s.io/ex
 export const USE_SCHEDULER_V2_ANNOTATION =
   "inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2";
 
+/**
+ * Annotation (extension) for pools whose servers run vLLM with `--scheduling-policy priority`: the
+ * gateway then sends vLLM's `priority` field with every request (requestcontrol/engine-priority.ts).
+ */
+export const ENGINE_PRIORITY_ANNOTATION = "inference-epp-env.networking.x-k8s.io/engine-priority";
+
 /** Every pool annotation the gateway interprets (config/ warns about near misses of these). */
-export const POOL_ANNOTATIONS: readonly string[] = [USE_QUEUEING_ANNOTATION, USE_SCHEDULER_V2_ANNOTATION];
+export const POOL_ANNOTATIONS: readonly string[] = [
+  USE_QUEUEING_ANNOTATION,
+  USE_SCHEDULER_V2_ANNOTATION,
+  ENGINE_PRIORITY_ANNOTATION,
+];
 
 const port = z.number().int().min(1).max(65535);
 const labelMap = z.record(
@@ -122,6 +132,8 @@ export interface PoolRecord {
   readonly useQueueing: boolean;
   /** `experimental-use-scheduler-v2: "true"`: the scheduler should use the v2 scorer profile. */
   readonly useSchedulerV2: boolean;
+  /** `engine-priority: "true"`: the servers schedule by vLLM's `priority` field, which the gateway sets. */
+  readonly enginePriority: boolean;
   /** extensionRef / endpointPickerRef, kept for reporting (the picker runs in-process here). */
   readonly endpointPicker?: { readonly name: string; readonly failureMode: "FailOpen" | "FailClose" };
   readonly creationTimestamp?: string;
@@ -144,6 +156,7 @@ export function toPoolRecord(
     annotations: metadata.annotations,
     useQueueing: annotationTrue(metadata.annotations, USE_QUEUEING_ANNOTATION),
     useSchedulerV2: annotationTrue(metadata.annotations, USE_SCHEDULER_V2_ANNOTATION),
+    enginePriority: annotationTrue(metadata.annotations, ENGINE_PRIORITY_ANNOTATION),
     ...(metadata.creationTimestamp ? { creationTimestamp: String(metadata.creationTimestamp) } : {}),
   };
   if (doc.apiVersion === `${POOL_GROUP_V1ALPHA2}/v1alpha2`) {

@@ -23,6 +23,8 @@ export interface TrafficClass {
   priority?: number;
   /** Goodput SLOs in ms. */
   slo?: Slo;
+  /** Seconds after the run's start at which this class's first request is due (default 0). */
+  startDelayS?: number;
   /** Seed of this class's prompts and arrivals (default: `--seed`, so equal classes send equal prompts). */
   seed: number;
   /** LoRA adapter names to spread requests over instead of `model`. */

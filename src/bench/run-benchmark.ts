@@ -92,8 +92,9 @@ async function runClass(
     onDone();
     return out;
   };
+  const start = t0 + (p.cls.startDelayS ?? 0) * 1000;
   for (let i = 0; i < p.requests.length; i++) {
-    const due = t0 + p.offsets[i]! * 1000;
+    const due = start + p.offsets[i]! * 1000;
     if (due >= deadline) break;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);

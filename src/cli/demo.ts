@@ -1,7 +1,7 @@
 /** `igw demo`: the seed's experiment end to end (see src/demo/run-demo.ts). */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { loadConfig } from "../config/file-source.ts";
 import { runDemo } from "../demo/run-demo.ts";
 import { readSeedDeployment } from "../demo/seed-deployment.ts";
@@ -59,7 +59,22 @@ export function demoCommand(): Command {
     .option("--out <dir>", "where the chart and summary go", "demo-results")
     .option("--no-baseline", "skip the round-robin baseline")
     .option("--no-critical-alone", "skip the Critical-alone run")
+    .option(
+      "--engine-priority",
+      "add a phase with the servers on vLLM's --scheduling-policy priority and the gateway sending priority, Standard started first (the seed's own vLLM arguments stay the default)",
+      false,
+    )
     .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
+    .addOption(
+      new Option("--data-plane <plane>", "who moves the bytes: igw serve, or Envoy asking igw epp (ext_proc)")
+        .choices(["igw", "envoy"] as const)
+        .default("igw" as const),
+    )
+    .option(
+      "--envoy <path>",
+      "the Envoy binary for --data-plane envoy (npm run testenv -- path envoy)",
+      "envoy",
+    )
     .action(async (o) => {
       checkSeedDir(o.seedDir);
       await runDemo({
@@ -70,7 +85,10 @@ export function demoCommand(): Command {
         outDir: o.out,
         baseline: o.baseline,
         criticalAlone: o.criticalAlone,
+        enginePriority: o.enginePriority,
         seed: o.seed,
+        dataPlane: o.dataPlane,
+        envoyBin: o.envoy,
         progress: process.stderr.isTTY === true,
         print: (t) => process.stdout.write(t),
       });

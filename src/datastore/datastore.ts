@@ -186,6 +186,7 @@ export class Datastore {
     for (const pool of this.#config.pools.values()) {
       const list: EndpointState[] = [];
       for (const spec of this.#specs) {
+        if (spec.namespace !== undefined && spec.namespace !== pool.namespace) continue;
         if (!matchesSelector(spec.labels, pool.selector)) continue;
         for (const port of spec.port !== undefined ? [spec.port] : pool.targetPorts) {
           const id = endpointId(spec.host, port);

@@ -8,4 +8,6 @@ export interface EndpointSpec {
   /** Undefined = use the pool's target port(s). */
   readonly port?: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** A Pod's namespace: only pools of that namespace select it. Undefined = any pool (the endpoints file). */
+  readonly namespace?: string;
 }

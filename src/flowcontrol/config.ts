@@ -19,9 +19,9 @@ import { durationSchema, quantitySchema } from "./quantity-schemas.ts";
 
 const bandFields = {
   priorityName: z.string().min(1).optional(),
-  /** Bytes of queued request bodies this band holds (default 1 GB). */
+  /** Bytes of queued requests this band holds (default 256 MiB; 0 = unlimited). */
   maxBytes: quantitySchema.optional(),
-  /** Requests this band holds (0 = unlimited, the default). */
+  /** Requests this band holds (default 1000; 0 = unlimited). */
   maxRequests: quantitySchema.optional(),
   fairnessPolicyRef: z.string().min(1).optional(),
   orderingPolicyRef: z.string().min(1).optional(),
@@ -47,7 +47,7 @@ export const flowControlSchema = z
     maxBytes: quantitySchema.optional(),
     /** Queued requests in all bands (0 = unlimited, the default). */
     maxRequests: quantitySchema.optional(),
-    /** Time a request may wait before 503 (0 = until the client gives up, the default). */
+    /** Time a request may wait before 503 (default 30s; 0 = until the client gives up). */
     defaultRequestTTL: durationSchema.optional(),
     defaultPriorityBand: defaultBandSchema.optional(),
     defaultNegativePriorityBand: defaultBandSchema.optional(),
@@ -105,13 +105,26 @@ export const DEFAULT_USAGE_LIMIT = 1;
  * so Critical requests find room the lower bands were kept out of.
  */
 export const DEFAULT_PRIORITY_USAGE_LIMIT = 1.25;
+/**
+ * The same default in a pool whose servers schedule by vLLM's `priority` (engine-priority
+ * annotation): there a Critical request sent to a busy server overtakes the lower-priority work
+ * queued in it, so holding it in the gateway only adds delay; it waits here only when the pool is
+ * far past full (bounding what piles up in the servers).
+ */
+export const DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT = 2;
 export const DEFAULT_ACTIVE_RESERVE = 0.2;
 export const DEFAULT_ACTIVE_WINDOW_MS = 10_000;
 /** Longer than a client's turnaround between one request's end and its next request's arrival. */
 export const DEFAULT_RECLAIM_WINDOW_MS = 100;
 
-/** Per-band byte limit when none is set: 1 GB, as in the Inference Extension. */
-export const DEFAULT_BAND_MAX_BYTES = 1_000_000_000;
+/**
+ * Bounded by default (issue 13): per band 256 MiB of queued requests (the Inference Extension's
+ * 1 GB let a few bands hold gigabytes), at most 1000 requests, and a 30 s wait. Each is
+ * overridable; 0 = unlimited.
+ */
+export const DEFAULT_BAND_MAX_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_BAND_MAX_REQUESTS = 1000;
+export const DEFAULT_REQUEST_TTL_MS = 30_000;
 
 type FlowControlKind = keyof FlowControlPlugins;
 
@@ -195,7 +208,7 @@ export function parseFlowControl(
     return {
       priorityName: b?.priorityName,
       maxBytes: b?.maxBytes ?? DEFAULT_BAND_MAX_BYTES,
-      maxRequests: b?.maxRequests ?? 0,
+      maxRequests: b?.maxRequests ?? DEFAULT_BAND_MAX_REQUESTS,
       fairnessPolicy: fairness?.spec ?? DEFAULT_FAIRNESS_POLICY,
       orderingPolicy: ordering?.spec ?? DEFAULT_ORDERING_POLICY,
       queue: queue?.spec ?? { type: "list-queue" },
@@ -223,7 +236,7 @@ export function parseFlowControl(
   return {
     maxBytes: input.maxBytes ?? 0,
     maxRequests: input.maxRequests ?? 0,
-    defaultRequestTTLMs: input.defaultRequestTTL ?? 0,
+    defaultRequestTTLMs: input.defaultRequestTTL ?? DEFAULT_REQUEST_TTL_MS,
     defaultBand,
     defaultNegativeBand,
     bands,

@@ -22,6 +22,8 @@ export interface PoolAdmitterOptions {
   readonly metrics?: FlowControlMetrics;
   /** Default REAL_TIMERS. */
   readonly timers?: Timers;
+  /** The servers schedule by vLLM's `priority` (pool annotation engine-priority). */
+  readonly enginePriority?: boolean;
 }
 
 /** An Admitter plus close() to release timers and queued requests when the pool goes away. */
@@ -38,7 +40,8 @@ export function createPoolAdmitter(options: PoolAdmitterOptions): PoolAdmitter {
     ...(options.metrics && { metrics: options.metrics }),
     ...(options.timers && { timers: options.timers }),
   };
-  if (options.queueing) return new FlowController({ ...common, settings });
+  if (options.queueing)
+    return new FlowController({ ...common, settings, enginePriority: options.enginePriority === true });
   const detector = BUILTIN_REGISTRY.create(settings.detector, "saturation-detector", "saturation detector");
   const legacy = new LegacyAdmitter({ ...common, detector });
   return Object.assign(legacy, { close(): void {} });

@@ -16,7 +16,9 @@
  * A saturated higher band stops the cycle (no lower band overtakes it). While a higher band is
  * active (dispatched within `activeWindow`), lower bands stop `activeReserve` earlier, keeping room
  * for it; and for `reclaimWindow` after one of its requests is dispatched or completes, lower bands
- * wait (at most 10 windows in a row), so its arriving and returning clients take the room first.
+ * wait (at most 10 windows in a row) when no more than `activeReserve` of room is left, so its
+ * arriving and returning clients take the last room first. With more room nothing is held
+ * (work-conserving: a Standard request on an idle pool passes at once, whatever Critical does).
  * Sheddable requests (priority < 0) are refused with 429 instead of queued unless `queueSheddable`
  * is set.
  */
@@ -24,7 +26,12 @@ import { GatewayError } from "../errors.ts";
 import { BUILTIN_REGISTRY } from "../plugins/builtin-registry.ts";
 import type { Candidate } from "../scheduling/types.ts";
 import { REAL_TIMERS, type Timers } from "../timers.ts";
-import type { BandSettings, FlowControlSettings } from "./config.ts";
+import {
+  type BandSettings,
+  DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT,
+  DEFAULT_PRIORITY_USAGE_LIMIT,
+  type FlowControlSettings,
+} from "./config.ts";
 import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metrics.ts";
 import { PriorityBand } from "./priority-band.ts";
 import { QueuedRequest } from "./queued-request.ts";
@@ -42,6 +49,11 @@ export interface FlowControllerOptions {
   readonly metrics?: FlowControlMetrics;
   /** The `inference_pool` metric label. */
   readonly poolName?: string;
+  /**
+   * The pool's servers schedule by vLLM's `priority` (engine-priority annotation): bands above 0
+   * default to DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT instead of DEFAULT_PRIORITY_USAGE_LIMIT.
+   */
+  readonly enginePriority?: boolean;
 }
 
 /** Counts for stats and tests. */
@@ -96,6 +108,7 @@ export class FlowController implements Admitter, FlowControlSource {
   private expiryTimer: unknown;
   private reclaimTimer: unknown;
   private closed = false;
+  private readonly priorityLimit: number;
 
   constructor(options: FlowControllerOptions) {
     this.settings = options.settings;
@@ -108,6 +121,9 @@ export class FlowController implements Admitter, FlowControlSource {
     this.metrics = options.metrics;
     this.poolName = options.poolName ?? "";
     this.untrack = this.metrics?.track(this) ?? noop;
+    this.priorityLimit = options.enginePriority
+      ? DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT
+      : DEFAULT_PRIORITY_USAGE_LIMIT;
     for (const [priority, band] of this.settings.bands) this.bandFor(priority, band);
   }
 
@@ -120,12 +136,14 @@ export class FlowController implements Admitter, FlowControlSource {
       return Promise.reject(new GatewayError("queueTimeout", "client disconnected before admission"));
     }
     const band = this.bandFor(request.priority);
-    const room = this.saturation(now) < this.limitOf(band, now);
+    const saturation = this.saturation(now);
+    const limit = this.limitOf(band, now);
+    const room = saturation < limit;
     if (
       room &&
       (this.cycle === undefined || request.onAdmitted !== undefined) &&
       this.waitingAtOrAbove(request.priority) === 0 &&
-      this.reclaimedUntil(band, now) <= now
+      this.reclaimedUntil(band, now, limit - saturation) <= now
     ) {
       this.observe(request.priority, "dispatched", 0);
       this.released(band, now, request.onAdmitted === undefined);
@@ -233,7 +251,7 @@ export class FlowController implements Admitter, FlowControlSource {
         this.shedWaitingSheddable(saturation, now);
         return false; // head-of-line: nothing lower may pass
       }
-      const until = this.reclaimedUntil(band, now);
+      const until = this.reclaimedUntil(band, now, limit - saturation);
       if (until > now) {
         // A higher band just freed room its clients are about to take again: hold the cycle.
         this.reclaimTimer ??= this.timers.setTimeout(this.reclaimEnded, until - now);
@@ -348,10 +366,13 @@ export class FlowController implements Admitter, FlowControlSource {
 
   /**
    * Until when (clock ms) a higher band's recent dispatch or completion holds this band back
-   * (<= now = free): its clients are arriving, or about to send their next request. A band held
-   * for HOLD_CAP_WINDOWS windows in a row is let through (the usage limit still applies).
+   * (<= now = free): its clients are arriving, or about to send their next request. Work-conserving:
+   * only while the room left below the band's limit (`room`) is no more than the active reserve;
+   * with more room than that both fit and nothing is held. A band held for HOLD_CAP_WINDOWS
+   * windows in a row is let through (the usage limit still applies).
    */
-  private reclaimedUntil(band: PriorityBand, now: number): number {
+  private reclaimedUntil(band: PriorityBand, now: number, room: number): number {
+    if (room > this.settings.activeReserve) return Number.NEGATIVE_INFINITY;
     const window = this.settings.reclaimWindowMs;
     let until = Number.NEGATIVE_INFINITY;
     for (const b of this.bands) {
@@ -408,7 +429,7 @@ export class FlowController implements Admitter, FlowControlSource {
       configured ??
       this.settings.bands.get(priority) ??
       (priority < 0 ? this.settings.defaultNegativeBand : this.settings.defaultBand);
-    const band = new PriorityBand(priority, settings);
+    const band = new PriorityBand(priority, settings, this.priorityLimit);
     let i = 0;
     while (i < this.bands.length && this.bands[i]!.priority > priority) i++;
     this.bands.splice(i, 0, band);

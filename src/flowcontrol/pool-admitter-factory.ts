@@ -36,6 +36,7 @@ export function admitterForPool(pool: PoolRecord, deps: AdmitterDeps): PoolAdmit
     candidates: deps.candidates,
     queueing: poolQueues(pool, deps.pickerConfigs ?? []),
     settings: settingsFromSection(section),
+    enginePriority: pool.enginePriority,
     ...(deps.metrics && { metrics: deps.metrics }),
   });
 }

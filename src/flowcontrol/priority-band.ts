@@ -28,12 +28,14 @@ export class PriorityBand implements BandFlows {
   private readonly queues: QueueFactory;
   private readonly flows = new Map<string, FlowQueue>();
 
-  /** `settings` were resolved by parseFlowControl, so its plugins build. */
-  constructor(priority: number, settings: BandSettings) {
+  /**
+   * `settings` were resolved by parseFlowControl, so its plugins build. `priorityLimit`: the
+   * usage limit of a band with priority > 0 that sets none (DEFAULT_PRIORITY_USAGE_LIMIT).
+   */
+  constructor(priority: number, settings: BandSettings, priorityLimit = DEFAULT_PRIORITY_USAGE_LIMIT) {
     this.priority = priority;
     this.settings = settings;
-    this.usageLimit =
-      settings.usageLimit ?? (priority > 0 ? DEFAULT_PRIORITY_USAGE_LIMIT : DEFAULT_USAGE_LIMIT);
+    this.usageLimit = settings.usageLimit ?? (priority > 0 ? priorityLimit : DEFAULT_USAGE_LIMIT);
     this.ordering = BUILTIN_REGISTRY.create(settings.orderingPolicy, "ordering-policy", "ordering policy");
     this.fairness = BUILTIN_REGISTRY.create(settings.fairnessPolicy, "fairness-policy", "fairness policy");
     this.queues = BUILTIN_REGISTRY.create(settings.queue, "queue", "queue");

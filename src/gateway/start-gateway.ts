@@ -1,48 +1,58 @@
 /**
- * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file), with the
- * HTTP proxy listening on the Gateway listeners' ports (or `port`). Used by `igw serve`,
- * `igw start` and tests.
+ * `igw serve`: the core (core.ts) fed by the file source (manifests and endpoints file) or the
+ * Kubernetes source (`--kube`), with the HTTP proxy listening on the Gateway listeners' ports (or
+ * `port`). Used by `igw serve`, `igw start` and tests.
  */
 import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
+import { KubeSource } from "../kube/kube-source.ts";
+import { LeaderElection } from "../kube/leader-election.ts";
+import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
-import { createLogger, type Logger } from "../observability/logger.ts";
+import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
 import type { Http1Server } from "../proxy/http1/server.ts";
 import { UpstreamPools } from "../proxy/upstream-pools.ts";
 import type { Director } from "../requestcontrol/director.ts";
+import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
+import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
 
-export interface GatewayOptions {
-  /** Manifest files or folders (multi-document YAML). */
-  readonly manifests: readonly string[];
-  /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
-  readonly endpointsFile?: string;
+export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
+  /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
+  readonly manifests?: readonly string[];
+  /**
+   * Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of
+   * files, and write the status of what is served; `gatewayClass` serves only its Gateways.
+   */
+  readonly kube?: {
+    readonly kubeConfig: KubeConfig;
+    readonly namespace?: string;
+    readonly gatewayClass?: string;
+    /** Elect one status writer among replicas with this Lease (`--leader-elect`). */
+    readonly leaderElection?: {
+      readonly namespace: string;
+      readonly name: string;
+      readonly leaseDurationMs: number;
+    };
+  };
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
   readonly port?: number;
   /** Interface to bind. Default 0.0.0.0. */
   readonly host?: string;
   /** Max request body in bytes. Default 16 MiB. */
   readonly bodyLimit?: number;
+  /** From a request's first byte to the end of its body, ms (408 beyond). Default 30,000. */
+  readonly bodyTimeoutMs?: number;
+  /** Open client connections per listener port at most (more are refused and logged). Default 16,384. */
+  readonly maxConnections?: number;
   /** Endpoints tried per request, first included. Default 3. */
   readonly maxAttempts?: number;
-  /** Poll interval for file changes, ms; 0 disables watching. Default 1000. */
-  readonly watchIntervalMs?: number;
-  /** Recheck `/v1/models` of the endpoints this often, ms; 0 = only on start and changes. Default 30000. */
-  readonly checkIntervalMs?: number;
-  readonly logger?: Logger;
-  /** Model-server metrics scrape interval per endpoint, ms. Default 50. */
-  readonly scrapeIntervalMs?: number;
-  /** Model-server metrics scrape timeout, ms. Default 1000. */
-  readonly scrapeTimeoutMs?: number;
   /** Send each scheduling decision's explanation in the `x-gateway-scheduling-decision` response header. */
   readonly explainDecisions?: boolean;
-  /** Serve the live page on `/dashboard` of every listener. Default true. */
-  readonly dashboard?: boolean;
-  /** Write one access-log line per request here (`--access-log`). */
-  readonly accessLog?: Logger;
 }
 
 export interface RunningGateway {
@@ -56,7 +66,7 @@ export interface RunningGateway {
   readonly director: Director;
   /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
   readonly metrics: GatewayMetrics;
-  /** Rereads manifests and endpoints now; resolves false (and keeps the running config) when invalid. */
+  /** Rereads manifests and endpoints now; false (and keeps the running config) when invalid, or with `kube`. */
   reload(): boolean;
   /** Resolves after the next served-models check. */
   checkServedModels(): Promise<void>;
@@ -70,23 +80,17 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 /** Starts serving; throws ConfigError when the initial configuration is invalid. */
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const source = new FileSource({
-    manifests: options.manifests,
-    ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
-    defaultPort: options.port ?? IMPLICIT_PORT,
-    ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
-  });
+  const defaultPort = options.port ?? IMPLICIT_PORT;
+  const source = options.kube
+    ? new KubeSource({ ...options.kube, defaultPort, logger })
+    : fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
     logger,
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.explainDecisions ? { explainHeader: true } : {}),
-    ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
-    ...(options.scrapeTimeoutMs !== undefined ? { scrapeTimeoutMs: options.scrapeTimeoutMs } : {}),
-    ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
-    ...(options.dashboard === false ? { dashboard: false } : {}),
-    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    ...coreSettings(options),
     onReloaded: (config) => {
       if (options.port !== undefined) return;
       const missing = config.listeners.filter((l) => !listeningPorts.has(l.port));
@@ -98,6 +102,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   const { datastore, director, metrics } = core;
+  const statusWriter =
+    source instanceof KubeSource && options.kube
+      ? new StatusWriter({
+          kubeConfig: options.kube.kubeConfig,
+          logger,
+          gatewayStatus: true,
+          ...(options.kube.gatewayClass !== undefined ? { gatewayClass: options.kube.gatewayClass } : {}),
+        })
+      : undefined;
   const pools = new UpstreamPools(datastore);
   const deps = {
     director,
@@ -106,6 +119,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     metrics,
     logger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(options.bodyTimeoutMs !== undefined ? { requestTimeoutMs: options.bodyTimeoutMs } : {}),
     ...(core.dashboard ? { dashboard: core.dashboard.handle } : {}),
   };
 
@@ -114,6 +128,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const initial = datastore.config;
   const ports =
     options.port !== undefined ? [options.port] : [...new Set(initial.listeners.map((l) => l.port))];
+  const budget = connectionBudget(options.maxConnections, ports.length, openFileLimit());
+  if (budget.limitedBy !== undefined) {
+    const fields = { maxConnections: budget.maxConnections };
+    // Asked for explicitly: a warning; the default lowered to fit: worth knowing only.
+    if (options.maxConnections !== undefined) logger.warn(fields, budget.limitedBy);
+    else logger.info(fields, budget.limitedBy);
+  }
   const servers: Http1Server[] = [];
   const urls: string[] = [];
   const listening: string[] = [];
@@ -122,7 +143,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const keysFor = memoByConfig(datastore, (config) =>
         config.listeners.filter((l) => options.port !== undefined || l.port === port).map((l) => l.key),
       );
-      const gatewayServer = createGatewayServer(deps, keysFor);
+      const gatewayServer = createGatewayServer({ ...deps, maxConnections: budget.maxConnections }, keysFor);
       const { server } = gatewayServer;
       await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -138,6 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       urls.push(`http://${hostForUrl(reachableHost(bound.address))}:${bound.port}`);
     }
   } catch (e) {
+    statusWriter?.close();
     await Promise.all(servers.map((s) => s.close()));
     await core.close();
     pools.close();
@@ -147,6 +169,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { urls: listening, pools: [...initial.pools.keys()], endpoints: datastore.endpoints().length },
     "gateway started",
   );
+  // Status says "Programmed" only once the listeners are up.
+  const election =
+    statusWriter && options.kube?.leaderElection
+      ? new LeaderElection({
+          kubeConfig: options.kube.kubeConfig,
+          ...options.kube.leaderElection,
+          logger,
+          onLeader: (leading) => statusWriter.setLeader(leading),
+        })
+      : undefined;
+  if (election) statusWriter?.setLeader(false);
+  if (statusWriter && source instanceof KubeSource) source.onView((view) => statusWriter.update(view));
+  election?.start();
 
   return {
     url: urls[0]!,
@@ -155,9 +190,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     datastore,
     director,
     metrics,
-    reload: () => source.reload(),
+    reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
+      await election?.close();
+      statusWriter?.close();
       await Promise.all(servers.map((s) => s.close()));
       await core.close();
       pools.close();

@@ -18,6 +18,8 @@ export interface EndpointMetrics {
   /** Tokens per KV block and number of blocks (vllm:cache_config_info), when known. */
   blockSize?: number;
   numGpuBlocks?: number;
+  /** Counters for the cost model, when the engine reports them. */
+  counters?: EngineCounters;
   /** Wall time (ms since epoch) of the last successful scrape; 0 = never scraped. */
   updatedAt: number;
   /**
@@ -25,6 +27,22 @@ export interface EndpointMetrics {
    * scraper), so scheduling can add only the work sent since that scrape (scheduling/effective-load.ts).
    */
   inFlightRequestsAtScrape?: number;
+}
+
+/**
+ * Cumulative engine counters the expected-TTFT cost model learns from (vLLM only): differences
+ * between two scrapes give seconds per computed prompt token and the time per output token.
+ */
+export interface EngineCounters {
+  /** Σ seconds requests spent in prefill (vllm:request_prefill_time_seconds_sum). */
+  prefillSeconds: number;
+  /** Requests whose prefill finished (its _count). */
+  prefilledRequests: number;
+  /** Prompt tokens computed: vllm:prompt_tokens_total − vllm:prefix_cache_hits_total. */
+  computedPromptTokens: number;
+  /** Σ and count of time per output token (vllm:time_per_output_token_seconds, or inter_token_latency). */
+  tpotSeconds: number;
+  tpotCount: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
@@ -46,6 +64,7 @@ export function emptyMetrics(): EndpointMetrics {
     // Every field present from the start, so all records share one object shape (fast scorers).
     blockSize: undefined,
     numGpuBlocks: undefined,
+    counters: undefined,
     updatedAt: 0,
     inFlightRequestsAtScrape: 0,
   };

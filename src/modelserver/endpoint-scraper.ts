@@ -144,6 +144,7 @@ export class EndpointScraper {
       m.maxActiveAdapters = load.maxActiveAdapters;
       if (load.blockSize !== undefined) m.blockSize = load.blockSize;
       if (load.numGpuBlocks !== undefined) m.numGpuBlocks = load.numGpuBlocks;
+      m.counters = load.counters;
       m.inFlightRequestsAtScrape = requestsAtStart;
       m.updatedAt = this.#now();
     } catch (e) {

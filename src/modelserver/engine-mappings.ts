@@ -4,6 +4,7 @@
  * Gateway API Inference Extension's metric extractor factories.
  */
 import type { Endpoint } from "../datastore/endpoint.ts";
+import type { EngineCounters } from "./endpoint-metrics.ts";
 import type { PromSample, ScanResult } from "./prom-text-scanner.ts";
 
 /** The endpoint label that names the engine. */
@@ -20,6 +21,7 @@ export interface ScrapedLoad {
   maxActiveAdapters: number;
   blockSize?: number;
   numGpuBlocks?: number;
+  counters?: EngineCounters;
 }
 
 /** One engine's mapping. `extract` throws an Error naming the missing family when a core metric is absent. */
@@ -97,6 +99,11 @@ const vllm: EngineMapping = {
     "vllm:gpu_cache_usage_perc",
     "vllm:lora_requests_info",
     "vllm:cache_config_info",
+    "vllm:prompt_tokens",
+    "vllm:prefix_cache_hits",
+    "vllm:request_prefill_time_seconds",
+    "vllm:time_per_output_token_seconds",
+    "vllm:inter_token_latency_seconds",
   ],
   extract(scan) {
     const kv =
@@ -127,9 +134,34 @@ const vllm: EngineMapping = {
       if (bs !== undefined) load.blockSize = bs;
       if (nb !== undefined) load.numGpuBlocks = nb;
     }
+    const counters = vllmCounters(scan);
+    if (counters !== undefined) load.counters = counters;
     return load;
   },
 };
+
+/** vLLM's cost-model counters; undefined unless prompt tokens and prefill time are both reported. */
+function vllmCounters(scan: ScanResult): EngineCounters | undefined {
+  const named =
+    (suffix: string): Pick =>
+    (s) =>
+      s.filter((x) => x.name.endsWith(suffix));
+  const prompt = sumOf(scan, "vllm:prompt_tokens", named("_total"));
+  const prefill = sumOf(scan, "vllm:request_prefill_time_seconds", named("_sum"));
+  const prefilled = sumOf(scan, "vllm:request_prefill_time_seconds", named("_count"));
+  if (prompt === undefined || prefill === undefined || prefilled === undefined) return undefined;
+  const hits = sumOf(scan, "vllm:prefix_cache_hits", named("_total")) ?? 0;
+  const tpotFamily = scan.families.get("vllm:time_per_output_token_seconds")?.length
+    ? "vllm:time_per_output_token_seconds"
+    : "vllm:inter_token_latency_seconds";
+  return {
+    prefillSeconds: prefill,
+    prefilledRequests: prefilled,
+    computedPromptTokens: Math.max(0, prompt - hits),
+    tpotSeconds: sumOf(scan, tpotFamily, named("_sum")) ?? 0,
+    tpotCount: sumOf(scan, tpotFamily, named("_count")) ?? 0,
+  };
+}
 
 const sglang: EngineMapping = {
   engine: "sglang",

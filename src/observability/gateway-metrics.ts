@@ -230,11 +230,28 @@ export class GatewayMetrics {
    */
   subscribeOutliers(outliers: OutlierDetector, datastore: Datastore): () => void {
     const registers = [this.registry];
+    /** Label sets counted per endpoint id, to remove when the endpoint leaves. */
+    const counted = new Map<string, Set<string>>();
+    const note = (endpoint: string, name: string): void => {
+      const names = counted.get(endpoint) ?? new Set<string>();
+      names.add(name);
+      counted.set(endpoint, names);
+    };
     const ejections = new Counter({
       name: "inference_pool_endpoint_ejections_total",
       help: "Times outlier detection ejected the endpoint from the pool (consecutive 5xx or gateway failures).",
       labelNames: ["name", "endpoint"],
       registers,
+      // Every endpoint's series exists from its first scrape at 0: Prometheus' increase() cannot
+      // see the first ejection of a series that is born at 1.
+      collect() {
+        for (const pool of datastore.config.pools.values())
+          for (const e of datastore.poolEndpoints(pool.key)) {
+            if (counted.get(e.endpoint.id)?.has(pool.name)) continue;
+            this.inc({ name: pool.name, endpoint: e.endpoint.id }, 0);
+            note(e.endpoint.id, pool.name);
+          }
+      },
     });
     new Gauge({
       name: "inference_pool_endpoint_ejected",
@@ -248,15 +265,11 @@ export class GatewayMetrics {
             this.set({ name: pool.name, endpoint: e.endpoint.id }, e.ejected ? 1 : 0);
       },
     });
-    /** Label sets counted per endpoint id, to remove when the endpoint leaves. */
-    const counted = new Map<string, Set<string>>();
     const offEvent = outliers.onEvent((e) => {
       if (e.kind !== "ejected") return;
       const name = datastore.config.pools.get(e.poolKey)?.name ?? e.poolKey;
       ejections.inc({ name, endpoint: e.endpoint });
-      const names = counted.get(e.endpoint) ?? new Set<string>();
-      names.add(name);
-      counted.set(e.endpoint, names);
+      note(e.endpoint, name);
     });
     const offEndpoints = datastore.onEndpointsChanged(({ removed }) => {
       for (const s of removed) {
@@ -279,7 +292,7 @@ export class GatewayMetrics {
    */
   subscribe(hooks: LifecycleHooks): () => void {
     const offRouted = hooks.on("routed", (ex) => {
-      const s = this.#families[ex.family].series(modelLabel(ex), ex.targetModel ?? "");
+      const s = this.#families[ex.family].series(modelLabel(ex), targetLabel(ex));
       s.requests.inc();
       s.running.inc();
     });
@@ -300,7 +313,8 @@ export class GatewayMetrics {
       return;
     }
     const model = modelLabel(ex);
-    const s = f.series(model, ex.targetModel);
+    const target = targetLabel(ex);
+    const s = f.series(model, target);
     s.running.dec();
     const seconds = ((ex.endedAt ?? ex.receivedAt) - ex.receivedAt) / 1000;
     s.duration.observe(seconds);
@@ -317,13 +331,19 @@ export class GatewayMetrics {
       if (ex.completionTokens > 0) s.ntpot.observe(seconds / ex.completionTokens);
     }
     if (ex.errorCode !== undefined)
-      f.errors
-        .series({ model_name: model, target_model_name: ex.targetModel, error_code: ex.errorCode })
-        .inc();
+      f.errors.series({ model_name: model, target_model_name: target, error_code: ex.errorCode }).inc();
   }
 }
 
 /** The `model_name` label of an exchange: the client's name when it is a known model, else "". */
 function modelLabel(ex: ExchangeView): string {
   return ex.knownModel ? (ex.clientModel ?? "") : "";
+}
+
+/**
+ * The `target_model_name` label: "" for an unknown model too (a passed-through name is the
+ * client's string: as a label it would make the cardinality unbounded).
+ */
+function targetLabel(ex: ExchangeView): string {
+  return ex.knownModel ? (ex.targetModel ?? "") : "";
 }

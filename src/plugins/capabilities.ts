@@ -15,6 +15,12 @@ export interface EndpointRemovedListener {
   endpointRemoved(endpointId: string): void;
 }
 
+/** Holds resources (sockets, timers) to release when its scheduler is replaced or the gateway stops. */
+export interface Closeable {
+  /** Releases them; called once, after the plugin's last decision. Must not throw. */
+  close(): void;
+}
+
 /** The approximate prefix index's counters (`inference_extension_prefix_indexer_*`). */
 export interface PrefixIndexMetrics {
   /** Block hashes held, over all endpoints. */
@@ -44,4 +50,8 @@ export function isEndpointRemovedListener<P extends object>(p: P): p is P & Endp
 
 export function isMetricsSource<P extends object>(p: P): p is P & MetricsSource {
   return typeof (p as Partial<MetricsSource>).pluginMetrics === "function";
+}
+
+export function isCloseable<P extends object>(p: P): p is P & Closeable {
+  return typeof (p as Partial<Closeable>).close === "function";
 }

@@ -5,11 +5,12 @@
  */
 import type { Logger } from "pino";
 import type { Datastore } from "../datastore/datastore.ts";
-import { GatewayError } from "../errors.ts";
+import { clip, GatewayError } from "../errors.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import type { Decision } from "../requestcontrol/decision.ts";
-import type { Director } from "../requestcontrol/director.ts";
+import { type Director, notProxiedMessage } from "../requestcontrol/director.ts";
 import { asGatewayError, errorResponse } from "../requestcontrol/error-response.ts";
+import { JsonBudget } from "../requestcontrol/json-budget.ts";
 import { ProxiedRequest } from "./forward.ts";
 import {
   BodyError,
@@ -57,8 +58,10 @@ export function createGatewayServer(
       onConnectionsDropped: (n) =>
         deps.logger.warn(
           { dropped: n },
-          `refused ${n} client connection(s): the gateway holds its maximum of open connections`,
+          `refused ${n} client connection(s): the gateway holds its maximum of open connections (--max-connections)`,
         ),
+      onAcceptFailed: (n, err) =>
+        deps.logger.error({ failed: n, err }, `could not accept ${n} client connection(s): ${err.message}`),
     },
   );
 }
@@ -81,13 +84,22 @@ async function handle(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
+  const path = url.split("?", 1)[0]!;
+  if (!deps.director.proxiesPath(keys, path)) {
+    // Refused before the body is read; still an exchange, so metrics and logs see it.
+    writeErrorResponse(res, ex.fail(new GatewayError("noRoute", notProxiedMessage(path))));
+    ex.end();
+    return;
+  }
   const proxied = new ProxiedRequest(ex, res, req.headers, deps.pools);
+  // The body's parse cost is checked as it arrives: an over-budget body is refused unread.
+  const budget = new JsonBudget();
   let decision: Decision;
   try {
-    const body = await req.body();
-    decision = await ex.decide(body, proxied);
+    const body = await req.body((chunk) => budget.push(chunk));
+    decision = await ex.decide(body, proxied, budget);
   } catch (thrown) {
-    const e = thrown instanceof BodyError ? bodyError(thrown) : thrown;
+    const e = thrown instanceof BodyError ? bodyError(thrown, budget) : thrown;
     // The client went away (e.g. while queued): nobody to answer.
     if (!proxied.aborted) {
       const err = asGatewayError(e);
@@ -108,7 +120,8 @@ async function handle(
   }
 }
 
-function bodyError(e: BodyError): GatewayError {
+function bodyError(e: BodyError, budget: JsonBudget): GatewayError {
+  if (budget.error !== undefined) return new GatewayError("tooComplex", budget.error);
   return new GatewayError(
     e.status === 413 ? "payloadTooLarge" : e.status === 408 ? "requestTimeout" : "invalidRequest",
     e.message,
@@ -140,7 +153,7 @@ async function answerGet(
     return writeErrorResponse(
       res,
       errorResponse(
-        new GatewayError("modelNotFound", `The model '${truncate(id)}' does not exist`, { param: "model" }),
+        new GatewayError("modelNotFound", `The model '${clip(id)}' does not exist`, { param: "model" }),
       ),
     );
   }
@@ -158,13 +171,8 @@ async function answerGet(
   if (deps.dashboard?.(req, res)) return;
   return writeErrorResponse(
     res,
-    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${truncate(path)}`)),
+    errorResponse(new GatewayError("noRoute", `no route for ${req.method} ${clip(path)}`)),
   );
-}
-
-/** At most 200 characters of a client-supplied name in a message. */
-function truncate(s: string): string {
-  return s.length <= 200 ? s : `${s.slice(0, 200)}… (${s.length} characters)`;
 }
 
 function sendJson(res: Http1Reply, status: number, value: unknown): void {

@@ -31,7 +31,7 @@ export interface Decision {
   readonly url: string;
   /** Endpoints to try (`host:port`), the target first, then fallbacks in order. Never empty. */
   readonly endpoints: readonly string[];
-  /** The body to send upstream; the received body when the model was not rewritten. */
+  /** The body to send upstream; the received body when neither `model` nor `priority` was rewritten. */
   readonly body: Buffer;
   /** True when `body` differs from the received body (content-length changes). */
   readonly bodyRewritten: boolean;

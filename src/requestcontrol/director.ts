@@ -8,13 +8,14 @@ import type { Logger } from "pino";
 import type { ListenerRecord } from "../api/gateway.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
-import { GatewayError } from "../errors.ts";
+import { clip, GatewayError } from "../errors.ts";
 import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { ExchangeEntry, InboundRequest } from "./decision.ts";
 import { Exchange } from "./exchange.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
+import { isInferencePath } from "./inference-paths.ts";
 import { LifecycleHooks } from "./lifecycle-hooks.ts";
 import { OutlierDetector, type OutlierEvent } from "./outlier-detector.ts";
 import type { ParsedRequest } from "./parse-request.ts";
@@ -133,6 +134,15 @@ export class Director {
     return false;
   };
 
+  /**
+   * Whether `path` may be proxied from these listeners: an inference API (inference-paths.ts),
+   * or a path an HTTPRoute names by a path match. Anything else is answered 404 by the gateway,
+   * before its body is read.
+   */
+  proxiesPath(listenerKeys: readonly string[], path: string): boolean {
+    return isInferencePath(path) || this.#routes.namesPath(listenerKeys, path);
+  }
+
   /** Endpoint metrics were refreshed (the scraper calls this): admitters dispatch what now fits. */
   metricsRefreshed(): void {
     this.#runtimes.notifyAll();
@@ -151,14 +161,17 @@ export class Director {
       headers: parsed.headers,
       query: () => new URLSearchParams(parsed.queryString),
     });
+    if (match && !match.namesPath && !isInferencePath(parsed.path))
+      // Only a route that names this path by a path match proxies a non-inference API.
+      throw new GatewayError("noRoute", notProxiedMessage(parsed.path));
     if (!match) {
       if (!this.#knownModels().has(parsed.model) && this.#allPoolsHaveModels())
-        throw new GatewayError("modelNotFound", `The model '${parsed.model}' does not exist`, {
+        throw new GatewayError("modelNotFound", `The model '${clip(parsed.model)}' does not exist`, {
           param: "model",
         });
       throw new GatewayError(
         "noRoute",
-        `no route for ${parsed.method} ${parsed.path} with model '${parsed.model}'`,
+        `no route for ${parsed.method} ${clip(parsed.path)} with model '${clip(parsed.model)}'`,
         { param: "model" },
       );
     }
@@ -212,6 +225,14 @@ export class Director {
 
     this.#runtimes.close();
   }
+}
+
+/** The 404 message for a path that is neither an inference API nor named by a route. */
+export function notProxiedMessage(path: string): string {
+  return (
+    `${clip(path)} is not proxied: only /v1/completions, /v1/chat/completions, /v1/embeddings and ` +
+    "/v1/responses are, unless an HTTPRoute names the path in a path match"
+  );
 }
 
 /**

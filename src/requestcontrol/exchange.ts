@@ -29,9 +29,11 @@ import type {
   ResponseAction,
   ResponseHead,
 } from "./decision.ts";
+import { upstreamBody, vllmPriority } from "./engine-priority.ts";
 import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
+import type { JsonBudget } from "./json-budget.ts";
 import { NoEndpointExpiry, noEndpointMessage } from "./no-endpoint-expiry.ts";
 import { parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
@@ -145,17 +147,22 @@ export class Exchange {
    * is gone). `signal` aborts a queued request (it leaves the queue at once). Calling it again
    * returns the same promise.
    */
-  decide(body: Buffer, signal?: AbortLike): Promise<Decision> {
-    this.#decision ??= this.#decide(body, signal);
+  decide(body: Buffer, signal?: AbortLike, budget?: JsonBudget): Promise<Decision> {
+    this.#decision ??= this.#decide(body, signal, budget);
     return this.#decision;
   }
 
-  async #decide(body: Buffer, signal: AbortLike | undefined): Promise<Decision> {
+  /** `budget`: the body's parse-cost scan when the adapter fed it the bytes as they arrived. */
+  async #decide(
+    body: Buffer,
+    signal: AbortLike | undefined,
+    budget: JsonBudget | undefined,
+  ): Promise<Decision> {
     const r = this.#record;
     const ctx = this.#ctx;
     r.requestBytes = body.length;
     try {
-      const parsed = parseRequest(this.#inbound, body, r.id);
+      const parsed = parseRequest(this.#inbound, body, r.id, budget);
       r.clientModel = parsed.model;
       r.stream = parsed.stream;
       const config = ctx.datastore.config;
@@ -208,10 +215,12 @@ export class Exchange {
       }
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
-      const rewritten = resolution.targetModel !== resolution.clientModel;
-      const upstreamBody = rewritten
-        ? Buffer.from(JSON.stringify({ ...parsed.body, model: resolution.targetModel }))
-        : parsed.rawBody;
+      const upstream = upstreamBody(
+        parsed,
+        resolution.targetModel,
+        resolution.clientModel,
+        runtime.pool.enginePriority ? vllmPriority(resolution.priority) : undefined,
+      );
       const setHeaders: Record<string, string> = {
         [REQUEST_ID_HEADER]: parsed.id,
         [MODEL_NAME_HEADER]: parsed.model,
@@ -221,8 +230,8 @@ export class Exchange {
         poolKey: routed.poolKey,
         url: this.#inbound.url,
         endpoints: r.endpoints,
-        body: upstreamBody,
-        bodyRewritten: rewritten,
+        body: upstream.body,
+        bodyRewritten: upstream.rewritten,
         setHeaders,
         removeHeaders: parsed.removedHeaders,
         timeoutMs: routed.timeoutMs,
@@ -436,6 +445,13 @@ export class Exchange {
       this.#ctx.hooks.emit("firstToken", r);
     }
     this.#completed = true;
+    // An engine's error event inside a 200 stream is a failed request (counted as an error).
+    if (relay.streamError && !this.#errorRecorded) {
+      this.#errorRecorded = true;
+      r.errorCode = "upstream_stream_error";
+      r.errorMessage = "the model server sent an error event in the stream";
+      this.#ctx.hooks.emit("error", r);
+    }
     this.#ctx.hooks.emit("responseDone", r);
     return rest;
   }

@@ -1,10 +1,13 @@
 /**
- * Stage 1, parse & validate: removes headers a client could use to steer the gateway, parses the
- * JSON body once, checks the fields the gateway relies on, sets `x-request-id` to the exchange's id, and
- * copies `model` into `x-gateway-model-name` (replacing any client value) so routes can match it.
+ * Stage 1, parse & validate: removes headers a client could use to steer the gateway, checks the
+ * body's parse cost (json-budget.ts) and parses it once, checks the fields the gateway relies on,
+ * sets `x-request-id` to the exchange's id, and copies `model` into `x-gateway-model-name`
+ * (replacing any client value) so routes can match it. The parsed tree is not kept: only the
+ * facts routing and scheduling need, and the raw bytes to forward.
  */
 import { GatewayError } from "../errors.ts";
 import type { InboundRequest } from "./decision.ts";
+import { type ByteSpan, JsonBudget } from "./json-budget.ts";
 import { DESTINATION_HEADER_PREFIX, MODEL_NAME_HEADER, REQUEST_ID_HEADER } from "./wire-headers.ts";
 
 /** A request after stage 1. */
@@ -19,11 +22,11 @@ export interface ParsedRequest {
   readonly headers: Record<string, string>;
   /** Names of the client's steering headers that were removed. */
   readonly removedHeaders: readonly string[];
-  /** Parsed JSON body. */
-  readonly body: Record<string, unknown>;
   readonly rawBody: Buffer;
   /** The `model` the client sent. */
   readonly model: string;
+  /** Where `model`'s JSON string is in rawBody (undefined when it can't be spliced, e.g. an escaped key). */
+  readonly modelSpan: ByteSpan | undefined;
   readonly stream: boolean;
   /** Text for prefix affinity: the prompt, or the chat messages as `role: content` lines. */
   readonly prefixText: string;
@@ -33,9 +36,16 @@ export interface ParsedRequest {
 
 /**
  * Parses and validates the request `body`; `id` is the request id the exchange assigned (the
- * client's `x-request-id` or a generated one). Throws GatewayError (invalidJson / invalidRequest).
+ * client's `x-request-id` or a generated one). `budget`: the body's JsonBudget when the adapter
+ * already fed it every byte as they arrived; else the body is scanned here. Throws GatewayError
+ * (tooComplex / invalidJson / invalidRequest).
  */
-export function parseRequest(req: InboundRequest, body: Buffer, id: string): ParsedRequest {
+export function parseRequest(
+  req: InboundRequest,
+  body: Buffer,
+  id: string,
+  budget?: JsonBudget,
+): ParsedRequest {
   const headers: Record<string, string> = {};
   const removedHeaders: string[] = [];
   for (const name in req.headers) {
@@ -52,6 +62,9 @@ export function parseRequest(req: InboundRequest, body: Buffer, id: string): Par
   const path = q < 0 ? req.url : req.url.slice(0, q);
   const queryString = q < 0 ? "" : req.url.slice(q + 1);
 
+  const scan = budget ?? new JsonBudget();
+  if (budget === undefined) scan.push(body);
+  if (scan.error !== undefined) throw new GatewayError("tooComplex", scan.error);
   let json: unknown;
   try {
     json = JSON.parse(body.toString("utf8"));
@@ -104,13 +117,23 @@ export function parseRequest(req: InboundRequest, body: Buffer, id: string): Par
     queryString,
     headers,
     removedHeaders,
-    body: b,
     rawBody: body,
     model,
+    modelSpan: spanOf(body, scan.modelSpan, model),
     stream,
     prefixText,
     ...(maxTokens !== undefined ? { maxTokens } : {}),
   };
+}
+
+/** `span` when the bytes there are the JSON string `model` (the value JSON.parse kept). */
+function spanOf(body: Buffer, span: ByteSpan | undefined, model: string): ByteSpan | undefined {
+  if (span === undefined) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8", span.start, span.end)) === model ? span : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function messageLine(m: unknown, i: number): string {
@@ -119,13 +142,25 @@ function messageLine(m: unknown, i: number): string {
       param: `messages[${i}]`,
     });
   const { role, content } = m as { role: string; content?: unknown };
-  const text =
-    typeof content === "string"
-      ? content
-      : Array.isArray(content)
-        ? content
-            .map((p) => (typeof p === "object" && p !== null && "text" in p ? String(p.text) : ""))
-            .join("")
-        : "";
+  const text = typeof content === "string" ? content : Array.isArray(content) ? partsText(content, i) : "";
   return `${role}: ${text}`;
+}
+
+/** The text of a content-part array; a part that is not an object, or whose `text` is not a string, is a 400. */
+function partsText(parts: readonly unknown[], i: number): string {
+  let text = "";
+  for (let j = 0; j < parts.length; j++) {
+    const p = parts[j];
+    const param = `messages[${i}].content[${j}]`;
+    if (typeof p !== "object" || p === null || Array.isArray(p))
+      throw new GatewayError("invalidRequest", `'${param}' must be an object`, { param });
+    const t = (p as { text?: unknown }).text;
+    if (t === undefined) continue;
+    if (typeof t !== "string")
+      throw new GatewayError("invalidRequest", `'${param}.text' must be a string`, {
+        param: `${param}.text`,
+      });
+    text += t;
+  }
+  return text;
 }

@@ -77,6 +77,7 @@ export class PoolRuntimes {
             ...(this.#flowControlMetrics && { metrics: this.#flowControlMetrics }),
           });
       if (old && !sameAdmission) old.admitter.close();
+      old?.scheduling.close();
       next.set(pool.key, {
         pool,
         scheduling: createPoolScheduler(pool, config.pickerConfigs, this.#schedulerDeps),
@@ -87,14 +88,21 @@ export class PoolRuntimes {
         admissionFingerprint: admission,
       });
     }
-    for (const [key, old] of this.#runtimes) if (!next.has(key)) old.admitter.close();
+    for (const [key, old] of this.#runtimes) {
+      if (next.has(key)) continue;
+      old.admitter.close();
+      old.scheduling.close();
+    }
     this.#runtimes = next;
   }
 
-  /** Closes every admitter (gateway shutdown). */
+  /** Closes every admitter and scheduler (gateway shutdown). */
   close(): void {
     this.#unsubscribe();
-    for (const r of this.#runtimes.values()) r.admitter.close();
+    for (const r of this.#runtimes.values()) {
+      r.admitter.close();
+      r.scheduling.close();
+    }
     this.#runtimes.clear();
   }
 }

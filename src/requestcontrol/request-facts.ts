@@ -27,6 +27,7 @@ export function buildSchedulingRequest(
     priority: resolution.priority,
     prefixText: req.prefixText,
     promptTokens: estimateTokens(req.prefixText),
+    ...(req.maxTokens !== undefined ? { maxTokens: req.maxTokens } : {}),
     headers: req.headers,
   };
 }
@@ -43,7 +44,8 @@ export function buildFlowRequest(
     id: req.id,
     priority: resolution.priority,
     flowId: req.headers[FAIRNESS_ID_HEADER] || resolution.clientModel,
-    bytes: req.rawBody.length,
+    // What the request holds while queued: its bytes and the prompt text kept for scheduling.
+    bytes: req.rawBody.length + req.prefixText.length,
     signal,
     ...(onQueued ? { onQueued } : {}),
     ...(onAdmitted ? { onAdmitted } : {}),

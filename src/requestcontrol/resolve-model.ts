@@ -7,7 +7,7 @@
  */
 import type { ModelRecord } from "../api/inference-model.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
-import { GatewayError } from "../errors.ts";
+import { clip, GatewayError } from "../errors.ts";
 import { OBJECTIVE_HEADER } from "./wire-headers.ts";
 
 export interface ModelResolution {
@@ -37,7 +37,7 @@ export function resolveModel(
   if (!model && poolModels && poolModels.size > 0) {
     throw new GatewayError(
       "modelNotFound",
-      `The model '${clientModel}' does not exist (InferencePool ${poolKey} serves: ${[...poolModels.keys()].join(", ")})`,
+      `The model '${clip(clientModel)}' does not exist (InferencePool ${poolKey} serves: ${[...poolModels.keys()].join(", ")})`,
       { param: "model" },
     );
   }

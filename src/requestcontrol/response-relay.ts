@@ -7,6 +7,8 @@
  */
 
 const EMPTY = Buffer.alloc(0);
+/** An SSE event that is an engine's error object (vLLM's mid-stream failure), with or without the space. */
+const ERROR_EVENTS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
 const USAGE = Buffer.from('"usage"');
 /**
  * A streamed event that carries generated output: a non-empty `text` (completions), `content` or
@@ -65,6 +67,8 @@ export class ResponseRelay {
   firstTokenSeen = false;
   /** True once streaming() was called. */
   isStream = false;
+  /** True once a streamed event was an engine's error object (the stream failed though its status was 200). */
+  streamError = false;
 
   /** Rewrites only when `targetModel !== clientModel`; otherwise bytes pass unchanged. */
   constructor(targetModel: string, clientModel: string) {
@@ -132,6 +136,8 @@ export class ResponseRelay {
 
   /** Reads the token counts of the last `usage` object in `buf` (null usage leaves them as they are). */
   #scan(buf: Buffer): void {
+    if (this.isStream && !this.streamError)
+      this.streamError = buf.indexOf(ERROR_EVENTS[0]!) >= 0 || buf.indexOf(ERROR_EVENTS[1]!) >= 0;
     const at = buf.lastIndexOf(USAGE);
     if (at < 0) return;
     const to = Math.min(buf.length, at + 512);

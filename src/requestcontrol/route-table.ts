@@ -18,6 +18,8 @@ interface CompiledMatch {
   readonly rule: RouteRuleRecord;
   readonly listenerKeys: ReadonlySet<string>;
   readonly test: (req: RoutableRequest) => boolean;
+  /** The path test alone, when the match names a path (undefined: the implicit `PathPrefix /`). */
+  readonly pathTest: ((path: string) => boolean) | undefined;
   readonly rank: readonly number[];
 }
 
@@ -34,6 +36,8 @@ export interface RoutableRequest {
 export interface RouteMatch {
   readonly route: RouteRecord;
   readonly rule: RouteRuleRecord;
+  /** The match names a path (Exact, RegularExpression, or a PathPrefix other than `/`). */
+  readonly namesPath: boolean;
 }
 
 /** Compiled routes of one ConfigSnapshot; build once per snapshot. */
@@ -46,13 +50,15 @@ export class RouteTable {
       const hostTest = hostnameTest(route.hostnames);
       for (const rule of route.rules) {
         for (const match of rule.matches) {
-          const test = compileMatch(match);
+          const pathTest = compilePathTest(match);
+          const test = compileMatch(match, pathTest);
           list.push({
             m: {
               route,
               rule,
               listenerKeys: new Set(route.listenerKeys),
               test: hostTest ? (r) => hostTest(r.host) && test(r) : test,
+              pathTest,
               rank: rankOf(route, match),
             },
             seq: list.length,
@@ -68,9 +74,16 @@ export class RouteTable {
   match(listenerKeys: readonly string[], req: RoutableRequest): RouteMatch | undefined {
     for (const m of this.#matches) {
       if (!listenerKeys.some((k) => m.listenerKeys.has(k))) continue;
-      if (m.test(req)) return { route: m.route, rule: m.rule };
+      if (m.test(req)) return { route: m.route, rule: m.rule, namesPath: m.pathTest !== undefined };
     }
     return undefined;
+  }
+
+  /** Whether a rule on one of `listenerKeys` names `path` by a path match (headers not looked at). */
+  namesPath(listenerKeys: readonly string[], path: string): boolean {
+    for (const m of this.#matches)
+      if (m.pathTest?.(path) && listenerKeys.some((k) => m.listenerKeys.has(k))) return true;
+    return false;
   }
 }
 
@@ -122,17 +135,22 @@ function valueTest(
   return (v) => v !== undefined && v !== null && matches(v);
 }
 
-function compileMatch(m: RouteMatchRecord): (req: RoutableRequest) => boolean {
-  const tests: ((req: RoutableRequest) => boolean)[] = [];
+/** The path part of a match; undefined for `PathPrefix /` (every path). */
+function compilePathTest(m: RouteMatchRecord): ((path: string) => boolean) | undefined {
   const { type, value } = m.path;
-  if (type === "Exact") tests.push((r) => r.path === value);
-  else if (type === "RegularExpression") {
-    const matches = compileRouteRegex(value);
-    tests.push((r) => matches(r.path));
-  } else {
-    const prefix = normalisePrefix(value);
-    if (prefix !== "/") tests.push((r) => r.path === prefix || r.path.startsWith(`${prefix}/`));
-  }
+  if (type === "Exact") return (p) => p === value;
+  if (type === "RegularExpression") return compileRouteRegex(value);
+  const prefix = normalisePrefix(value);
+  if (prefix === "/") return undefined;
+  return (p) => p === prefix || p.startsWith(`${prefix}/`);
+}
+
+function compileMatch(
+  m: RouteMatchRecord,
+  pathTest: ((path: string) => boolean) | undefined,
+): (req: RoutableRequest) => boolean {
+  const tests: ((req: RoutableRequest) => boolean)[] = [];
+  if (pathTest) tests.push((r) => pathTest(r.path));
   if (m.method) tests.push((r) => r.method === m.method);
   for (const h of m.headers) {
     const name = h.name.toLowerCase();

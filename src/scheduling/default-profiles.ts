@@ -1,8 +1,10 @@
 /**
  * The two built-in schedulers, chosen per pool when no EndpointPickerConfig is given:
- * - the scorer profile (`scheduler-v2` annotation or a v1 pool): queue-scorer 2,
- *   kv-cache-utilization-scorer 2, prefix-cache-scorer 3, plus lora-affinity-scorer 1 for LoRA
- *   adapter requests; max-score-picker;
+ * - the scorer profile (`scheduler-v2` annotation or a v1 pool): expected-ttft-scorer 1 (the cost
+ *   model, over the approximate prefix-cache-scorer, which is in the profile at weight 0 so that it
+ *   learns every decision and shows in explanations), plus lora-affinity-scorer 1 for LoRA adapter
+ *   requests; max-score-picker. The fixed weights (queue 2, kv 2, prefix 3) remain available as an
+ *   EndpointPickerConfig (docs/configuration.md);
  * - the legacy decision tree (v1alpha2 pools without the annotation): legacy-decision-tree-filter
  *   then random-picker.
  * Both return up to DEFAULT_MAX_ENDPOINTS endpoints (target + fallbacks for retries).
@@ -11,27 +13,28 @@
 import { legacyDecisionTree } from "./plugins/filters/legacy-decision-tree-filter.ts";
 import { MaxScorePicker } from "./plugins/pickers/max-score-picker.ts";
 import { RandomPicker } from "./plugins/pickers/random-picker.ts";
-import { KvCacheUtilizationScorer } from "./plugins/scorers/kv-cache-utilization-scorer.ts";
+import { ExpectedTtftScorer } from "./plugins/scorers/expected-ttft-scorer.ts";
 import { LoraAffinityScorer } from "./plugins/scorers/lora-affinity-scorer.ts";
 import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
-import { QueueScorer } from "./plugins/scorers/queue-scorer.ts";
 import type { SchedulerProfile, WeightedScorer } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
-import type { ProfileHandler } from "./types.ts";
+import type { PreRequestHook, ProfileHandler } from "./types.ts";
 
 /** Target + 2 fallbacks. */
 export const DEFAULT_MAX_ENDPOINTS = 3;
 
 /** The scorer profile for base-model requests and its LoRA variant, sharing one prefix index. */
 export interface DefaultScorerProfiles {
-  /** queue 2, kv 2, prefix 3; max-score picker. */
+  /** expected-ttft 1, prefix 0; max-score picker. */
   readonly profile: SchedulerProfile;
   /** The same plus lora-affinity-scorer 1, for adapter requests. */
   readonly loraProfile: SchedulerProfile;
   /** Runs `loraProfile` for adapter requests, `profile` otherwise. */
   readonly handler: ProfileHandler;
-  /** The shared prefix scorer: the profiles' pre-request hook. */
+  /** The shared prefix scorer. */
   readonly prefix: PrefixCacheScorer;
+  /** The profiles' pre-request hooks: the cost model (its dispatch log) and the prefix scorer. */
+  readonly hooks: readonly PreRequestHook[];
 }
 
 /**
@@ -42,10 +45,10 @@ export interface DefaultScorerProfiles {
 export function defaultScorerProfiles(rng: Rng): DefaultScorerProfiles {
   const prefix = new PrefixCacheScorer();
   const picker = new MaxScorePicker(rng, "max-score-picker", DEFAULT_MAX_ENDPOINTS);
+  const ttft = new ExpectedTtftScorer("expected-ttft-scorer", prefix);
   const scorers: WeightedScorer[] = [
-    { scorer: new QueueScorer(), weight: 2 },
-    { scorer: new KvCacheUtilizationScorer(), weight: 2 },
-    { scorer: prefix, weight: 3 },
+    { scorer: ttft, weight: 1 },
+    { scorer: prefix, weight: 0 },
   ];
   const profile: SchedulerProfile = { name: "default", filters: [], scorers, picker };
   const loraProfile: SchedulerProfile = {
@@ -59,7 +62,7 @@ export function defaultScorerProfiles(rng: Rng): DefaultScorerProfiles {
     name: "adapter-aware-profile-handler",
     selectProfile: (request) => (request.isAdapter ? loraProfile : profile),
   };
-  return { profile, loraProfile, handler, prefix };
+  return { profile, loraProfile, handler, prefix, hooks: [ttft, prefix] };
 }
 
 /** The legacy decision-tree profile. */

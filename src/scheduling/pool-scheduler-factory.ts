@@ -10,7 +10,7 @@
  */
 import type { PickerConfigRecord } from "../api/endpoint-picker-config.ts";
 import { POOL_GROUP_V1, type PoolRecord } from "../api/inference-pool.ts";
-import { producesResponseHeaders } from "../plugins/capabilities.ts";
+import { isCloseable, producesResponseHeaders } from "../plugins/capabilities.ts";
 import type { Plugin } from "../plugins/registry.ts";
 import { defaultScorerProfiles, legacyDecisionTreeProfile } from "./default-profiles.ts";
 import {
@@ -72,6 +72,7 @@ export function createPoolScheduler(
   const { kind, profiles, handler, plugins } = schedulerPlugins(pool, pickerConfigs, rng);
   deps.onPlugins?.(pool.key, plugins);
   const headers = plugins.filter(producesResponseHeaders);
+  const closeables = plugins.filter(isCloseable);
   return {
     kind,
     scheduler: new ProfileScheduler({
@@ -91,6 +92,9 @@ export function createPoolScheduler(
           },
         }
       : {}),
+    close: () => {
+      for (const p of closeables) p.close();
+    },
   };
 }
 

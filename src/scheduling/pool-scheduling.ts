@@ -7,4 +7,6 @@ export interface PoolScheduling {
   readonly preRequestHooks: readonly PreRequestHook[];
   /** Extra response headers for the endpoint that served (e.g. a session-affinity token). */
   readonly responseHeaders?: (endpointId: string) => Record<string, string>;
+  /** Releases what the plugins hold (KV-event subscriptions); called when replaced or at shutdown. */
+  close(): void;
 }

@@ -30,6 +30,8 @@ export interface SchedulingRequest {
   readonly prefixText: string;
   /** Estimated prompt tokens (chars / 4 when unknown). */
   readonly promptTokens: number;
+  /** The request's `max_tokens` / `max_completion_tokens`, when given. */
+  readonly maxTokens?: number;
   /** Lower-cased request headers after control headers were removed. */
   readonly headers: Readonly<Record<string, string>>;
 }

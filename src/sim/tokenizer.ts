@@ -4,18 +4,15 @@
  * text (31 bits), the same in every process; ids seen by this process decode back to their words.
  */
 
+import { simWordId } from "../kvcache/sim-token-ids.ts";
+
 const reverse = new Map<number, string>();
 /** Cap on remembered id -> word entries, so arbitrary prompts cannot grow memory without bound. */
 const REVERSE_CAP = 1_000_000;
 
-/** FNV-1a of a string, folded to a non-negative 31-bit id. */
+/** FNV-1a of a string, folded to a non-negative 31-bit id (simWordId); remembered for decoding. */
 export function wordId(word: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < word.length; i++) {
-    h ^= word.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  const id = (h >>> 1) & 0x7fffffff;
+  const id = simWordId(word);
   if (reverse.size < REVERSE_CAP && !reverse.has(id)) reverse.set(id, word);
   return id;
 }

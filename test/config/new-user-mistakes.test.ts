@@ -93,6 +93,20 @@ test("a misspelt queueing annotation is a warning naming the real one", () => {
   assert.match(yes.warnings[0]!, /is 'yes', which reads as false \(only "true" turns it on\)$/);
 });
 
+test("a misspelt engine-priority annotation is a warning naming the real one", () => {
+  const r = load(
+    POOL.replace(
+      "    inference-epp-env",
+      '    inference-epp-env.networking.x-k8s.io/engine-priorty: "true"\n    inference-epp-env',
+    ),
+    MODEL,
+  );
+  assert.deepEqual(r.warnings, [
+    'm.yaml:6: InferencePool default/qwen-pool: metadata.annotations["inference-epp-env.networking.x-k8s.io/engine-priorty"] ' +
+      "is not an annotation the gateway reads and is ignored (did you mean 'inference-epp-env.networking.x-k8s.io/engine-priority'?)",
+  ]);
+});
+
 test("an unknown kind in a known group is an error; kinds of other groups are skipped", () => {
   const r = load(POOL, MODEL.replace("kind: InferenceModel", "kind: InferenceModle"));
   assert.deepEqual(r.errors, [

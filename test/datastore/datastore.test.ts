@@ -15,6 +15,7 @@ function pool(name: string, selector: Record<string, string>, targetPorts: numbe
     annotations: {},
     useQueueing: false,
     useSchedulerV2: false,
+    enginePriority: false,
   };
 }
 

@@ -19,13 +19,14 @@ function issuesOf(parse: () => unknown): string[] {
   assert.fail("expected a FieldIssueError");
 }
 
-test("an absent section gives the Inference Extension defaults", () => {
+test("an absent section gives the Inference Extension defaults, bounded (issue 13)", () => {
   const s = parseFlowControl(undefined);
   assert.equal(s.maxBytes, 0);
   assert.equal(s.maxRequests, 0);
-  assert.equal(s.defaultRequestTTLMs, 0);
+  assert.equal(s.defaultRequestTTLMs, 30_000);
   assert.equal(s.defaultBand.maxBytes, DEFAULT_BAND_MAX_BYTES);
-  assert.equal(s.defaultBand.maxRequests, 0);
+  assert.equal(DEFAULT_BAND_MAX_BYTES, 256 * 1024 * 1024);
+  assert.equal(s.defaultBand.maxRequests, 1000);
   assert.equal(s.defaultBand.fairnessPolicy.type, "global-strict-fairness-policy");
   assert.equal(s.defaultBand.orderingPolicy.type, "fcfs-ordering-policy");
   assert.equal(s.defaultBand.queue.type, "list-queue");

@@ -340,7 +340,7 @@ test("after a Critical completion, lower bands wait the reclaim window so the ne
   h.detector.value = 2;
   const standard = h.admit(request("s", 0));
   await h.timers.turns(2);
-  h.detector.value = 0.1; // c1 finished: room again
+  h.detector.value = 0.7; // c1 finished: room again, but no more than the active reserve (0.2) below 0.8
   h.controller.notify(1);
   await h.timers.turns(3);
   assert.deepEqual(h.served, ["c1"], "Standard held back during the reclaim window");
@@ -365,6 +365,7 @@ test("a completion in the same or a lower band does not hold anyone back", async
 
 test("arriving Critical requests go to the servers first; a held lower band still passes within ten windows", async () => {
   const h = harness({ reclaimWindow: "20ms" });
+  h.detector.value = 0.7; // room for Standard below 0.8, but no more than the active reserve
   await h.admit(request("c0", 1)); // Critical is arriving
   const standard = h.admit(request("s", 0)); // room, but held: Critical clients are still arriving
   await h.timers.turns(3);
@@ -382,4 +383,31 @@ test("arriving Critical requests go to the servers first; a held lower band stil
   assert.equal(streamEnded, false, "Standard passed while Critical was still streaming");
   assert.ok(h.served.indexOf("s") > 1, "but only after the Critical requests that were arriving");
   await stream;
+});
+
+test("work-conserving: with more room than the active reserve, Standard passes at once while Critical flows (default reclaim window)", async () => {
+  // No queue TTL, so that the only timeout the controller could arm is the reclaim window's.
+  const h = harness({ reclaimWindow: "100ms", defaultRequestTTL: "0s" });
+  // Critical requests flow at saturation 0: dispatches and completions every 10 ms.
+  for (let i = 0; i < 5; i++) {
+    await h.admit(request(`c${i}`, 1));
+    h.controller.notify(1);
+    await h.timers.advance(10);
+  }
+  const standard = h.admit(request("s", 0));
+  await h.timers.turns(2);
+  assert.deepEqual(
+    h.served.at(-1),
+    "s",
+    "Standard dispatched at once on the idle pool, not after the window",
+  );
+  await standard;
+  // The same holds when the pool is half full (room 0.3 > reserve 0.2 below Standard's 0.8).
+  h.detector.value = 0.5;
+  await h.admit(request("c5", 1));
+  const second = h.admit(request("s2", 0));
+  await h.timers.turns(2);
+  assert.equal(h.served.at(-1), "s2");
+  await second;
+  assert.equal(h.timers.timeouts, 0, "no reclaim timer armed");
 });

@@ -8,6 +8,7 @@ import { FlowController } from "../../src/flowcontrol/flow-controller.ts";
 import { LegacyAdmitter } from "../../src/flowcontrol/legacy-admitter.ts";
 import { admissionFingerprint, admitterForPool } from "../../src/flowcontrol/pool-admitter-factory.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
+import { candidate } from "./helpers.ts";
 
 function pool(useQueueing: boolean): PoolRecord {
   return {
@@ -20,6 +21,7 @@ function pool(useQueueing: boolean): PoolRecord {
     annotations: {},
     useQueueing,
     useSchedulerV2: false,
+    enginePriority: false,
   };
 }
 
@@ -92,4 +94,37 @@ test("a bad flowControl section is a config error with file, line and field", ()
   } finally {
     t.cleanup();
   }
+});
+
+test("in an engine-priority pool Critical passes up to saturation 2 (the engine overtakes lower work); Standard's limit is unchanged", async () => {
+  // One endpoint with 8 in-flight requests under a concurrency detector of 5: saturation 1.6.
+  const busy = { ...candidate("10.0.0.1:8000"), inFlight: { requests: 8, tokens: 0 } };
+  const pickerConfigs = [
+    picker({
+      flowControl: {
+        reclaimWindow: 0,
+        saturationDetector: { type: "concurrency-detector", parameters: { maxConcurrency: 5 } },
+      },
+    }),
+  ];
+  const signal = new AbortController().signal;
+  const critical = { id: "c", priority: 1, flowId: "f", bytes: 10, signal };
+  const standard = { id: "s", priority: 0, flowId: "f", bytes: 10, signal };
+  const engine = admitterForPool(
+    { ...pool(true), enginePriority: true },
+    { candidates: () => [busy], pickerConfigs },
+  );
+  const plain = admitterForPool(pool(true), { candidates: () => [busy], pickerConfigs });
+  await engine.admit(critical); // at once: 1.6 < 2
+  let plainPassed = false;
+  const held = plain.admit(critical).then(() => {
+    plainPassed = true;
+  });
+  const heldStandard = engine.admit(standard);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(plainPassed, false, "a plain pool holds Critical at 1.6 (limit 1.25)");
+  engine.close();
+  plain.close();
+  await assert.rejects(heldStandard, { status: 503 }, "Standard waited in the engine-priority pool too");
+  await assert.rejects(held, { status: 503 });
 });

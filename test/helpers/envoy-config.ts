@@ -1,18 +1,15 @@
 /**
- * The Envoy bootstrap for tests, made from the shipped `deploy/envoy/envoy.yaml` (not a second
- * copy): loopback addresses and port 0 everywhere, igw's ext_proc and health ports, and the few
- * settings a test varies.
+ * The Envoy bootstrap for tests: the package's (src/envoy/envoy-bootstrap.ts, made from the shipped
+ * `deploy/envoy/envoy.yaml`) with the few settings a test varies.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parse } from "yaml";
+import {
+  type BootstrapSettings,
+  type EnvoyDoc as Doc,
+  envoyBootstrap,
+  named,
+} from "../../src/envoy/envoy-bootstrap.ts";
 
-const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "deploy", "envoy", "envoy.yaml");
-
-export interface EnvoyTestSettings {
-  readonly extProcPort: number;
-  readonly healthPort: number;
+export interface EnvoyTestSettings extends BootstrapSettings {
   readonly failureModeAllow?: boolean;
   /** BodySendMode names, e.g. "BUFFERED". */
   readonly requestBodyMode?: string;
@@ -25,23 +22,20 @@ export interface EnvoyTestSettings {
   readonly tls?: boolean;
   /** Health-check interval (and no-traffic interval), e.g. "0.5s". */
   readonly healthCheckInterval?: string;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: a YAML document walked by known names
-type Doc = any;
-
-function named(list: Doc[], name: string): Doc {
-  const found = list.find((x) => x.name === name);
-  if (!found) throw new Error(`deploy/envoy/envoy.yaml has no "${name}"`);
-  return found;
+  /** igw epp's --destination-endpoint-header, renamed in both clusters (and the subset hint key). */
+  readonly destinationHeader?: string;
+  /**
+   * Routes ahead of the default one for requests whose `x-gateway-model-name` (set by igw, which
+   * clears the route cache) is `model`, with this request `timeout` (e.g. "0.3s"): an HTTPRoute
+   * rule's timeout as Envoy applies it.
+   */
+  readonly modelTimeouts?: readonly { model: string; timeout: string }[];
 }
 
 /** The deploy configuration, adapted to a test (a plain object for Envoy's YAML loader). */
 export function envoyTestConfig(s: EnvoyTestSettings): Doc {
-  const doc: Doc = parse(readFileSync(DEPLOY, "utf8"));
-  doc.admin.address.socket_address = { address: "127.0.0.1", port_value: 0 };
+  const doc: Doc = envoyBootstrap(s);
   const listener = named(doc.static_resources.listeners, "inference");
-  listener.address.socket_address = { address: "127.0.0.1", port_value: 0 };
   const hcm = listener.filter_chains[0].filters[0].typed_config;
   const filters: Doc[] = hcm.http_filters;
   const extProc = named(filters, "envoy.filters.http.ext_proc").typed_config;
@@ -49,6 +43,7 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
   if (s.requestBodyMode) extProc.processing_mode.request_body_mode = s.requestBodyMode;
   if (s.responseBodyMode) extProc.processing_mode.response_body_mode = s.responseBodyMode;
   if (s.messageTimeout) extProc.message_timeout = s.messageTimeout;
+  const header = s.destinationHeader ?? "x-gateway-destination-endpoint";
   if (s.subsetHint)
     filters.unshift({
       name: "envoy.filters.http.set_metadata",
@@ -57,15 +52,24 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
         metadata: [
           {
             metadata_namespace: "envoy.lb.subset_hint",
-            value: { "x-gateway-destination-endpoint-subset": [...s.subsetHint] },
+            value: { [`${header}-subset`]: [...s.subsetHint] },
           },
         ],
       },
     });
+  renameHeader(doc, header);
+  const routes: Doc[] = hcm.route_config.virtual_hosts[0].routes;
+  const fallbackRoute = routes[routes.length - 1];
+  routes.unshift(
+    ...(s.modelTimeouts ?? []).map(({ model, timeout }) => ({
+      match: {
+        prefix: "/",
+        headers: [{ name: "x-gateway-model-name", string_match: { exact: model } }],
+      },
+      route: { ...fallbackRoute.route, timeout },
+    })),
+  );
   const cluster = named(doc.static_resources.clusters, "ext_proc");
-  const endpoint = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
-  endpoint.address.socket_address = { address: "127.0.0.1", port_value: s.extProcPort };
-  endpoint.health_check_config = { port_value: s.healthPort };
   if (s.healthCheckInterval) {
     cluster.health_checks[0].interval = s.healthCheckInterval;
     cluster.health_checks[0].no_traffic_interval = s.healthCheckInterval;
@@ -97,4 +101,13 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
     cluster.health_checks[0].transport_socket_match_criteria = { health: "plaintext" };
   }
   return doc;
+}
+
+/** igw epp's --destination-endpoint-header, in both clusters. */
+function renameHeader(doc: Doc, header: string): void {
+  const clusters: Doc[] = doc.static_resources.clusters;
+  const override = named(clusters, "inference_pool").load_balancing_policy.policies[0].typed_extension_config
+    .typed_config;
+  override.override_host_sources = [{ metadata: { key: "envoy.lb", path: [{ key: header }] } }, { header }];
+  named(clusters, "inference_pool_original_dst").original_dst_lb_config.http_header_name = header;
 }

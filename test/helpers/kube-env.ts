@@ -31,6 +31,11 @@ export interface KubeEnv {
   kubectl(args: readonly string[], input?: string): KubectlResult;
   /** Runs a testenv tool (e.g. helm) with KUBECONFIG set to this server. */
   tool(name: string, args: readonly string[], input?: string): KubectlResult;
+  /**
+   * Restarts the API server (etcd and its data stay), `downMs` with nothing listening in between;
+   * resolves once it is ready again, with when it went down and came back (ms since the epoch).
+   */
+  restartApiserver(downMs?: number): Promise<{ downAt: number; readyAt: number }>;
   /** kube-down: stops both processes and removes the folder. */
   stop(): Promise<void>;
 }
@@ -76,6 +81,17 @@ export async function startKubeEnv(): Promise<KubeEnv> {
     server: cluster.server,
     kubectl: (args, input) => exec(kubectlPath, args, input),
     tool: (name, args, input) => exec(testTool(name, "kube"), args, input),
+    async restartApiserver(downMs = 0) {
+      const { stdout } = await run(
+        process.execPath,
+        [TESTENV, "kube-restart-apiserver", dir, String(downMs)],
+        { timeout: 180_000 },
+      );
+      // The old process is gone; the exit handler must kill the new one.
+      const now = JSON.parse(readFileSync(join(dir, "cluster.json"), "utf8")) as typeof cluster;
+      cluster.pids = now.pids;
+      return JSON.parse(stdout) as { downAt: number; readyAt: number };
+    },
     async stop() {
       process.removeListener("exit", killOnExit);
       await run(process.execPath, [TESTENV, "kube-down", dir], { timeout: 60_000 });

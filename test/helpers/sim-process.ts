@@ -7,6 +7,16 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const LINE =
   /^igw sim: replica (\d+) listening on (http:\/\/\S+) model=(\S+)(?: kv-events=(\S+))?(?: kv-replay=(\S+))?$/;
 
+/** The seed Deployment's LoRA flags (vllm-service.yaml): the adapters travel-helper-v1 and -v2. */
+export const SEED_LORA_ARGS: readonly string[] = [
+  "--enable-lora",
+  "--max-loras",
+  "2",
+  "--lora-modules",
+  "travel-helper-v1=/models/Qwen-TravelHelper-Lora",
+  "travel-helper-v2=/models/Qwen-TravelHelper-Lora-v2",
+];
+
 /** A running `igw sim` child process and its replica URLs (index-aligned). */
 export interface SimProcess {
   urls: string[];
@@ -18,8 +28,9 @@ export interface SimProcess {
 }
 
 /**
- * Spawns `node --import tsx src/cli/main.ts sim ...args --port 0` from the repository root and waits
- * for one "listening" line per replica (30 s timeout). Pass `--replicas N` in args for N URLs.
+ * Spawns `node --import tsx src/cli/main.ts sim ...args --port 0` (no `--port 0` when args name a
+ * port) from the repository root and waits for one "listening" line per replica (30 s timeout).
+ * Pass `--replicas N` in args for N URLs.
  */
 export function startSimProcess(args: string[]): Promise<SimProcess> {
   const replicasIdx = args.indexOf("--replicas");
@@ -27,7 +38,14 @@ export function startSimProcess(args: string[]): Promise<SimProcess> {
   const replicas = replicasIdx >= 0 ? Number(args[replicasIdx + 1]) : inline ? Number(inline.slice(11)) : 1;
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "sim", ...args, "--port", "0"],
+    [
+      "--import",
+      "tsx",
+      join(ROOT, "src/cli/main.ts"),
+      "sim",
+      ...args,
+      ...(args.includes("--port") ? [] : ["--port", "0"]),
+    ],
     {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],

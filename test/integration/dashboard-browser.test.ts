@@ -141,7 +141,7 @@ test("the dashboard loads offline with no page error, shows the pool and each en
   await page.locator('[data-queues] [data-flow="travel-helper"]').first().waitFor({ timeout: 20_000 });
   await page.locator("[data-decision]").first().waitFor();
   const decision = (await page.locator("[data-decision] td.scores").first().textContent()) ?? "";
-  assert.match(decision, /queue-scorer|kv-cache/, `scores per scorer: ${decision}`);
+  assert.match(decision, /expected-ttft|prefix-cache/, `scores per scorer: ${decision}`);
   await screenshot(page, "dashboard-under-load.png");
   await load;
 

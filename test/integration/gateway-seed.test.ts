@@ -10,17 +10,11 @@ import { after, before, describe, test } from "node:test";
 import OpenAI from "openai";
 import { request } from "undici";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
-import { type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
+import { SEED_LORA_ARGS, type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
-const LORA_ARGS = [
-  "--enable-lora",
-  "--max-loras",
-  "2",
-  "--lora-modules",
-  "travel-helper-v1=/models/Qwen-TravelHelper-Lora",
-  "travel-helper-v2=/models/Qwen-TravelHelper-Lora-v2",
-];
+/** Three replicas serving qwen with the seed's adapters. */
+const THREE_SIMS = ["--replicas", "3", "--model", "qwen", "--profile", "a10-7b", ...SEED_LORA_ARGS];
 
 function endpointsFile(urls: readonly string[]): ReturnType<typeof tempFiles> {
   const lines = urls.map((u) => `  - address: ${new URL(u).host}\n    labels: {app: qwen}\n`);
@@ -42,7 +36,7 @@ describe("igw serve with the seed's manifests in front of three igw sim replicas
   let files: ReturnType<typeof tempFiles>;
 
   before(async () => {
-    sims = await startSimProcess(["--replicas", "3", "--model", "qwen", "--profile", "a10-7b", ...LORA_ARGS]);
+    sims = await startSimProcess(THREE_SIMS);
     files = endpointsFile(sims.urls);
     gw = await startGatewayProcess(["-f", "examples/seed/", "--endpoints", files.path("endpoints.yaml")]);
   });
@@ -190,15 +184,7 @@ describe("igw serve with the seed's manifests in front of three igw sim replicas
 });
 
 test("killing one replica loses no request that had not started streaming", async () => {
-  const sims = await startSimProcess([
-    "--replicas",
-    "3",
-    "--model",
-    "qwen",
-    "--profile",
-    "a10-7b",
-    ...LORA_ARGS,
-  ]);
+  const sims = await startSimProcess(THREE_SIMS);
   const files = endpointsFile(sims.urls);
   let gw: GatewayProcess | undefined;
   try {
@@ -238,7 +224,7 @@ test("killing one replica loses no request that had not started streaming", asyn
 });
 
 test("a target model that no server serves is reported clearly, once", async () => {
-  const sims = await startSimProcess(["--replicas", "1", "--model", "/model/qwen", ...LORA_ARGS]);
+  const sims = await startSimProcess(["--replicas", "1", "--model", "/model/qwen", ...SEED_LORA_ARGS]);
   const files = endpointsFile(sims.urls);
   let gw: GatewayProcess | undefined;
   try {

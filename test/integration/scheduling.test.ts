@@ -149,9 +149,10 @@ test("a replica made busy receives less new traffic", async () => {
       assert.equal(r.status, 200, r.text);
       served.set(r.servedBy, (served.get(r.servedBy) ?? 0) + 1);
       if (r.servedBy !== busy) {
-        // The explanation says why: the busy replica's queue score is the lowest.
+        // The explanation says why: the chosen replica has the lowest expected TTFT.
         assert.ok(r.decision !== undefined);
-        assert.equal(r.decision.chosen.scores["queue-scorer"], 1);
+        assert.equal(r.decision.chosen.scores["expected-ttft-scorer"], 1);
+        assert.ok(r.decision.chosen.total > (r.decision.runnerUp?.total ?? 0) - 1e-9);
       }
     }
     assert.ok(

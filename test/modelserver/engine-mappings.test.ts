@@ -59,6 +59,33 @@ test("vLLM page without LoRA info: no adapters, max 0", () => {
   assert.equal(load.maxActiveAdapters, 0);
 });
 
+test("vLLM's cost-model counters: prefill time, computed prompt tokens (prompt − prefix hits), TPOT", () => {
+  assert.equal(
+    extract("vllm", VLLM_PAGE).counters,
+    undefined,
+    "absent without prompt tokens and prefill time",
+  );
+  const page = `${VLLM_PAGE}# TYPE vllm:prompt_tokens counter
+vllm:prompt_tokens_total{engine="0",model_name="m"} 5000.0
+# TYPE vllm:prefix_cache_hits counter
+vllm:prefix_cache_hits_total{engine="0",model_name="m"} 3000.0
+# TYPE vllm:request_prefill_time_seconds histogram
+vllm:request_prefill_time_seconds_bucket{engine="0",le="+Inf",model_name="m"} 10.0
+vllm:request_prefill_time_seconds_sum{engine="0",model_name="m"} 0.04
+vllm:request_prefill_time_seconds_count{engine="0",model_name="m"} 10.0
+# TYPE vllm:inter_token_latency_seconds histogram
+vllm:inter_token_latency_seconds_sum{engine="0",model_name="m"} 2.5
+vllm:inter_token_latency_seconds_count{engine="0",model_name="m"} 500.0
+`;
+  assert.deepEqual(extract("vllm", page).counters, {
+    prefillSeconds: 0.04,
+    prefilledRequests: 10,
+    computedPromptTokens: 2000,
+    tpotSeconds: 2.5,
+    tpotCount: 500,
+  });
+});
+
 test("a missing core metric is an error naming it", () => {
   const page = VLLM_PAGE.split("\n")
     .filter((l) => !l.includes("num_requests_waiting"))

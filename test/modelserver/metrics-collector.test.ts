@@ -28,6 +28,7 @@ test("every scrape attempt calls onScraped, so admitters re-check with fresh num
     annotations: {},
     useQueueing: true,
     useSchedulerV2: false,
+    enginePriority: false,
   };
   const config: ConfigSnapshot = {
     pools: new Map([[pool.key, pool]]),

@@ -1,7 +1,9 @@
 // Runs the shared conformance suite over every built-in filter, scorer and picker of the registry,
 // so a newly registered plugin is covered without touching this file.
 
+import { after } from "node:test";
 import { BUILTIN_REGISTRY } from "../../src/plugins/builtin-registry.ts";
+import { isCloseable } from "../../src/plugins/capabilities.ts";
 import type { DeclaredPlugin, Plugin } from "../../src/plugins/registry.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
 import type { Filter, Picker, Scorer } from "../../src/scheduling/types.ts";
@@ -17,9 +19,16 @@ const PARAMS: Record<string, unknown> = {
     },
     nextOnFailure: { pluginRef: "least-kv-cache-filter" },
   },
+  "precise-prefix-cache-scorer": { hashSeed: "0" },
 };
 
+/** The last plugin built, if it holds sockets: closed when the next is built (each is used at once). */
+let open: { close(): void } | undefined;
+after(() => open?.close());
+
 function build(type: string, seed: number, params?: unknown): Plugin {
+  open?.close();
+  open = undefined;
   const rng = seededRng(seed);
   const declared = new Map<string, DeclaredPlugin>();
   const ctx = { rng, lookup: (n: string) => declared.get(n) };
@@ -31,7 +40,9 @@ function build(type: string, seed: number, params?: unknown): Plugin {
   ]) {
     declared.set(t, BUILTIN_REGISTRY.build({ type: t }, ctx));
   }
-  return BUILTIN_REGISTRY.build({ type, parameters: params ?? PARAMS[type] }, ctx).plugin;
+  const plugin = BUILTIN_REGISTRY.build({ type, parameters: params ?? PARAMS[type] }, ctx).plugin;
+  if (isCloseable(plugin)) open = plugin;
+  return plugin;
 }
 
 for (const def of BUILTIN_REGISTRY.definitions()) {

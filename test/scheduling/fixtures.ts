@@ -44,6 +44,7 @@ export function request(spec: Partial<SchedulingRequest> = {}): SchedulingReques
     priority: spec.priority ?? 0,
     prefixText: spec.prefixText ?? "",
     promptTokens: spec.promptTokens ?? Math.ceil((spec.prefixText ?? "").length / 4),
+    ...(spec.maxTokens !== undefined ? { maxTokens: spec.maxTokens } : {}),
     headers: spec.headers ?? {},
   };
 }

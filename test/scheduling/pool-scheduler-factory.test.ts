@@ -19,6 +19,7 @@ function pool(apiVersion = "inference.networking.k8s.io/v1"): PoolRecord {
     annotations: {},
     useQueueing: false,
     useSchedulerV2: false,
+    enginePriority: false,
   };
 }
 
@@ -32,7 +33,7 @@ test("the scorer profile's prefix scorer is found by capability: pre-request hoo
   assert.equal(s.kind, "scorer-profile");
   assert.deepEqual(
     s.preRequestHooks.map((h) => h.type),
-    ["prefix-cache-scorer"],
+    ["expected-ttft-scorer", "prefix-cache-scorer"],
   );
   assert.deepEqual(
     told.filter(isMetricsSource).map((p) => p.type),

@@ -29,23 +29,62 @@ function match(idx: PrefixIndex, hashes: bigint[], ids: string[]): number[] {
   return ids.map((id) => m.get(id) ?? 0);
 }
 
-test("index: consecutive leading matches per endpoint; LRU eviction per endpoint; removal", () => {
-  const idx = new PrefixIndex(3);
-  idx.add("e1", [1n, 2n, 3n]);
-  idx.add("e2", [1n, 9n]);
+test("index: consecutive leading matches per endpoint; aged out by tokens like an LRU; removal", () => {
+  // 1 token per entry, capacity 3 tokens: a 3-entry LRU when each add allocates its entries.
+  const idx = new PrefixIndex(1);
+  idx.add("e1", [1n, 2n, 3n], 3, 3);
+  idx.add("e2", [1n, 9n], 2, 3);
   assert.deepEqual(match(idx, [1n, 2n, 3n, 4n], ["e1", "e2", "e3"]), [3, 1, 0]);
   assert.deepEqual(match(idx, [2n, 3n], ["e1"]), [2]);
   assert.deepEqual(match(idx, [9n, 1n], ["e1", "e2"]), [0, 2]);
   assert.equal(idx.size, 5);
-  idx.add("e1", [4n]); // evicts e1's oldest (1n)
+  idx.add("e1", [4n], 1, 3); // evicts e1's tail first (3n): vLLM frees a request's blocks in reverse
   assert.equal(idx.size, 5);
-  assert.deepEqual(match(idx, [1n, 2n], ["e1", "e2"]), [0, 1]);
-  idx.add("e1", [2n, 5n]); // touching 2n keeps it; 5n evicts 3n
-  assert.deepEqual(match(idx, [2n, 4n, 5n], ["e1"]), [3]);
-  assert.deepEqual(match(idx, [3n], ["e1"]), [0]);
+  assert.deepEqual(match(idx, [1n, 2n, 3n], ["e1", "e2"]), [2, 1]);
+  assert.deepEqual(match(idx, [1n, 2n, 4n], ["e1"]), [3]);
+  idx.add("e1", [2n, 5n], 1, 3); // touching 2n keeps it; 5n evicts the oldest (1n)
+  assert.deepEqual(match(idx, [2n], ["e1"]), [1]);
+  assert.deepEqual(match(idx, [1n], ["e1"]), [0]);
+  assert.equal(idx.sizeOf("e1"), 3);
+  // A request longer than the cache keeps its own leading blocks.
+  idx.add("e3", [7n, 8n, 9n, 10n], 4, 2);
+  assert.deepEqual(match(idx, [7n, 8n, 9n], ["e3"]), [2]);
   idx.removeEndpoint("e2");
   assert.deepEqual(match(idx, [1n], ["e2"]), [0]);
-  assert.equal(idx.size, 3);
+  assert.equal(idx.size, 5);
+});
+
+test("index: tokens other requests allocate push a prefix out once they exceed the server's cache", () => {
+  const idx = new PrefixIndex(16);
+  const prefix = [1n, 2n, 3n, 4n];
+  idx.add("e", prefix, 64 + 100, 1000); // a 64-token prefix + 100 output tokens, 1000-token cache
+  // Unique requests (no shared blocks) of 300 tokens each: three fit after the prefix, the fourth evicts it.
+  for (let i = 0; i < 3; i++) idx.add("e", [BigInt(100 + i)], 300, 1000);
+  assert.equal(match(idx, prefix, ["e"])[0], 4, "900 tokens written since the prefix was last used");
+  idx.add("e", [103n], 300, 1000);
+  assert.equal(match(idx, prefix, ["e"])[0], 0, "1,200 tokens written since");
+  // A bigger cache keeps it: capacity comes with every add (the latest scrape).
+  const big = new PrefixIndex(16);
+  big.add("e", prefix, 164, 100_000);
+  for (let i = 0; i < 100; i++) big.add("e", [BigInt(1000 + i)], 300, 100_000);
+  assert.equal(match(big, prefix, ["e"])[0], 4);
+  // Reusing the prefix refreshes it.
+  const used = new PrefixIndex(16);
+  used.add("e", prefix, 164, 1000);
+  for (let i = 0; i < 10; i++) {
+    used.add("e", [BigInt(200 + i)], 300, 1000);
+    used.add("e", prefix, 100, 1000);
+  }
+  assert.equal(match(used, prefix, ["e"])[0], 4);
+  // Memory stays bounded when the clock stands still (capacity / tokens per entry entries).
+  const still = new PrefixIndex(16);
+  still.add(
+    "e",
+    Array.from({ length: 500 }, (_, i) => BigInt(i)),
+    0,
+    1600,
+  );
+  assert.equal(still.sizeOf("e"), 100);
 });
 
 test("scorer: matched/total blocks; learns only the endpoint actually chosen", () => {
@@ -112,22 +151,27 @@ test("property: matchPrefix equals a naive per-endpoint count of leading blocks 
       fc.array(hash, { maxLength: 8 }),
       fc.integer({ min: 1, max: 8 }),
       (adds, query, capacity) => {
-        const idx = new PrefixIndex(capacity);
-        const naive = new Map<string, bigint[]>(); // LRU order, oldest first
+        const idx = new PrefixIndex(1);
+        // The documented semantics, written plainly: stamp = clock after the add, tail inserted first,
+        // keep stamps newer than clock − capacity, at most capacity entries (oldest dropped first).
+        const naive = new Map<string, [bigint, number][]>();
+        const clocks = new Map<string, number>();
         for (const [id, hashes] of adds) {
-          idx.add(id, hashes);
-          const lru = naive.get(id) ?? [];
-          for (const h of hashes) {
-            const at = lru.indexOf(h);
-            if (at >= 0) lru.splice(at, 1);
-            lru.push(h);
-            if (lru.length > capacity) lru.shift();
+          idx.add(id, hashes, hashes.length, capacity);
+          const clock = (clocks.get(id) ?? 0) + hashes.length;
+          clocks.set(id, clock);
+          let lru = naive.get(id) ?? [];
+          for (const h of [...hashes].reverse()) {
+            lru = lru.filter(([x]) => x !== h);
+            lru.push([h, clock]);
           }
+          lru = lru.filter(([, s]) => s > clock - capacity);
+          while (lru.length > capacity) lru.shift();
           naive.set(id, lru);
         }
         const got = idx.matchPrefix(query);
         for (const id of ["e1", "e2", "e3"]) {
-          const held = new Set(naive.get(id) ?? []);
+          const held = new Set((naive.get(id) ?? []).map(([h]) => h));
           let n = 0;
           while (n < query.length && held.has(query[n]!)) n++;
           assert.equal(got.get(id) ?? 0, n, id);
@@ -139,4 +183,22 @@ test("property: matchPrefix equals a naive per-endpoint count of leading blocks 
     ),
     { numRuns: 500 },
   );
+});
+
+test("scorer: each endpoint's index is as large as its scraped cache (autoTune), else lruCapacityPerServer", () => {
+  const system = "You are a helpful assistant. ".repeat(20); // 580 chars ≈ 145 tokens
+  const unique = (i: number) => request({ prefixText: `question ${i} `.repeat(100), maxTokens: 100 });
+  const run = (s: PrefixCacheScorer, c: ReturnType<typeof candidate>) => {
+    s.preRequest(request({ prefixText: system }), c);
+    for (let i = 0; i < 5; i++) s.preRequest(unique(i), c); // 5 × (275 + 100) tokens
+    return s.score(request({ prefixText: `${system}q` }), [c])[0]!;
+  };
+  // 100 blocks × 16 tokens = 1,600 tokens: the system prompt is gone after ~1,700 other tokens.
+  const small = candidate({ numGpuBlocks: 100, blockSize: 16 });
+  assert.equal(run(new PrefixCacheScorer(), small), 0);
+  const large = candidate({ numGpuBlocks: 10_000, blockSize: 16 });
+  assert.ok(run(new PrefixCacheScorer(), large) >= 0.9);
+  // Not scraped (or autoTune off): lruCapacityPerServer blocks of 16 tokens.
+  assert.ok(run(new PrefixCacheScorer("p", { lruCapacityPerServer: 200 }), candidate()) >= 0.9);
+  assert.equal(run(new PrefixCacheScorer("p", { lruCapacityPerServer: 50, autoTune: false }), large), 0);
 });

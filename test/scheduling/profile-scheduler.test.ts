@@ -8,11 +8,11 @@ import { type Candidate, MAX_EXPLAINED_CANDIDATES } from "../../src/scheduling/t
 import { candidate, request } from "./fixtures.ts";
 
 function scorerScheduler(seed = 1, explain = false) {
-  const { profile, loraProfile, handler, prefix } = defaultScorerProfiles(seededRng(seed));
+  const { profile, loraProfile, handler, hooks } = defaultScorerProfiles(seededRng(seed));
   return new ProfileScheduler({
     profiles: [profile, loraProfile],
     handler,
-    preRequestHooks: [prefix],
+    preRequestHooks: hooks,
     explain,
   });
 }
@@ -41,14 +41,14 @@ test("explanation: chosen and runner-up with each scorer's score and the weighte
   assert.equal(e.profile, "default-lora");
   assert.equal(e.chosen.endpoint, idle.endpoint.id);
   assert.deepEqual(e.chosen.scores, {
-    "queue-scorer": 1,
-    "kv-cache-utilization-scorer": 0.8,
+    "expected-ttft-scorer": 1,
     "prefix-cache-scorer": 0,
     "lora-affinity-scorer": 0,
   });
-  assert.equal(e.chosen.total, 2 * 1 + 2 * 0.8 + 3 * 0 + 1 * 0);
+  assert.equal(e.chosen.total, 1 * 1 + 0 * 0 + 1 * 0);
   assert.equal(e.runnerUp?.endpoint, busy.endpoint.id);
-  assert.equal(e.runnerUp?.scores["queue-scorer"], 0);
+  // 8 waiting × 1,000 tokens × 20 µs = 160 ms expected, against 0 ms (+1 ms each).
+  assert.ok(Math.abs(e.runnerUp!.scores["expected-ttft-scorer"]! - 1 / 161) < 1e-9);
   assert.equal(e.filteredOut, 1, "the stale endpoint counts as filtered out");
   assert.equal(scorerScheduler(1, false).schedule(request(), [idle]).explanation, undefined);
   // Base-model requests run the profile without the LoRA scorer.
@@ -87,8 +87,7 @@ test("every plugin call is timed through the observer", () => {
   });
   s.schedule(request(), [candidate(), candidate()]);
   assert.deepEqual(seen, [
-    "scorer:queue-scorer",
-    "scorer:kv-cache-utilization-scorer",
+    "scorer:expected-ttft-scorer",
     "scorer:prefix-cache-scorer",
     "picker:max-score-picker",
   ]);

@@ -27,11 +27,17 @@ export interface Http1Request {
   /** Lower-cased names; repeated fields joined with ", ". */
   readonly headers: HeaderFields;
   /**
-   * The whole body. Rejects with BodyError: 413 over the limit, 400 malformed chunking, 408 when
-   * it stalls past the request timeout. Call it at most once.
+   * The whole body. Rejects with BodyError: 413 over the limit, 400 malformed chunking or refused
+   * by `inspect`, 408 when it stalls past the request timeout. Call it at most once.
    */
-  body(): Promise<Buffer>;
+  body(inspect?: BodyInspector): Promise<Buffer>;
 }
+
+/**
+ * Sees each piece of a body as it arrives (bytes already received first), in order; returns
+ * false to refuse the body: it is answered 400 and the rest is discarded unread.
+ */
+export type BodyInspector = (chunk: Buffer) => boolean;
 
 /** Why a body could not be read; the status to answer with. */
 export class BodyError extends Error {
@@ -88,6 +94,13 @@ export interface Http1ServerOptions {
   readonly maxConnections?: number;
   /** Told once per second at most while connections are refused for the cap. */
   readonly onConnectionsDropped?: (dropped: number) => void;
+  /**
+   * Told once per second at most while accepting fails, with the failures since the last report;
+   * the server keeps listening (without a listener such an error would end the process). libuv
+   * handles EMFILE itself, closing the connections it cannot take: a connection cap below the
+   * open-file limit is what keeps that from happening.
+   */
+  readonly onAcceptFailed?: (failed: number, err: Error) => void;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -119,6 +132,10 @@ const STATUS_TEXT: Record<number, string> = {
 const HEAD_END = Buffer.from("\r\n\r\n");
 const CONTINUE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 const EMPTY = Buffer.alloc(0);
+/** How long a connection whose request body was refused unread stays open for the answer to be read. */
+const UNREAD_LINGER_MS = 2000;
+/** A body chunk this large makes the connection yield to the others before it reads more. */
+const YIELD_CHUNK_BYTES = 16 * 1024;
 /** Pipelined bytes buffered beyond the request being handled before reading pauses. */
 const MAX_PIPELINED = 1024 * 1024;
 
@@ -151,18 +168,13 @@ export function createHttp1Server(handler: Http1Handler, options: Http1ServerOpt
   });
   server.maxConnections = options.maxConnections ?? 16_384;
   // Refused connections are reported at most once per second, with the count since the last report.
-  let dropped = 0;
-  let lastReport = 0;
-  let pending: NodeJS.Timeout | undefined;
-  const report = (): void => {
-    pending = undefined;
-    lastReport = Date.now();
-    options.onConnectionsDropped?.(dropped);
-    dropped = 0;
-  };
-  server.on("drop", () => {
-    dropped++;
-    pending ??= setTimeout(report, Math.max(0, lastReport + 1000 - Date.now()));
+  const drops = onceASecond((n) => options.onConnectionsDropped?.(n));
+  server.on("drop", () => drops.count(undefined));
+  // A failed accept is an 'error' on a listening server: reported, not fatal.
+  // Errors before listening (EADDRINUSE) are left to whoever called listen().
+  const acceptFailures = onceASecond((n, err: Error) => options.onAcceptFailed?.(n, err));
+  server.on("error", (err) => {
+    if (server.listening) acceptFailures.count(err);
   });
   // One coarse timer for every connection's deadlines (cheaper than a timer per request).
   const reaper = setInterval(() => {
@@ -175,10 +187,36 @@ export function createHttp1Server(handler: Http1Handler, options: Http1ServerOpt
     server,
     close(): Promise<void> {
       return new Promise((resolve) => {
-        if (pending) clearTimeout(pending);
+        drops.cancel();
+        acceptFailures.cancel();
         server.close(() => resolve());
         for (const c of connections) c.socket.destroy();
       });
+    },
+  };
+}
+
+/** Counts events and reports them at most once per second, with the count since the last report. */
+function onceASecond<T>(report: (n: number, last: T) => void): { count(last: T): void; cancel(): void } {
+  let n = 0;
+  let lastReport = 0;
+  let latest: T | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    timer = undefined;
+    lastReport = Date.now();
+    const count = n;
+    n = 0;
+    report(count, latest as T);
+  };
+  return {
+    count(last: T): void {
+      n++;
+      latest = last;
+      timer ??= setTimeout(flush, Math.max(0, lastReport + 1000 - Date.now()));
+    },
+    cancel(): void {
+      if (timer) clearTimeout(timer);
     },
   };
 }
@@ -218,6 +256,8 @@ class Connection {
   #deadline = 0;
   #request: IncomingRequest | undefined;
   #reply: Reply | undefined;
+  /** Reading is paused until the next turn (#yield). */
+  #yielding = false;
 
   constructor(socket: Socket, handler: Http1Handler, settings: Settings, all: Set<Connection>) {
     this.socket = socket;
@@ -250,6 +290,7 @@ class Connection {
       return;
     }
     if (this.#phase === Phase.Head) this.socket.end();
+    else if (this.#phase === Phase.Closed) this.socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
@@ -257,11 +298,31 @@ class Connection {
     if (this.#phase === Phase.Body && this.#request) {
       const used = this.#request.feed(chunk, 0);
       if (used < chunk.length) this.#keep(chunk.subarray(used));
+      if (chunk.length >= YIELD_CHUNK_BYTES) this.#yield();
       return;
     }
     this.#keep(chunk);
     if (this.#phase === Phase.Head) this.#readHead();
   }
+
+  /**
+   * Stops reading until the next turn of the event loop. libuv reads up to 32 × 64 KiB from one
+   * socket in a row: without this, 50 clients uploading large bodies at once would hold every
+   * other connection (and /health) for the time it takes to take in and scan ~100 MB.
+   */
+  #yield(): void {
+    if (this.#yielding) return;
+    this.#yielding = true;
+    this.socket.pause();
+    setImmediate(this.#resumeAfterYield);
+  }
+
+  readonly #resumeAfterYield = (): void => {
+    this.#yielding = false;
+    if (this.#phase === Phase.Closed || this.socket.destroyed) return;
+    if (this.#phase === Phase.Answering && this.#buf.length > MAX_PIPELINED) return;
+    this.socket.resume();
+  };
 
   /** Buffers bytes not yet consumed; pauses reading when a pipelining client runs far ahead. */
   #keep(chunk: Buffer): void {
@@ -341,7 +402,17 @@ class Connection {
     const bodyUnread = this.#request !== undefined && !this.#request.complete;
     this.#request = undefined;
     this.#reply = undefined;
-    if (!keepAlive || bodyUnread) {
+    if (bodyUnread) {
+      // Refused unread (413, 400): nothing more is read, so the client's remaining bytes cost
+      // nothing here; its writes stall on the closed window until it reads the answer and leaves,
+      // or the linger time is up.
+      this.#phase = Phase.Closed;
+      this.socket.pause();
+      this.socket.end();
+      this.#deadline = Date.now() + UNREAD_LINGER_MS;
+      return;
+    }
+    if (!keepAlive) {
       this.#phase = Phase.Closed;
       this.socket.end();
       return;
@@ -355,6 +426,8 @@ class Connection {
   /** Answers a malformed head with its status and closes (the stream can't be trusted after it). */
   #refuse(e: { readonly status: number; readonly message: string }): void {
     this.#phase = Phase.Closed;
+    this.socket.pause();
+    this.#deadline = Date.now() + UNREAD_LINGER_MS;
     const body = JSON.stringify({
       error: { message: e.message, type: "invalid_request_error", param: null, code: "invalid_http_request" },
     });
@@ -386,6 +459,7 @@ class IncomingRequest implements Http1Request {
   #resolve: ((b: Buffer) => void) | undefined;
   #reject: ((e: BodyError) => void) | undefined;
   #error: BodyError | undefined;
+  #inspect: BodyInspector | undefined;
   /** All body bytes are in (or there is no body). */
   complete: boolean;
 
@@ -407,7 +481,16 @@ class IncomingRequest implements Http1Request {
     }
   }
 
-  body(): Promise<Buffer> {
+  body(inspect?: BodyInspector): Promise<Buffer> {
+    if (inspect && !this.#error) {
+      if (!this.#chunks.every(inspect)) {
+        if (!this.complete) this.fail(refusedBody());
+        else {
+          this.#chunks = [];
+          return Promise.reject(refusedBody());
+        }
+      } else this.#inspect = inspect;
+    }
     if (this.#error) {
       this.#conn.bodyDone();
       return Promise.reject(this.#error);
@@ -450,6 +533,10 @@ class IncomingRequest implements Http1Request {
       this.fail(new BodyError(413, `request body is larger than the limit of ${this.#limit} bytes`));
       return;
     }
+    if (this.#inspect && !this.#inspect(payload)) {
+      this.fail(refusedBody());
+      return;
+    }
     // Chunked payload slices point into the socket's buffer: copy only when the slice is partial.
     this.#chunks.push(this.#decoder ? Buffer.from(payload) : payload);
   }
@@ -475,6 +562,10 @@ class IncomingRequest implements Http1Request {
     this.#conn.bodyDone();
     this.#reject?.(e);
   }
+}
+
+function refusedBody(): BodyError {
+  return new BodyError(400, "the request body was refused by its inspector");
 }
 
 class Reply implements Http1Reply {

@@ -13,8 +13,10 @@ import { lowQueueFilterPlugin } from "./filters/low-queue-filter.ts";
 import { maxScorePickerPlugin } from "./pickers/max-score-picker.ts";
 import { randomPickerPlugin } from "./pickers/random-picker.ts";
 import { weightedRandomPickerPlugin } from "./pickers/weighted-random-picker.ts";
+import { expectedTtftScorerPlugin } from "./scorers/expected-ttft-scorer.ts";
 import { kvCacheUtilizationScorerPlugin } from "./scorers/kv-cache-utilization-scorer.ts";
 import { loraAffinityScorerPlugin } from "./scorers/lora-affinity-scorer.ts";
+import { precisePrefixCacheScorerPlugin } from "./scorers/precise-prefix-cache-scorer.ts";
 import { prefixCacheScorerPlugin } from "./scorers/prefix-cache-scorer.ts";
 import { queueScorerPlugin } from "./scorers/queue-scorer.ts";
 import { runningRequestsSizeScorerPlugin } from "./scorers/running-requests-size-scorer.ts";
@@ -42,6 +44,8 @@ export const SCHEDULING_PLUGINS: readonly DefinitionOf<SchedulingPlugins>[] = [
   kvCacheUtilizationScorerPlugin,
   runningRequestsSizeScorerPlugin,
   prefixCacheScorerPlugin,
+  precisePrefixCacheScorerPlugin,
+  expectedTtftScorerPlugin,
   loraAffinityScorerPlugin,
   sessionAffinityScorerPlugin,
   lowQueueFilterPlugin,

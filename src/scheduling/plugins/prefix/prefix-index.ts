@@ -1,18 +1,34 @@
 /**
- * The approximate prefix-cache index: per endpoint, an LRU of block hashes it has been sent
- * (capacity per endpoint), plus a reverse map hash → endpoints for fast matching.
+ * The approximate prefix-cache index: per endpoint, the block hashes it has been sent, aged out the
+ * way the server's own LRU would age them, plus a reverse map hash → endpoints for fast matching.
+ *
+ * Aging is by tokens, not by entries: each endpoint has a token clock that advances by the tokens a
+ * request makes the server allocate (its uncached prompt tokens plus its output). A request's blocks
+ * are stamped with the clock after it; a block stamped s is still resident while clock − s < the
+ * endpoint's capacity in tokens (its KV cache, num_gpu_blocks × block_size), which is what an LRU of
+ * that many tokens keeps. Entries are held in last-use order, so aging out is popping the oldest. An
+ * entry cap of capacity ÷ tokens per entry bounds memory even when the clock stands still; within a
+ * request the tail goes first, as vLLM frees a request's blocks in reverse order.
  */
+
+interface EndpointEntries {
+  /** hash → clock value at its last use; Map order = last-use order (oldest first). */
+  readonly stamps: Map<bigint, number>;
+  /** Tokens the server allocated for requests this index saw, since the endpoint appeared. */
+  clock: number;
+}
 
 /** Block-hash index for one scheduler; updated with the endpoint actually chosen. */
 export class PrefixIndex {
-  readonly capacityPerEndpoint: number;
-  /** endpoint id → its hashes in LRU order (oldest first; Map keeps insertion order). */
-  readonly #lru = new Map<string, Map<bigint, true>>();
+  /** Estimated tokens one entry (block) stands for. */
+  readonly tokensPerEntry: number;
+  readonly #endpoints = new Map<string, EndpointEntries>();
   readonly #holders = new Map<bigint, Set<string>>();
   #size = 0;
 
-  constructor(capacityPerEndpoint: number) {
-    this.capacityPerEndpoint = capacityPerEndpoint;
+  constructor(tokensPerEntry: number) {
+    if (!(tokensPerEntry > 0)) throw new RangeError("tokensPerEntry must be positive");
+    this.tokensPerEntry = tokensPerEntry;
   }
 
   /** Total entries over all endpoints. */
@@ -20,20 +36,34 @@ export class PrefixIndex {
     return this.#size;
   }
 
-  /** Records that `endpointId` now holds these blocks (most recent last); evicts its oldest beyond capacity. */
-  add(endpointId: string, hashes: readonly bigint[]): void {
-    let lru = this.#lru.get(endpointId);
-    if (lru === undefined) {
-      lru = new Map();
-      this.#lru.set(endpointId, lru);
+  /** Entries held for one endpoint. */
+  sizeOf(endpointId: string): number {
+    return this.#endpoints.get(endpointId)?.stamps.size ?? 0;
+  }
+
+  /**
+   * Records that `endpointId` was sent these blocks (in prefix order) by a request that makes it
+   * allocate `newTokens` tokens, on a server whose cache holds `capacityTokens`; then ages out what
+   * that server's LRU would have evicted.
+   */
+  add(endpointId: string, hashes: readonly bigint[], newTokens: number, capacityTokens: number): void {
+    let ep = this.#endpoints.get(endpointId);
+    if (ep === undefined) {
+      ep = { stamps: new Map(), clock: 0 };
+      this.#endpoints.set(endpointId, ep);
     }
-    for (const h of hashes) {
-      if (lru.has(h)) {
-        lru.delete(h);
-        lru.set(h, true);
+    const { stamps } = ep;
+    if (Number.isFinite(newTokens) && newTokens > 0) ep.clock += newTokens;
+    const now = ep.clock;
+    // The request's blocks were last used when it finished. vLLM frees a request's blocks tail first,
+    // so its prefix is the last to go: insert the tail first (older in Map order).
+    for (let i = hashes.length - 1; i >= 0; i--) {
+      const h = hashes[i]!;
+      if (stamps.delete(h)) {
+        stamps.set(h, now);
         continue;
       }
-      lru.set(h, true);
+      stamps.set(h, now);
       this.#size++;
       let holders = this.#holders.get(h);
       if (holders === undefined) {
@@ -41,12 +71,15 @@ export class PrefixIndex {
         this.#holders.set(h, holders);
       }
       holders.add(endpointId);
-      if (lru.size > this.capacityPerEndpoint) {
-        const oldest = lru.keys().next().value as bigint;
-        lru.delete(oldest);
-        this.#size--;
-        this.#drop(oldest, endpointId);
-      }
+    }
+    const capacity = Math.max(this.tokensPerEntry, capacityTokens);
+    const maxEntries = Math.ceil(capacity / this.tokensPerEntry);
+    const oldestKept = ep.clock - capacity;
+    for (const [h, stamp] of stamps) {
+      if (stamp > oldestKept && stamps.size <= maxEntries) break;
+      stamps.delete(h);
+      this.#size--;
+      this.#drop(h, endpointId);
     }
   }
 
@@ -77,11 +110,11 @@ export class PrefixIndex {
 
   /** Forgets an endpoint entirely (it left the pool). */
   removeEndpoint(endpointId: string): void {
-    const lru = this.#lru.get(endpointId);
-    if (lru === undefined) return;
-    for (const h of lru.keys()) this.#drop(h, endpointId);
-    this.#size -= lru.size;
-    this.#lru.delete(endpointId);
+    const ep = this.#endpoints.get(endpointId);
+    if (ep === undefined) return;
+    for (const h of ep.stamps.keys()) this.#drop(h, endpointId);
+    this.#size -= ep.stamps.size;
+    this.#endpoints.delete(endpointId);
   }
 
   #drop(hash: bigint, endpointId: string): void {

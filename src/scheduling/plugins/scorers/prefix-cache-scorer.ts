@@ -1,12 +1,18 @@
 /**
  * prefix-cache-scorer (approximate): score = leading blocks of the request's prefix text the
- * endpoint was sent before / blocks in the request. It is also a PreRequestHook (the index learns
- * the blocks of each request on the endpoint actually chosen), a MetricsSource (index size, hit
- * ratio) and an EndpointRemovedListener (a departed endpoint's blocks are dropped).
+ * endpoint was sent before and still holds / blocks in the request. It is also a PreRequestHook (the
+ * index learns the blocks of each request on the endpoint actually chosen), a MetricsSource (index
+ * size, hit ratio) and an EndpointRemovedListener (a departed endpoint's blocks are dropped).
+ *
+ * What an endpoint still holds is aged by tokens like the server's LRU (prefix-index.ts): each request
+ * advances the chosen endpoint's clock by its uncached prompt tokens plus max_tokens, and the
+ * capacity is the server's cache as scraped from `vllm:cache_config_info` (num_gpu_blocks ×
+ * block_size, `autoTune`), else lruCapacityPerServer blocks of hashBlockSize ÷ 4 tokens.
  */
 import { z } from "zod";
 import type { EndpointRemovedListener, MetricsSource, PluginMetrics } from "../../../plugins/capabilities.ts";
 import { definePlugin } from "../../../plugins/registry.ts";
+import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
 import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
 import { prefixBlockHashes } from "../prefix/prefix-hasher.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
@@ -16,11 +22,18 @@ export interface PrefixCacheScorerOptions {
   hashBlockSize: number;
   /** Blocks considered at most (default 256). */
   maxPrefixBlocksToMatch: number;
-  /** LRU entries per endpoint (default 31,250). */
+  /** Blocks per endpoint when its cache size is not scraped, or autoTune is off (default 31,250). */
   lruCapacityPerServer: number;
+  /** Size each endpoint's LRU from its scraped num_gpu_blocks × block_size (default true). */
+  autoTune: boolean;
 }
 
-export class PrefixCacheScorer implements Scorer, PreRequestHook, MetricsSource, EndpointRemovedListener {
+/** Characters per token of the gateway's token estimate (requestcontrol's estimateTokens). */
+const CHARS_PER_TOKEN = 4;
+
+export class PrefixCacheScorer
+  implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener
+{
   readonly type = "prefix-cache-scorer";
   readonly name: string;
   readonly options: PrefixCacheScorerOptions;
@@ -36,36 +49,58 @@ export class PrefixCacheScorer implements Scorer, PreRequestHook, MetricsSource,
       hashBlockSize: options.hashBlockSize ?? 64,
       maxPrefixBlocksToMatch: options.maxPrefixBlocksToMatch ?? 256,
       lruCapacityPerServer: options.lruCapacityPerServer ?? 31_250,
+      autoTune: options.autoTune ?? true,
     };
-    this.index = new PrefixIndex(this.options.lruCapacityPerServer);
+    this.index = new PrefixIndex(this.options.hashBlockSize / CHARS_PER_TOKEN);
   }
 
-  #hashes(request: SchedulingRequest): bigint[] {
-    if (this.#last?.requestId === request.requestId) return this.#last.hashes;
-    return prefixBlockHashes(
+  /** Tokens the endpoint's cache holds: scraped when autoTune and known, else the configured blocks. */
+  capacityTokens(c: Candidate): number {
+    const { numGpuBlocks, blockSize } = c.metrics;
+    if (this.options.autoTune && numGpuBlocks !== undefined && blockSize !== undefined)
+      return numGpuBlocks * blockSize;
+    return this.options.lruCapacityPerServer * this.index.tokensPerEntry;
+  }
+
+  /** The request's block hashes and each endpoint's match, computed once per request. */
+  #matched(request: SchedulingRequest): { hashes: bigint[]; matched: Map<string, number> } {
+    if (this.#last?.requestId === request.requestId) return this.#last;
+    const hashes = prefixBlockHashes(
       request.prefixText,
       request.targetModel,
       this.options.hashBlockSize,
       this.options.maxPrefixBlocksToMatch,
     );
+    const matched = this.index.matchPrefix(hashes);
+    this.#last = { requestId: request.requestId, hashes, matched };
+    return this.#last;
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
-    const hashes = this.#hashes(request);
-    const matched = this.index.matchPrefix(hashes);
-    this.#last = { requestId: request.requestId, hashes, matched };
+    const { hashes, matched } = this.#matched(request);
     const total = hashes.length;
     return candidates.map((c) => (total === 0 ? 0 : (matched.get(c.endpoint.id) ?? 0) / total));
   }
 
+  /** Estimated prompt tokens, and per candidate its matched blocks × tokens per block (capped). */
+  prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
+    const { matched } = this.#matched(request);
+    const promptTokens = request.promptTokens;
+    const per = this.index.tokensPerEntry;
+    return {
+      promptTokens,
+      cachedTokens: candidates.map((c) => Math.min(promptTokens, (matched.get(c.endpoint.id) ?? 0) * per)),
+    };
+  }
+
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
-    const hashes = this.#hashes(request);
+    const { hashes, matched } = this.#matched(request);
     const id = chosen.endpoint.id;
-    const matched =
-      this.#last?.requestId === request.requestId ? this.#last.matched : this.index.matchPrefix(hashes);
-    this.#hitBlocks += matched.get(id) ?? 0;
+    const hit = matched.get(id) ?? 0;
+    this.#hitBlocks += hit;
     this.#lookupBlocks += hashes.length;
-    this.index.add(id, hashes);
+    const uncached = Math.max(0, request.promptTokens - hit * this.index.tokensPerEntry);
+    this.index.add(id, hashes, uncached + (request.maxTokens ?? 0), this.capacityTokens(chosen));
     this.#last = undefined;
   }
 
@@ -94,6 +129,7 @@ export const prefixCacheScorerPlugin = definePlugin({
     hashBlockSize: z.number().int().min(1).max(4096).default(64),
     maxPrefixBlocksToMatch: z.number().int().min(1).max(4096).default(256),
     lruCapacityPerServer: z.number().int().min(1).default(31_250),
+    autoTune: z.boolean().default(true),
   }),
   create: (name, p) => new PrefixCacheScorer(name, p),
 });

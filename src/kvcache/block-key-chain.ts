@@ -1,0 +1,76 @@
+/**
+ * A request's vLLM block-hash chain as the keys KV events carry (externalHashKey of each block's
+ * hash), memoised: a block's SHA-256 depends on its tokens and its parent's hash, so the chain up to a
+ * block is identified by a cheap rolling hash of every token so far. Shared prefixes (the point of
+ * prefix caching) then cost one SHA-256 per block once, and about 30 ns per block afterwards.
+ * Collisions of the 52-bit memo key only misplace a score, never a request.
+ */
+import { blockHashKey, extraKeysFor, type VllmBlockHasher } from "./vllm-block-hash.ts";
+
+interface Memo {
+  readonly digest: Buffer;
+  readonly key: number;
+}
+
+/** Memoised block-key chains for one hasher (one pool's hash seed and algorithm). */
+export class BlockKeyChain {
+  readonly #hasher: VllmBlockHasher;
+  readonly #memo = new Map<number, Memo>();
+  readonly #cap: number;
+
+  /** `memoEntries`: blocks remembered at most (oldest forgotten first). */
+  constructor(hasher: VllmBlockHasher, memoEntries = 200_000) {
+    this.#hasher = hasher;
+    this.#cap = memoEntries;
+  }
+
+  /** Blocks remembered now. */
+  get memoSize(): number {
+    return this.#memo.size;
+  }
+
+  /**
+   * Keys of the full blocks of `tokens` (blockSize tokens each), at most maxBlocks, as vLLM's events
+   * would name them for a request of `loraName` (null = base model) without cache_salt.
+   */
+  keys(tokens: ArrayLike<number>, blockSize: number, loraName: string | null, maxBlocks: number): number[] {
+    const n = Math.min(Math.floor(tokens.length / blockSize), maxBlocks);
+    const out = new Array<number>(n);
+    // Two 32-bit FNV-style lanes over (blockSize, lora, tokens…): the memo key of each chain prefix.
+    let a = Math.imul(0x811c9dc5 ^ blockSize, 0x01000193);
+    let b = Math.imul(0x9747b28c ^ blockSize, 0x5bd1e995);
+    if (loraName !== null) {
+      for (let i = 0; i < loraName.length; i++) {
+        a = Math.imul(a ^ loraName.charCodeAt(i), 0x01000193);
+        b = Math.imul(b ^ loraName.charCodeAt(i), 0x5bd1e995);
+      }
+    }
+    let parent: Buffer | null = null;
+    for (let blk = 0; blk < n; blk++) {
+      const start = blk * blockSize;
+      for (let i = start; i < start + blockSize; i++) {
+        const t = tokens[i]!;
+        a = Math.imul(a ^ t, 0x01000193);
+        b = Math.imul(b ^ t, 0x5bd1e995);
+        b ^= b >>> 15;
+      }
+      const memoKey = (a >>> 12) * 4294967296 + (b >>> 0);
+      let m = this.#memo.get(memoKey);
+      if (m === undefined) {
+        const digest = this.#hasher.hashBlock(
+          parent,
+          tokens,
+          start,
+          start + blockSize,
+          extraKeysFor(blk, loraName, null),
+        );
+        m = { digest, key: blockHashKey(digest) };
+        if (this.#memo.size >= this.#cap) this.#memo.delete(this.#memo.keys().next().value as number);
+        this.#memo.set(memoKey, m);
+      }
+      out[blk] = m.key;
+      parent = m.digest;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The KV-event view of every endpoint of a pool: one KvEventsSubscriber per endpoint (opened the
+ * first time the endpoint is watched), its ResidentBlocks, and whether its events can be trusted now.
+ *
+ * Events are sent only when a server's cache changes, so silence alone means nothing (an idle server
+ * publishes nothing). An endpoint's events count as stopped when the gateway sent it work and no
+ * batch arrived for staleAfterMs since; the first batch after that makes them live again. A
+ * sequence gap the server could not replay keeps the blocks (a block wrongly believed held is
+ * stored again, and so corrected, the first time a request needs it); a publisher restart (the
+ * sequence starts over) means the server's cache started empty, so the blocks are cleared.
+ */
+import { KvEventsSubscriber } from "./kv-events-subscriber.ts";
+import { ResidentBlocks } from "./resident-blocks.ts";
+
+/** Where an endpoint publishes: its PUB endpoint and, if any, its replay (ROUTER) endpoint. */
+export interface KvEventsSource {
+  readonly endpoint: string;
+  readonly replayEndpoint: string | null;
+}
+
+export interface KvEventsTrackerOptions {
+  /** The source of an endpoint (`host:port` id and host). */
+  sourceFor(endpointId: string, host: string): KvEventsSource;
+  /** Subscription topic prefix ("" = all, vLLM's default topic). */
+  readonly topic: string;
+  readonly maxBlocksPerEndpoint: number;
+  readonly staleAfterMs: number;
+  /** Milliseconds clock (default performance.now). */
+  readonly now?: () => number;
+  /** A bad message or a lost range, for the log; the tracker keeps going. */
+  onProblem?(endpointId: string, message: string): void;
+}
+
+interface Watched {
+  readonly blocks: ResidentBlocks;
+  /** null when the socket could not be created (then failedAt is set). */
+  readonly subscriber: KvEventsSubscriber | null;
+  readonly failedAt: number | undefined;
+  /** When work was first sent with no batch since; undefined = none pending. */
+  pendingSince: number | undefined;
+  batches: number;
+}
+
+/** What a closed tracker answers: nothing held. */
+const NONE = new ResidentBlocks(0);
+
+export class KvEventsTracker {
+  readonly #o: KvEventsTrackerOptions;
+  readonly #now: () => number;
+  readonly #watched = new Map<string, Watched>();
+  #closed = false;
+
+  constructor(options: KvEventsTrackerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** The endpoint's resident blocks; subscribes on first use (after close(): none, never live). */
+  watch(endpointId: string, host: string): ResidentBlocks {
+    let w = this.#watched.get(endpointId);
+    if (w !== undefined && w.failedAt !== undefined && this.#now() - w.failedAt >= this.#o.staleAfterMs) {
+      this.#watched.delete(endpointId);
+      w = undefined;
+    }
+    if (w === undefined) {
+      if (this.#closed) return NONE;
+      w = this.#subscribe(endpointId, host);
+    }
+    return w.blocks;
+  }
+
+  /** Whether the endpoint's events are flowing (see the module comment); false when not watched. */
+  live(endpointId: string): boolean {
+    const w = this.#watched.get(endpointId);
+    if (w === undefined || w.subscriber === null) return false;
+    return w.pendingSince === undefined || this.#now() - w.pendingSince < this.#o.staleAfterMs;
+  }
+
+  /** The gateway sent the endpoint a request: events should follow. */
+  dispatched(endpointId: string): void {
+    const w = this.#watched.get(endpointId);
+    if (w !== undefined && w.pendingSince === undefined) w.pendingSince = this.#now();
+  }
+
+  /** Batches received from the endpoint so far. */
+  batches(endpointId: string): number {
+    return this.#watched.get(endpointId)?.batches ?? 0;
+  }
+
+  /** Resident blocks over every watched endpoint. */
+  get totalBlocks(): number {
+    let n = 0;
+    for (const w of this.#watched.values()) n += w.blocks.size;
+    return n;
+  }
+
+  /** Stops watching an endpoint (it left the pool). */
+  remove(endpointId: string): void {
+    const w = this.#watched.get(endpointId);
+    if (w === undefined) return;
+    this.#watched.delete(endpointId);
+    w.subscriber?.close();
+  }
+
+  /** Closes every subscription; later watches subscribe to nothing. */
+  close(): void {
+    this.#closed = true;
+    for (const id of [...this.#watched.keys()]) this.remove(id);
+  }
+
+  #subscribe(endpointId: string, host: string): Watched {
+    const source = this.#o.sourceFor(endpointId, host);
+    const blocks = new ResidentBlocks(this.#o.maxBlocksPerEndpoint);
+    const problem = (m: string) => this.#o.onProblem?.(endpointId, m);
+    let w: Watched | undefined;
+    let subscriber: KvEventsSubscriber | null = null;
+    try {
+      subscriber = new KvEventsSubscriber({
+        endpoint: source.endpoint,
+        replayEndpoint: source.replayEndpoint,
+        topic: this.#o.topic,
+        onBatch: (batch) => {
+          blocks.apply(batch);
+          if (w !== undefined) {
+            w.batches++;
+            w.pendingSince = undefined;
+          }
+        },
+        onGap: (from, to) => {
+          if (to < from) {
+            blocks.clear();
+            problem(
+              `kv events from ${source.endpoint} started over (server restarted); its blocks were cleared`,
+            );
+          } else problem(`kv events ${from}..${to} from ${source.endpoint} were lost`);
+        },
+        onError: (e) => problem(e.message),
+      });
+    } catch (e) {
+      // No socket (too many open files, a bad endpoint): never live, so the approximate index
+      // scores it; tried again after staleAfterMs.
+      problem(`cannot subscribe to ${source.endpoint}: ${(e as Error).message}`);
+    }
+    w = {
+      blocks,
+      subscriber,
+      pendingSince: undefined,
+      batches: 0,
+      failedAt: subscriber ? undefined : this.#now(),
+    };
+    this.#watched.set(endpointId, w);
+    return w;
+  }
+}

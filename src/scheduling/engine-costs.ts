@@ -1,0 +1,147 @@
+/**
+ * What an endpoint's work costs, learned from its scraped engine counters (EndpointMetrics.counters):
+ * between two scrapes, seconds of prefill per computed prompt token, computed prompt tokens per
+ * request, seconds per output token per running request, and requests admitted per second while
+ * requests were waiting. Each is an exponentially weighted mean
+ * over scrapes that saw new work; an endpoint that has not reported any yet gets the pool's mean of
+ * the endpoints that have, else the defaults. Read by the expected-TTFT cost model.
+ */
+import type { EngineCounters } from "../modelserver/endpoint-metrics.ts";
+import type { Candidate } from "./types.ts";
+
+/** One endpoint's learned costs. */
+export interface EngineCosts {
+  /** Seconds of prefill per prompt token computed (not served from cache). */
+  readonly prefillSecondsPerToken: number;
+  /** Prompt tokens computed per request (the work a waiting request brings). */
+  readonly computedTokensPerRequest: number;
+  /** Seconds one running request adds to each engine step (time per output token ÷ running). */
+  readonly decodeSecondsPerRunning: number;
+  /**
+   * Requests the engine starts per second while it has a queue (prefilled requests ÷ seconds,
+   * over scrapes that saw requests waiting): a queue of n then takes about n ÷ this to clear,
+   * whatever holds it back (the token budget, KV blocks, max_num_seqs). 0 = not learned.
+   */
+  readonly admissionsPerSecond: number;
+}
+
+interface Learned {
+  updatedAt: number;
+  last: EngineCounters;
+  costs: { -readonly [K in keyof EngineCosts]: number | undefined };
+}
+
+/** Weight of the newest scrape in each mean. */
+const ALPHA = 0.2;
+/** Endpoints remembered at most (endpoints that left are forgotten first). */
+const MAX_ENDPOINTS = 10_000;
+
+function mean(old: number | undefined, sample: number): number {
+  return old === undefined ? sample : old + ALPHA * (sample - old);
+}
+
+export class EngineCostLearner {
+  readonly #defaults: EngineCosts;
+  readonly #learned = new Map<string, Learned>();
+  /** The pool means, recomputed on the first read after something was learned. */
+  #poolMeans: Partial<Record<keyof EngineCosts, number>> | undefined;
+  /** costs() answers, per endpoint (and "" for unknown ones), until something is learned. */
+  readonly #answers = new Map<string, EngineCosts>();
+
+  constructor(defaults: EngineCosts) {
+    this.#defaults = defaults;
+  }
+
+  /** Folds in the candidate's latest scrape if it is new (cheap when it is not). */
+  observe(c: Candidate): void {
+    const counters = c.metrics.counters;
+    if (counters === undefined) return;
+    const id = c.endpoint.id;
+    const l = this.#learned.get(id);
+    if (l === undefined) {
+      if (this.#learned.size >= MAX_ENDPOINTS) this.#learned.delete(this.#learned.keys().next().value!);
+      this.#learned.set(id, {
+        updatedAt: c.metrics.updatedAt,
+        last: { ...counters },
+        costs: {
+          prefillSecondsPerToken: undefined,
+          computedTokensPerRequest: undefined,
+          decodeSecondsPerRunning: undefined,
+          admissionsPerSecond: undefined,
+        },
+      });
+      return;
+    }
+    if (l.updatedAt === c.metrics.updatedAt) return;
+    const dSeconds = (c.metrics.updatedAt - l.updatedAt) / 1000;
+    l.updatedAt = c.metrics.updatedAt;
+    const dTokens = counters.computedPromptTokens - l.last.computedPromptTokens;
+    const dPrefill = counters.prefillSeconds - l.last.prefillSeconds;
+    const dRequests = counters.prefilledRequests - l.last.prefilledRequests;
+    const dTpot = counters.tpotSeconds - l.last.tpotSeconds;
+    const dTpotCount = counters.tpotCount - l.last.tpotCount;
+    if (dTokens < 0 || dRequests < 0 || dTpotCount < 0) {
+      l.last = { ...counters }; // the server restarted: counters started over
+      return;
+    }
+    if (dTokens > 0 && dPrefill > 0 && dRequests > 0) {
+      l.costs.prefillSecondsPerToken = mean(l.costs.prefillSecondsPerToken, dPrefill / dTokens);
+      l.costs.computedTokensPerRequest = mean(l.costs.computedTokensPerRequest, dTokens / dRequests);
+    }
+    if (c.metrics.waiting > 0 && dSeconds > 0) {
+      l.costs.admissionsPerSecond = mean(l.costs.admissionsPerSecond, dRequests / dSeconds);
+    }
+    if (dTpotCount > 0 && dTpot > 0) {
+      const perRunning = dTpot / dTpotCount / Math.max(1, c.metrics.running);
+      l.costs.decodeSecondsPerRunning = mean(l.costs.decodeSecondsPerRunning, perRunning);
+    }
+    l.last = { ...counters };
+    this.#poolMeans = undefined;
+    this.#answers.clear();
+  }
+
+  /** The endpoint's costs: learned, else the pool's mean of learned endpoints, else the defaults. */
+  costs(endpointId: string): EngineCosts {
+    const own = this.#learned.get(endpointId)?.costs;
+    const key = own === undefined ? "" : endpointId;
+    let answer = this.#answers.get(key);
+    if (answer === undefined) {
+      const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
+      answer = {
+        prefillSecondsPerToken: pick("prefillSecondsPerToken"),
+        computedTokensPerRequest: pick("computedTokensPerRequest"),
+        decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
+        admissionsPerSecond: pick("admissionsPerSecond"),
+      };
+      this.#answers.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** Forgets an endpoint that left. */
+  remove(endpointId: string): void {
+    this.#learned.delete(endpointId);
+    this.#poolMeans = undefined;
+    this.#answers.clear();
+  }
+
+  #poolMean(k: keyof EngineCosts): number | undefined {
+    if (this.#poolMeans === undefined) {
+      const means: Partial<Record<keyof EngineCosts, number>> = {};
+      for (const key of Object.keys(this.#defaults) as (keyof EngineCosts)[]) {
+        let sum = 0;
+        let n = 0;
+        for (const l of this.#learned.values()) {
+          const v = l.costs[key];
+          if (v !== undefined) {
+            sum += v;
+            n++;
+          }
+        }
+        if (n > 0) means[key] = sum / n;
+      }
+      this.#poolMeans = means;
+    }
+    return this.#poolMeans[k];
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * expected-ttft-scorer: a cost model instead of fixed weights. For each candidate it estimates the
+ * time to first token the request would see there,
+ *
+ *   cost ≈ prefill s/token × (1 + recomputePenalty × (1 + queue)) × prompt tokens not cached there
+ *          + queue wait + decode s/running × running requests,
+ *   queue wait = max(prefill s/token × prompt tokens queued ahead,
+ *                    (waiting + sent since the scrape) ÷ admissions per second, when waiting),
+ *
+ * which is the request's expected wait plus, for every token it makes the server compute, what that
+ * work and the cache it evicts cost the others: the eviction (once) and the wait of each request
+ * queued there (queue = waiting + sent since the scrape). recomputePenalty (default 1) scales it: a
+ * group that would gain a few ms by moving stays where its prefix is cached instead of being copied
+ * onto every server and thrashing their caches, the more so the busier the pool.
+ *
+ * with the cached tokens from a prefix scorer (approximate or precise: PrefixMatchSource), the
+ * queue ahead = scraped waiting × computed tokens per request + the uncached tokens of every request
+ * the gateway itself sent since that scrape (so a burst is seen before the next scrape, and
+ * consecutive picks do not herd onto the endpoint an old scrape shows idle), and the per-endpoint
+ * costs learned from the scraped engine counters (engine-costs.ts). Score = (lowest TTFT + 1 ms) ÷
+ * (this TTFT + 1 ms): 1 for the best, smaller the longer the wait. It is a PreRequestHook (records each
+ * dispatch's uncached tokens) and an EndpointRemovedListener.
+ */
+import { z } from "zod";
+import { FieldIssueError } from "../../../config/field-issue.ts";
+import type { EndpointRemovedListener } from "../../../plugins/capabilities.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
+import { effectiveRunning, sentSinceScrape } from "../../effective-load.ts";
+import { EngineCostLearner, type EngineCosts } from "../../engine-costs.ts";
+import { isPrefixMatchSource, type PrefixMatchSource } from "../../prefix-match.ts";
+import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import { PrefixCacheScorer } from "./prefix-cache-scorer.ts";
+
+/** Added to every estimate before the ratio, so estimates of 0 (an idle pool) still order the rest. */
+const SCORE_EPSILON_S = 1e-3;
+
+/** Dispatches remembered per endpoint (more than are ever sent between two scrapes). */
+const DISPATCH_LOG = 1024;
+
+/** Extra weight of each uncached token (see the module comment). */
+export const DEFAULT_RECOMPUTE_PENALTY = 1;
+
+/** Before any scrape taught otherwise: roughly an 8B model on one H100 (docs/simulator.md). */
+export const DEFAULT_ENGINE_COSTS: EngineCosts = {
+  prefillSecondsPerToken: 20e-6,
+  computedTokensPerRequest: 1000,
+  decodeSecondsPerRunning: 100e-6,
+  admissionsPerSecond: 0,
+};
+
+/** Uncached prompt tokens of the latest dispatches to one endpoint (a ring). */
+class DispatchLog {
+  readonly #tokens = new Float64Array(DISPATCH_LOG);
+  #next = 0;
+  #count = 0;
+
+  push(tokens: number): void {
+    this.#tokens[this.#next] = tokens;
+    this.#next = (this.#next + 1) % DISPATCH_LOG;
+    this.#count = Math.min(this.#count + 1, DISPATCH_LOG);
+  }
+
+  /** Σ of the latest n entries (n clamped to what is held). */
+  latest(n: number): number {
+    let sum = 0;
+    const k = Math.min(n, this.#count);
+    for (let i = 1; i <= k; i++) sum += this.#tokens[(this.#next - i + DISPATCH_LOG) % DISPATCH_LOG]!;
+    return sum;
+  }
+}
+
+export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemovedListener {
+  readonly type = "expected-ttft-scorer";
+  readonly name: string;
+  readonly prefix: PrefixMatchSource;
+  readonly learner: EngineCostLearner;
+  readonly recomputePenalty: number;
+  /** Whether this scorer owns `prefix` (then it feeds it decisions; else the profile does). */
+  readonly #ownsPrefix: boolean;
+  readonly #dispatches = new Map<string, DispatchLog>();
+  #last: { requestId: string; candidates: readonly Candidate[]; uncached: number[] } | undefined;
+
+  /** `prefix`: a prefix scorer of the same profile; none = an approximate one of its own. */
+  constructor(
+    name = "expected-ttft-scorer",
+    prefix?: PrefixMatchSource,
+    recomputePenalty = DEFAULT_RECOMPUTE_PENALTY,
+    defaults = DEFAULT_ENGINE_COSTS,
+  ) {
+    this.name = name;
+    this.recomputePenalty = recomputePenalty;
+    this.#ownsPrefix = prefix === undefined;
+    this.prefix = prefix ?? new PrefixCacheScorer(`${name}/prefix`);
+    this.learner = new EngineCostLearner(defaults);
+  }
+
+  /** The cost in seconds per candidate (expected TTFT + recompute penalty), and its uncached prompt tokens. */
+  estimate(
+    request: SchedulingRequest,
+    candidates: readonly Candidate[],
+  ): { ttft: number[]; uncached: number[] } {
+    const match = this.prefix.prefixMatch(request, candidates);
+    const uncached = match.cachedTokens.map((c) => Math.max(0, match.promptTokens - c));
+    const ttft = candidates.map((c, i) => {
+      this.learner.observe(c);
+      const k = this.learner.costs(c.endpoint.id);
+      const sent = sentSinceScrape(c);
+      const waiting = c.metrics.waiting;
+      const sentTokens = this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0;
+      // Every request queued behind it there also waits for its uncached prefill.
+      const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * uncached[i]!;
+      // A queue held back by something else than prefill (KV blocks, max_num_seqs) clears at the
+      // engine's admission rate; otherwise by the prefill work ahead.
+      const byTokens = k.prefillSecondsPerToken * (waiting * k.computedTokensPerRequest + sentTokens);
+      const byAdmissions =
+        waiting > 0 && k.admissionsPerSecond > 0 ? (waiting + sent) / k.admissionsPerSecond : 0;
+      return (
+        k.prefillSecondsPerToken * own +
+        Math.max(byTokens, byAdmissions) +
+        k.decodeSecondsPerRunning * effectiveRunning(c)
+      );
+    });
+    this.#last = { requestId: request.requestId, candidates, uncached };
+    return { ttft, uncached };
+  }
+
+  score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
+    const { ttft } = this.estimate(request, candidates);
+    let best = Number.POSITIVE_INFINITY;
+    for (const t of ttft) best = Math.min(best, t);
+    return ttft.map((t) => (best + SCORE_EPSILON_S) / (t + SCORE_EPSILON_S));
+  }
+
+  preRequest(request: SchedulingRequest, chosen: Candidate): void {
+    const last = this.#last;
+    const i = last?.requestId === request.requestId ? last.candidates.indexOf(chosen) : -1;
+    const uncached = i >= 0 ? last!.uncached[i]! : this.estimate(request, [chosen]).uncached[0]!;
+    let log = this.#dispatches.get(chosen.endpoint.id);
+    if (log === undefined) {
+      log = new DispatchLog();
+      this.#dispatches.set(chosen.endpoint.id, log);
+    }
+    log.push(uncached);
+    if (this.#ownsPrefix) (this.prefix as PrefixCacheScorer).preRequest(request, chosen);
+  }
+
+  endpointRemoved(endpointId: string): void {
+    this.#dispatches.delete(endpointId);
+    this.learner.remove(endpointId);
+    if (this.#ownsPrefix) (this.prefix as PrefixCacheScorer).endpointRemoved(endpointId);
+  }
+}
+
+export const expectedTtftScorerPlugin = definePlugin({
+  type: "expected-ttft-scorer",
+  kind: "scorer",
+  description:
+    "prefers the endpoint with the lowest expected time to first token (uncached prefill, queue ahead, decode load)",
+  parameters: z.strictObject({
+    /** A declared prefix-cache-scorer or precise-prefix-cache-scorer; none = an approximate one of its own. */
+    prefixScorer: z.string().min(1).optional(),
+    recomputePenalty: z.number().min(0).max(100).default(DEFAULT_RECOMPUTE_PENALTY),
+  }),
+  create: (name, p, ctx) => {
+    if (p.prefixScorer === undefined) return new ExpectedTtftScorer(name, undefined, p.recomputePenalty);
+    const declared = ctx.lookup(p.prefixScorer);
+    if (declared === undefined || !isPrefixMatchSource(declared.plugin)) {
+      const message =
+        declared === undefined
+          ? `no plugin named "${p.prefixScorer}" is declared before this one (declare a prefix-cache-scorer or precise-prefix-cache-scorer earlier in plugins)`
+          : `"${p.prefixScorer}" is a ${declared.plugin.type}, not a prefix-cache-scorer or precise-prefix-cache-scorer`;
+      throw new FieldIssueError([{ path: ["parameters", "prefixScorer"], message }]);
+    }
+    return new ExpectedTtftScorer(name, declared.plugin, p.recomputePenalty);
+  },
+});

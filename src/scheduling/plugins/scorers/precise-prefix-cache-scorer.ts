@@ -1,0 +1,274 @@
+/**
+ * precise-prefix-cache-scorer (named like llm-d's): score = leading blocks of the request's prompt
+ * that the endpoint's KV events say it holds / full blocks in the prompt.
+ *
+ * The gateway subscribes to every endpoint's vLLM KV-cache events (kvcache/kv-events-tracker.ts) and
+ * computes the request's vLLM block-hash chain from its token ids (kvcache/block-key-chain.ts):
+ * tokens from the simulator's documented tokenizer (`tokenizer: simulator`, for `igw sim` pools),
+ * hashes with the servers' PYTHONHASHSEED and `--prefix-caching-hash-algo`, blocks of the scraped
+ * block_size. Blocks just sent to an endpoint count as held there until its events confirm them
+ * (kvcache/speculative-blocks.ts), so a burst does not see an empty cache everywhere. For an
+ * endpoint whose events stopped (see the tracker) it scores with an embedded
+ * approximate prefix-cache-scorer, which learns every decision so it is warm when needed.
+ */
+import { z } from "zod";
+import { BlockKeyChain } from "../../../kvcache/block-key-chain.ts";
+import { type KvEventsSource, KvEventsTracker } from "../../../kvcache/kv-events-tracker.ts";
+import { simTokenIds } from "../../../kvcache/sim-token-ids.ts";
+import { SpeculativeBlocks } from "../../../kvcache/speculative-blocks.ts";
+import { HASH_ALGOS, type HashAlgo, VllmBlockHasher } from "../../../kvcache/vllm-block-hash.ts";
+import type {
+  Closeable,
+  EndpointRemovedListener,
+  MetricsSource,
+  PluginMetrics,
+} from "../../../plugins/capabilities.ts";
+import { definePlugin } from "../../../plugins/registry.ts";
+import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
+import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import { PrefixCacheScorer } from "./prefix-cache-scorer.ts";
+
+/** An endpoint's events source as configured: a PUB endpoint, or both endpoints. */
+export type KvEventsEndpointSpec = string | { endpoint: string; replayEndpoint?: string | null };
+
+export interface PrecisePrefixCacheScorerOptions {
+  /** The servers' PYTHONHASHSEED (vLLM hashes are reproducible only with it set). */
+  hashSeed: string;
+  hashAlgo: HashAlgo;
+  /** Tokens per block when the endpoint's scrape does not report block_size. */
+  blockSize: number;
+  /** Where the token ids come from; "simulator" = igw sim's tokenizer. */
+  tokenizer: "simulator";
+  /** Endpoint id (host:port) → its events source; others use tcp://host:kvEventsPort. */
+  kvEventsEndpoints: Record<string, KvEventsEndpointSpec>;
+  kvEventsPort: number;
+  /** Replay (ROUTER) port for endpoints not in kvEventsEndpoints; null = no replay. */
+  kvEventsReplayPort: number | null;
+  topic: string;
+  /** Events count as stopped after work was sent and none came for this long (ms). */
+  staleAfterMs: number;
+  maxPrefixBlocksToMatch: number;
+  /** Bound on blocks remembered per endpoint. */
+  maxBlocksPerEndpoint: number;
+  /** How long blocks sent to an endpoint count as held before its events confirm them (ms). */
+  speculativeTtlMs: number;
+}
+
+interface Scored {
+  readonly requestId: string;
+  /** The prompt's token ids (at most maxPrefixBlocksToMatch blocks of them). */
+  readonly ids: number[];
+  /** Per block size: the request's block keys. */
+  readonly keys: Map<number, number[]>;
+}
+
+export class PrecisePrefixCacheScorer
+  implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener, Closeable
+{
+  readonly type = "precise-prefix-cache-scorer";
+  readonly name: string;
+  readonly options: PrecisePrefixCacheScorerOptions;
+  readonly tracker: KvEventsTracker;
+  /** Scores endpoints whose events stopped; learns every decision. */
+  readonly fallback: PrefixCacheScorer;
+  readonly #chain: BlockKeyChain;
+  readonly #speculative = new Map<string, SpeculativeBlocks>();
+  #last: Scored | undefined;
+  #hitBlocks = 0;
+  #lookupBlocks = 0;
+
+  constructor(name: string, options: PrecisePrefixCacheScorerOptions) {
+    this.name = name;
+    this.options = options;
+    this.#chain = new BlockKeyChain(new VllmBlockHasher(options.hashAlgo, options.hashSeed));
+    this.fallback = new PrefixCacheScorer(`${name}/approximate`);
+    this.tracker = new KvEventsTracker({
+      sourceFor: (id, host) => this.sourceFor(id, host),
+      topic: options.topic,
+      maxBlocksPerEndpoint: options.maxBlocksPerEndpoint,
+      staleAfterMs: options.staleAfterMs,
+      onProblem: warnOnce,
+    });
+  }
+
+  /** The events source of an endpoint: kvEventsEndpoints, else tcp://host:kvEventsPort. */
+  sourceFor(endpointId: string, host: string): KvEventsSource {
+    const spec = this.options.kvEventsEndpoints[endpointId];
+    if (typeof spec === "string") return { endpoint: spec, replayEndpoint: null };
+    if (spec !== undefined) return { endpoint: spec.endpoint, replayEndpoint: spec.replayEndpoint ?? null };
+    const h = host.includes(":") ? `[${host}]` : host;
+    const replay = this.options.kvEventsReplayPort;
+    return {
+      endpoint: `tcp://${h}:${this.options.kvEventsPort}`,
+      replayEndpoint: replay === null ? null : `tcp://${h}:${replay}`,
+    };
+  }
+
+  #blockSize(c: Candidate): number {
+    return c.metrics.blockSize ?? this.options.blockSize;
+  }
+
+  /** The request's tokens and block keys (per block size), computed once per request. */
+  #request(request: SchedulingRequest, candidates: readonly Candidate[]): Scored {
+    let s = this.#last;
+    if (s?.requestId !== request.requestId) {
+      const maxTokens =
+        this.options.maxPrefixBlocksToMatch * maxBlockSize(candidates, this.options.blockSize);
+      const ids = simTokenIds(promptTextOf(request.prefixText), maxTokens);
+      s = { requestId: request.requestId, ids, keys: new Map() };
+      this.#last = s;
+    }
+    const { ids } = s;
+    const lora = request.isAdapter ? request.targetModel : null;
+    for (const c of candidates) {
+      const bs = this.#blockSize(c);
+      if (!s.keys.has(bs))
+        s.keys.set(bs, this.#chain.keys(ids, bs, lora, this.options.maxPrefixBlocksToMatch));
+    }
+    return s;
+  }
+
+  /** Per candidate: leading blocks held (events live) or null (use the approximate index). */
+  #held(s: Scored, candidates: readonly Candidate[]): (number | null)[] {
+    return candidates.map((c) => {
+      const blocks = this.tracker.watch(c.endpoint.id, c.endpoint.host);
+      if (!this.tracker.live(c.endpoint.id)) return null;
+      const keys = s.keys.get(this.#blockSize(c))!;
+      const spec = this.#speculative.get(c.endpoint.id);
+      return spec === undefined
+        ? blocks.leadingHeld(keys)
+        : spec.leadingHeld(keys, blocks, performance.now());
+    });
+  }
+
+  score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
+    const s = this.#request(request, candidates);
+    const held = this.#held(s, candidates);
+    const approx = held.includes(null) ? this.fallback.score(request, candidates) : undefined;
+    return candidates.map((c, i) => {
+      const h = held[i];
+      if (h === null || h === undefined) return approx![i]!;
+      const total = s.keys.get(this.#blockSize(c))!.length;
+      return total === 0 ? 0 : h / total;
+    });
+  }
+
+  /**
+   * For the cost model: the tokenizer's prompt length, and per candidate the larger of the tokens
+   * its events show held and the approximate index's share (aged like the server's LRU; all there
+   * is when events stopped). So a group whose prefix was just evicted everywhere goes back to where
+   * it was last sent, and is cached there again, instead of wandering from server to server.
+   */
+  prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
+    const s = this.#request(request, candidates);
+    const held = this.#held(s, candidates);
+    const a = this.fallback.prefixMatch(request, candidates);
+    const n = s.ids.length;
+    return {
+      promptTokens: n,
+      cachedTokens: candidates.map((c, i) => {
+        const h = held[i];
+        const approx = a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * n);
+        return h === null || h === undefined ? approx : Math.max(approx, Math.min(n, h * this.#blockSize(c)));
+      }),
+    };
+  }
+
+  preRequest(request: SchedulingRequest, chosen: Candidate): void {
+    const s = this.#request(request, [chosen]);
+    const keys = s.keys.get(this.#blockSize(chosen))!;
+    this.#hitBlocks += this.tracker.watch(chosen.endpoint.id, chosen.endpoint.host).leadingHeld(keys);
+    this.#lookupBlocks += keys.length;
+    this.tracker.dispatched(chosen.endpoint.id);
+    let spec = this.#speculative.get(chosen.endpoint.id);
+    if (spec === undefined) {
+      spec = new SpeculativeBlocks(this.options.speculativeTtlMs, this.options.maxBlocksPerEndpoint);
+      this.#speculative.set(chosen.endpoint.id, spec);
+    }
+    spec.add(keys, performance.now());
+    this.fallback.preRequest(request, chosen);
+  }
+
+  endpointRemoved(endpointId: string): void {
+    this.tracker.remove(endpointId);
+    this.#speculative.delete(endpointId);
+    this.fallback.endpointRemoved(endpointId);
+  }
+
+  pluginMetrics(): PluginMetrics {
+    return {
+      prefixIndex: {
+        indexSize: this.tracker.totalBlocks,
+        hitBlocks: this.#hitBlocks,
+        lookupBlocks: this.#lookupBlocks,
+      },
+    };
+  }
+
+  close(): void {
+    this.tracker.close();
+  }
+}
+
+function maxBlockSize(candidates: readonly Candidate[], dflt: number): number {
+  let m = 0;
+  for (const c of candidates) m = Math.max(m, c.metrics.blockSize ?? dflt);
+  return m || dflt;
+}
+
+/**
+ * The prompt text the simulator tokenizes: the canonical chat form's `<|role|>` markers
+ * (request-prefix-text.ts) are message boundaries, which the simulator does not tokenize.
+ */
+function promptTextOf(prefixText: string): string {
+  return prefixText.includes("<|") ? prefixText.replace(/<\|[^|<>]*\|>/g, " ") : prefixText;
+}
+
+const warned = new Set<string>();
+/** One warning per endpoint and kind of problem (process warnings go to stderr). */
+function warnOnce(endpointId: string, message: string): void {
+  const key = `${endpointId} ${message.split(" ").slice(0, 3).join(" ")}`;
+  if (warned.has(key) || warned.size > 10_000) return;
+  warned.add(key);
+  process.emitWarning(`precise-prefix-cache-scorer: endpoint ${endpointId}: ${message}`);
+}
+
+const endpointSpec = z.union([
+  z.string().regex(/^(tcp|ipc|inproc):\/\//, "a ZMQ endpoint such as tcp://10.0.0.5:5557"),
+  z.strictObject({
+    endpoint: z.string().regex(/^(tcp|ipc|inproc):\/\//, "a ZMQ endpoint such as tcp://10.0.0.5:5557"),
+    replayEndpoint: z
+      .string()
+      .regex(/^(tcp|ipc|inproc):\/\//, "a ZMQ endpoint such as tcp://10.0.0.5:5558")
+      .nullable()
+      .optional(),
+  }),
+]);
+
+export const precisePrefixCacheScorerPlugin = definePlugin({
+  type: "precise-prefix-cache-scorer",
+  kind: "scorer",
+  description:
+    "prefers endpoints whose vLLM KV-cache events show the longest leading part of this prompt cached",
+  parameters: z.strictObject({
+    hashSeed: z.string({
+      error: 'hashSeed is required: the PYTHONHASHSEED every server of the pool runs with (e.g. "0")',
+    }),
+    hashAlgo: z.enum(HASH_ALGOS).default("sha256"),
+    blockSize: z.number().int().min(1).max(4096).default(16),
+    tokenizer: z.literal("simulator").default("simulator"),
+    kvEventsEndpoints: z.record(z.string(), endpointSpec).default({}),
+    kvEventsPort: z.number().int().min(1).max(65535).default(5557),
+    kvEventsReplayPort: z.number().int().min(1).max(65535).nullable().default(null),
+    topic: z.string().default(""),
+    staleAfterMs: z.number().int().min(1).default(5000),
+    maxPrefixBlocksToMatch: z.number().int().min(1).max(4096).default(256),
+    maxBlocksPerEndpoint: z
+      .number()
+      .int()
+      .min(1)
+      .default(1 << 20),
+    speculativeTtlMs: z.number().int().min(0).default(10_000),
+  }),
+  create: (name, p) => new PrecisePrefixCacheScorer(name, p),
+});
