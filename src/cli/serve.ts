@@ -68,7 +68,7 @@ function sourceOptions(opts: {
   return { manifests: opts.file };
 }
 
-/** Line printed on stdout per port once the gateway accepts requests (test helpers parse it). */
+/** Line printed on stdout per port once the gateway accepts requests, with the address bound (test helpers parse it). */
 export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
 
 export function serveCommand(): Command {
@@ -152,7 +152,7 @@ export function serveCommand(): Command {
           ...(accessLog ? { accessLog } : {}),
           logger,
         });
-        for (const url of gw.urls) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
+        for (const url of gw.listening) process.stdout.write(`${LISTENING_LINE_PREFIX}${url}\n`);
         const stop = (): void => {
           gw.close().then(
             () => process.exit(0),

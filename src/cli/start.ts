@@ -69,6 +69,7 @@ export function startCommand(): Command {
     .option("--replicas <n>", "simulated vLLM servers", integer(1, 64), 5)
     .option("--profile <name>", "simulator latency profile (igw sim --help)", "a10-7b")
     .option("--port <n>", "gateway port (default: the seed Gateway's listener, 8081)", integer(0, 65535))
+    .option("--host <address>", "interface the gateway binds (127.0.0.1: this machine only)", "0.0.0.0")
     .option("--log-level <level>", "gateway log level", "info")
     .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
     .addOption(
@@ -94,22 +95,30 @@ export function startCommand(): Command {
         endpointsFile,
         `endpoints:\n${sim.urls.map((u) => `  - address: ${new URL(u).host}\n    labels: {app: qwen}\n`).join("")}`,
       );
-      const stopSim = (): void => {
-        sim.child.kill("SIGTERM");
+      /** Stops the simulator (SIGKILL when it has not exited 2 s after SIGTERM) and removes the endpoints file. */
+      const stopSim = async (): Promise<void> => {
         rmSync(dir, { recursive: true, force: true });
+        const child = sim.child;
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 2000);
+        await exited;
+        clearTimeout(timer);
       };
       try {
         const gw = await startGateway({
           manifests: [SEED],
           endpointsFile,
           ...(opts.port !== undefined ? { port: opts.port } : {}),
+          host: opts.host,
           ...(accessLog ? { accessLog } : {}),
           logger,
         });
         const url = gw.url;
         process.stdout.write(
           `igw start: ${opts.replicas} simulated vLLM servers (profile ${opts.profile}): ${sim.urls.join(" ")}\n` +
-            `igw serve: listening on ${url}\n\n` +
+            `igw serve: listening on ${gw.listening[0]}\n\n` +
             `Send OpenAI requests to ${url}/v1 with model "qwen" (Critical) or "travel-helper" (Standard, LoRA travel-helper-v1):\n` +
             `  curl -N ${url}/v1/chat/completions -H 'content-type: application/json' \\\n` +
             `    -d '{"model":"travel-helper","messages":[{"role":"user","content":"Plan three days in Kyoto"}],"stream":true}'\n` +
@@ -117,10 +126,10 @@ export function startCommand(): Command {
             `Manifests: ${SEED}\n`,
         );
         const stop = (): void => {
-          gw.close().finally(() => {
-            stopSim();
-            process.exit(0);
-          });
+          sim.child.removeAllListeners("exit");
+          gw.close()
+            .finally(stopSim)
+            .finally(() => process.exit(0));
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
@@ -129,7 +138,7 @@ export function startCommand(): Command {
           gw.close().finally(() => process.exit(1));
         });
       } catch (e) {
-        stopSim();
+        await stopSim();
         failStartup(logger, e, "igw start could not start the gateway");
       }
     });

@@ -150,7 +150,8 @@ export function parseFlowControl(
   outer: { readonly saturationDetector?: unknown } = {},
 ): FlowControlSettings {
   const parsed = flowControlSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod(at, parsed.error.issues));
+  if (!parsed.success)
+    throw new FieldIssueError(fieldIssuesFromZod(at, parsed.error.issues, flowControlSchema));
   const input = parsed.data;
   const issues: FieldIssue[] = [];
   const declared = new Map<string, { spec: PluginSpec; index: number }>();

@@ -56,10 +56,12 @@ export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
 }
 
 export interface RunningGateway {
-  /** `http://127.0.0.1:<port>` of the first listener. */
+  /** URL to reach the first listener from this machine (loopback when bound to all interfaces). */
   readonly url: string;
-  /** One URL per port served. */
+  /** One such URL per port served. */
   readonly urls: readonly string[];
+  /** One URL per port served, with the address really bound (`http://0.0.0.0:8081` for all interfaces). */
+  readonly listening: readonly string[];
   readonly datastore: Datastore;
   readonly director: Director;
   /** The gateway's metrics (its registry, and the flow controllers the dashboard reads). */
@@ -135,6 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const servers: Http1Server[] = [];
   const urls: string[] = [];
+  const listening: string[] = [];
   try {
     for (const port of ports) {
       const keysFor = memoByConfig(datastore, (config) =>
@@ -151,7 +154,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       });
       servers.push(gatewayServer);
       listeningPorts.add(port);
-      urls.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const bound = server.address() as AddressInfo;
+      listening.push(`http://${hostForUrl(bound.address)}:${bound.port}`);
+      urls.push(`http://${hostForUrl(reachableHost(bound.address))}:${bound.port}`);
     }
   } catch (e) {
     statusWriter?.close();
@@ -161,7 +166,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw e;
   }
   logger.info(
-    { urls, pools: [...initial.pools.keys()], endpoints: datastore.endpoints().length },
+    { urls: listening, pools: [...initial.pools.keys()], endpoints: datastore.endpoints().length },
     "gateway started",
   );
   // Status says "Programmed" only once the listeners are up.
@@ -181,6 +186,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url: urls[0]!,
     urls,
+    listening,
     datastore,
     director,
     metrics,
@@ -207,4 +213,16 @@ function memoByConfig<T>(datastore: Datastore, f: (config: ConfigSnapshot) => T)
     }
     return value as T;
   };
+}
+
+/** The address as a URL host: IPv6 in brackets. */
+function hostForUrl(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
+}
+
+/** Where to connect to a server bound to `address`: loopback for the unspecified addresses. */
+function reachableHost(address: string): string {
+  if (address === "0.0.0.0") return "127.0.0.1";
+  if (address === "::") return "::1";
+  return address;
 }

@@ -139,7 +139,8 @@ export class PluginRegistry<M extends PluginKinds<M>> {
 
   #create(def: DefinitionOf<M>, spec: PluginSpec, ctx: PluginContext): Plugin {
     const parsed = def.parameters.safeParse(spec.parameters ?? {});
-    if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod(["parameters"], parsed.error.issues));
+    if (!parsed.success)
+      throw new FieldIssueError(fieldIssuesFromZod(["parameters"], parsed.error.issues, def.parameters));
     return def.create(spec.name ?? spec.type, parsed.data, ctx);
   }
 }

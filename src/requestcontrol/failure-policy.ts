@@ -106,7 +106,7 @@ function parse(raw: Readonly<Record<string, unknown>>): { policy: FailurePolicy;
     if (raw[field] === undefined) return undefined;
     const r = schema.safeParse(raw[field]);
     if (r.success) return r.data;
-    issues.push(...fieldIssuesFromZod([field], r.error.issues));
+    issues.push(...fieldIssuesFromZod([field], r.error.issues, schema));
     return undefined;
   };
   const o = section("outlierDetection", outlierSchema) ?? {};

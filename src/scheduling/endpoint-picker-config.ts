@@ -88,7 +88,8 @@ function declarePlugins(
   rng: Rng,
 ): { cfg: EndpointPickerConfigSpec; declared: Map<string, BuiltPlugin<GatewayPlugins>> } {
   const parsed = endpointPickerConfigSchema.safeParse(spec);
-  if (!parsed.success) throw new FieldIssueError(fieldIssuesFromZod([], parsed.error.issues));
+  if (!parsed.success)
+    throw new FieldIssueError(fieldIssuesFromZod([], parsed.error.issues, endpointPickerConfigSchema));
   const cfg = parsed.data;
   const declared = new Map<string, BuiltPlugin<GatewayPlugins>>();
   const issues: FieldIssue[] = [];

@@ -203,7 +203,10 @@ test("bad outlierDetection / noEndpointTTL settings are configuration errors wit
     () => loadConfig([files.path("bad.yaml")], { defaultPort: 8081 }),
     (e: Error) => {
       assert.match(e.message, /bad\.yaml:\d+: EndpointPickerConfig: outlierDetection\.consecutive5xx/);
-      assert.match(e.message, /maxEjectionPercnt/);
+      assert.match(
+        e.message,
+        /bad\.yaml:\d+: EndpointPickerConfig: outlierDetection\.maxEjectionPercnt is not a known field \(did you mean 'maxEjectionPercent'\?\)/,
+      );
       assert.match(e.message, /noEndpointTTL: a duration needs a unit/);
       return true;
     },

@@ -175,8 +175,8 @@ test("errors name the field from the document root", () => {
 - type: queue-scorer
   parameters: {weight: 2}
 `);
-  assert.equal(extraParam.field, "plugins[0].parameters");
-  assert.match(extraParam.reason, /weight/);
+  assert.equal(extraParam.field, "plugins[0].parameters.weight");
+  assert.match(extraParam.reason, /is not a known field/);
 
   const badRef = errorOf(BAD_REF);
   assert.equal(badRef.field, "schedulingProfiles[0].plugins[1].pluginRef");
