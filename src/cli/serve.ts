@@ -82,7 +82,7 @@ export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
 export function serveCommand(): Command {
   return new Command("serve")
     .description(
-      "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests and proxy OpenAI requests",
+      "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests (files, or --kube) and proxy OpenAI requests",
     )
     .option(
       "-f, --file <path>",
@@ -102,11 +102,13 @@ export function serveCommand(): Command {
     )
     .option("--leader-elect-namespace <ns>", "namespace of the Lease (default: POD_NAMESPACE, else default)")
     .option("--leader-elect-lease-name <name>", "name of the Lease", "inference-gateway")
-    .option(
-      "--leader-elect-lease-duration <duration>",
-      "how long a Lease lasts unrenewed: a follower takes over this long after the leader stops",
-      duration,
-      15_000,
+    .addOption(
+      new Option(
+        "--leader-elect-lease-duration <duration>",
+        "how long a Lease lasts unrenewed: a follower takes over this long after the leader stops",
+      )
+        .argParser(duration)
+        .default(15_000, "15s"),
     )
     .option(
       "--endpoints <file>",

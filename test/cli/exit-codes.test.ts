@@ -41,6 +41,12 @@ const BOMB = [
 test("igw serve: a missing option, a bad value and an alias bomb each exit 2", async () => {
   assertUsageError(await igw(["serve"]), /no configuration: pass -f FILE\|FOLDER \(manifests\) or --kube/);
   assertUsageError(
+    await igw(["serve", "--kube", "--kubeconfig", "/nonexistent"]),
+    /--kubeconfig \/nonexistent: no such file/,
+  );
+  assertUsageError(await igw(["serve", "-f", "examples/seed", "--namespace", "x"]), /need --kube/);
+  assertUsageError(await igw(["serve", "--kube", "-f", "examples/seed"]), /-f and --kube are exclusive/);
+  assertUsageError(
     await igw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
   );
