@@ -24,7 +24,7 @@
  * `--cpu-prof DIR` runs igw under node's CPU profiler and prints where its time goes.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +32,17 @@ import { parseArgs } from "node:util";
 import { request } from "undici";
 import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
+import {
+  empty,
+  type Measured,
+  measure,
+  median,
+  runWrk,
+  type Target,
+  tool,
+  writeSection,
+  wrkScript,
+} from "./wrk.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -50,108 +61,6 @@ const ROOM_CONNECTIONS = Number(args["room-connections"]);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "dist/cli/main.js");
 
-function tool(name: string): string {
-  const ensure = spawnSync(process.execPath, [join(ROOT, "scripts/testenv.mjs"), "ensure", "debian"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  if (ensure.status !== 0) throw new Error("npm run testenv -- ensure debian failed");
-  const r = spawnSync(process.execPath, [join(ROOT, "scripts/testenv.mjs"), "path", name], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-}
-
-/** utime + stime of a process and its children threads, in µs. */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / 100; // CLK_TCK = 100 on Linux
-}
-
-interface WrkResult {
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50ms: number;
-  p99ms: number;
-  errors: number;
-}
-
-function wrkScript(dir: string, body: object): string {
-  const file = join(dir, `post-${Math.random().toString(36).slice(2)}.lua`);
-  writeFileSync(
-    file,
-    `wrk.method = "POST"\nwrk.body = '${JSON.stringify(body)}'\nwrk.headers["Content-Type"] = "application/json"\n`,
-  );
-  return file;
-}
-
-function runWrk(wrk: string, url: string, script: string, connections: number, seconds: number): WrkResult {
-  const r = spawnSync(
-    wrk,
-    ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `${url}/v1/completions`],
-    { encoding: "utf8" },
-  );
-  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
-  const out = r.stdout;
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? Number.NaN);
-  const ms = (re: RegExp): number => {
-    const m = re.exec(out);
-    if (!m) return Number.NaN;
-    const v = Number(m[1]);
-    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-  };
-  const requests = num(/(\d+) requests in/);
-  const seconds_ = num(/requests in ([\d.]+)s/);
-  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const errors =
-    (Number.isNaN(non2xx) ? 0 : non2xx) +
-    (socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0);
-  return {
-    requests,
-    seconds: seconds_,
-    rps: requests / seconds_,
-    p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
-    p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
-    errors,
-  };
-}
-
-interface Target {
-  readonly name: string;
-  readonly url: string;
-  /** The proxy process whose CPU is measured (none for direct). */
-  readonly pid?: number;
-}
-
-interface Measured {
-  rps: number[];
-  cpuPerRequest: number[];
-  p50: number[];
-  p99: number[];
-  errors: number;
-}
-
-function measure(
-  wrk: string,
-  t: Target,
-  script: string,
-  connections: number,
-  seconds: number,
-  m: Measured,
-): void {
-  const before = t.pid ? cpuMicros(t.pid) : 0;
-  const r = runWrk(wrk, t.url, script, connections, seconds);
-  const cpu = t.pid ? cpuMicros(t.pid) - before : 0;
-  m.rps.push(r.rps);
-  m.p50.push(r.p50ms);
-  m.p99.push(r.p99ms);
-  m.errors += r.errors;
-  if (t.pid) m.cpuPerRequest.push(cpu / r.requests);
-}
-
 /** An idle dashboard page: `/dashboard/events` open, every event read and dropped. Returns the close. */
 async function openPage(base: string): Promise<() => void> {
   const controller = new AbortController();
@@ -161,12 +70,6 @@ async function openPage(base: string): Promise<() => void> {
   res.body.on("error", () => {});
   return () => controller.abort();
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s[Math.floor(s.length / 2)]!;
-};
-const empty = (): Measured => ({ rps: [], cpuPerRequest: [], p50: [], p99: [], errors: 0 });
 
 async function main(): Promise<void> {
   const wrk = tool("wrk");
@@ -308,7 +211,7 @@ async function main(): Promise<void> {
       load1,
     );
     console.log(report);
-    if (args.write) writeSection(report);
+    if (args.write) writeSection(report, "<!-- bench:proxy:start -->", "<!-- bench:proxy:end -->");
     if (args["cpu-prof"]) {
       await stopAll(started.splice(0).reverse());
       for (const name of ["igw-seed", "igw-plain"]) {
@@ -500,22 +403,6 @@ function formatReport(
   );
   if (errors.length > 0) lines.push("", `Failed requests: ${errors.join("; ")}.`);
   return lines.join("\n");
-}
-
-const START = "<!-- bench:proxy:start -->";
-const END = "<!-- bench:proxy:end -->";
-
-/** Replaces the marked section of docs/benchmarks.md (appends it the first time). */
-function writeSection(report: string): void {
-  const file = join(ROOT, "docs/benchmarks.md");
-  const text = readFileSync(file, "utf8");
-  const block = `${START}\n${report}\n${END}`;
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  writeFileSync(
-    file,
-    a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length) : `${text}\n${block}\n`,
-  );
 }
 
 await main();

@@ -19,18 +19,28 @@ export class UsageError extends Error {
   }
 }
 
-/** Error codes of `listen()` that mean "pick another address or port". */
-const LISTEN_CODES: Readonly<Record<string, string>> = {
-  EADDRINUSE: "is already in use: stop the other server, or choose another port with --port",
-  EACCES: "may not be opened by this user (ports below 1024 need privileges): choose another with --port",
-  EADDRNOTAVAIL: "is not an address of this machine: choose another with --host",
+/** Error codes of `listen()` that mean "pick another address or port", worded with the port's flag. */
+const LISTEN_CODES: Readonly<Record<string, (flag: string) => string>> = {
+  EADDRINUSE: (flag) => `is already in use: stop the other server, or choose another port with ${flag}`,
+  EACCES: (flag) =>
+    `may not be opened by this user (ports below 1024 need privileges): choose another with ${flag}`,
+  EADDRNOTAVAIL: () => "is not an address of this machine: choose another with --host",
 };
+
+/**
+ * A `listen()` failure; `flag` names the option choosing that port (default `--port`), for
+ * commands with several ports.
+ */
+export type ListenError = NodeJS.ErrnoException & { address?: string; port?: number; flag?: string };
 
 /** The one-line message for a usage or configuration error, or undefined when `e` is a bug. */
 export function usageMessage(e: unknown): string | undefined {
   if (e instanceof ConfigError || e instanceof UsageError || e instanceof OptionError) return e.message;
-  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
-  const reason = err?.syscall === "listen" && err.code !== undefined ? LISTEN_CODES[err.code] : undefined;
+  const err = e as ListenError;
+  const reason =
+    err?.syscall === "listen" && err.code !== undefined
+      ? LISTEN_CODES[err.code]?.(err.flag ?? "--port")
+      : undefined;
   if (reason === undefined) return undefined;
   const where = err.port !== undefined ? `${err.address ?? ""}:${err.port}` : (err.address ?? "");
   return `cannot listen on ${where}: the address ${reason} (${err.code})`;

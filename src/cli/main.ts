@@ -6,6 +6,7 @@ import { readableErrorMap } from "../config/zod-issues.ts";
 import { benchCommand } from "./bench.ts";
 import { exitTwoOnUsageErrors, USAGE_EXIT_CODE, usageMessage } from "./cli-errors.ts";
 import { demoCommand } from "./demo.ts";
+import { eppCommand } from "./epp.ts";
 import { serveCommand } from "./serve.ts";
 import { simCommand } from "./sim.ts";
 import { startCommand } from "./start.ts";
@@ -22,6 +23,7 @@ const program = new Command("igw")
   .enablePositionalOptions();
 
 program.addCommand(serveCommand());
+program.addCommand(eppCommand());
 program.addCommand(simCommand());
 program.addCommand(benchCommand());
 program.addCommand(startCommand());

@@ -5,6 +5,7 @@ import { type GatewayOptions, startGateway } from "../gateway/start-gateway.ts";
 import { KubeConfigError, loadKubeConfig } from "../kube/load-kube-config.ts";
 import { createLogger } from "../observability/logger.ts";
 import { failStartup, UsageError } from "./cli-errors.ts";
+import { coreFlags, integer } from "./core-flags.ts";
 
 /** A Go-style duration ("15s", "1m30s") of 1 s to 1 h, in ms. */
 function duration(value: string): number {
@@ -12,15 +13,6 @@ function duration(value: string): number {
   if (ms === undefined || ms < 1000 || ms > 3_600_000)
     throw new InvalidArgumentError("expected a duration of 1s to 1h, such as 15s");
   return ms;
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
-    return n;
-  };
 }
 
 /** The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one. */
@@ -84,11 +76,7 @@ export function serveCommand(): Command {
     .description(
       "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests (files, or --kube) and proxy OpenAI requests",
     )
-    .option(
-      "-f, --file <path>",
-      "manifest file or folder (repeatable); or --kube",
-      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
-    )
+    .addOption(coreFlags.manifestsOrKube())
     .option("--kube", "read the configuration and the endpoints (Pods) from a Kubernetes API server")
     .option("--kubeconfig <file>", "with --kube: kubeconfig file (default: KUBECONFIG, else in-cluster)")
     .option("--namespace <ns>", "with --kube: watch only this namespace (default: all that RBAC allows)")
@@ -110,17 +98,14 @@ export function serveCommand(): Command {
         .argParser(duration)
         .default(15_000, "15s"),
     )
-    .option(
-      "--endpoints <file>",
-      "standalone endpoints file: endpoints: [{address: host:port, labels: {...}}]",
-    )
+    .addOption(coreFlags.endpoints())
     .option(
       "--port <n>",
       "listen on this port instead of the Gateway listener ports (0 = any free port)",
       integer(0, 65535),
     )
     .option("--host <address>", "interface to bind", "0.0.0.0")
-    .option("--body-limit <bytes>", "maximum request body size", integer(1, 2 ** 31), 16 * 1024 * 1024)
+    .addOption(coreFlags.bodyLimit())
     .option(
       "--body-timeout <ms>",
       "time from a request's first byte to the end of its body (408 beyond)",
@@ -139,32 +124,14 @@ export function serveCommand(): Command {
       integer(1, 10),
       3,
     )
-    .option(
-      "--watch-interval <ms>",
-      "how often to check the files for changes (0 = never)",
-      integer(0, 3_600_000),
-      1000,
-    )
-    .option(
-      "--scrape-interval <ms>",
-      "how often each model server's /metrics is scraped",
-      integer(1, 60_000),
-      50,
-    )
-    .option("--scrape-timeout <ms>", "timeout of one metrics scrape", integer(1, 60_000), 1000)
+    .addOption(coreFlags.watchInterval())
+    .addOption(coreFlags.scrapeInterval())
+    .addOption(coreFlags.scrapeTimeout())
     .option("--explain-decisions", "answer with x-gateway-scheduling-decision: each scored endpoint's scores")
-    .option("--access-log", "log one line per request (id, models, endpoint, status, queue, TTFT, tokens)")
+    .addOption(coreFlags.accessLog())
     .option("--no-dashboard", "do not serve the live page on /dashboard")
-    .addOption(
-      new Option("--log-level <level>", "log level")
-        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-        .default("info"),
-    )
-    .addOption(
-      new Option("--log-format <format>", "json lines, or text for people (auto: text on a terminal)")
-        .choices(["auto", "json", "text"] as const)
-        .default("auto" as const),
-    )
+    .addOption(coreFlags.logLevel())
+    .addOption(coreFlags.logFormat())
     .action(async (opts) => {
       const logger = createLogger(opts.logLevel, opts.logFormat);
       // Its own logger at info, whatever --log-level says: it was asked for.

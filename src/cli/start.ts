@@ -9,10 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, Option } from "@commander-js/extra-typings";
 import { startGateway } from "../gateway/start-gateway.ts";
 import { createLogger, resolveLogFormat } from "../observability/logger.ts";
 import { failStartup } from "./cli-errors.ts";
+import { integer } from "./core-flags.ts";
 
 const SEED = fileURLToPath(new URL("../../examples/seed", import.meta.url));
 
@@ -42,15 +43,6 @@ export function seedSimArgs(replicas: number, profile: string): string[] {
     "--port",
     "0",
   ];
-}
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
-    return n;
-  };
 }
 
 /** Spawns `igw sim` with `args`; resolves with one URL per replica. */

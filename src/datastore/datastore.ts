@@ -97,23 +97,33 @@ export class Datastore {
 
   /**
    * Candidates for scheduling, as of `now`; `metrics`/`inFlight` are the live records. Endpoints in
-   * their back-off after failed connections are left out, unless that would leave none. The array
-   * and its objects are reused from call to call (no allocation on the request path): read them
-   * synchronously, never mutate or keep them.
+   * their back-off after failed connections, and endpoints ejected by outlier detection, are left
+   * out, unless that would leave none. The array and its objects are reused from call to call (no
+   * allocation on the request path): read them synchronously, never mutate or keep them.
    */
   candidates(poolKey: string, now: number = Date.now()): readonly Candidate[] {
     const members = this.#poolCandidates.get(poolKey);
     if (!members) return NO_CANDIDATES;
-    let backingOff = false;
+    let leftOut = false;
     for (const c of members) {
       const s = c.state;
       c.metrics = s.metrics;
       c.stale = this.isStale(s, now);
-      if (s.unreachableUntil > now) backingOff = true;
+      if (s.unreachableUntil > now || s.ejected) leftOut = true;
     }
-    if (!backingOff) return members;
-    const usable = members.filter((c) => c.state.unreachableUntil <= now);
+    if (!leftOut) return members;
+    const usable = members.filter((c) => c.state.unreachableUntil <= now && !c.state.ejected);
     return usable.length === 0 ? members : usable;
+  }
+
+  /**
+   * Endpoints of the pool that count as ready (`inference_pool_ready_pods`): not refusing
+   * connections, neither to requests (their back-off) nor to the metrics scraper.
+   */
+  readyCount(poolKey: string, now: number = Date.now()): number {
+    let n = 0;
+    for (const s of this.poolEndpoints(poolKey)) if (s.unreachableUntil <= now && !s.connectRefused) n++;
+    return n;
   }
 
   /** Whether the endpoint's metrics are older than the staleness threshold (or never scraped, once a scraper runs). */

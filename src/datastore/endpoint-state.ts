@@ -14,6 +14,18 @@ export interface EndpointState {
   unreachableUntil: number;
   /** Consecutive failed connections (drives the back-off); reset by a response. */
   connectFailures: number;
+  /** The last metrics scrape could not connect (refused, reset, unreachable): not counted as ready. */
+  connectRefused: boolean;
+  /** Outlier detection (requestcontrol/outlier-detector.ts): consecutive 5xx answers or failed connections. */
+  consecutive5xx: number;
+  /** Consecutive 502/503/504 answers or failed connections. */
+  consecutiveGatewayFailures: number;
+  /** Ejected by outlier detection: left out of scheduling until a sweep after `ejectedUntil` returns it. */
+  ejected: boolean;
+  /** When (ms since epoch) the current ejection's time is up. */
+  ejectedUntil: number;
+  /** The ejection multiplier: +1 per ejection, -1 per sweep the endpoint spends in service. */
+  ejections: number;
 }
 
 /** A fresh record: never scraped, nothing in flight. */
@@ -24,6 +36,12 @@ export function newEndpointState(endpoint: Endpoint): EndpointState {
     inFlight: { requests: 0, tokens: 0 },
     unreachableUntil: 0,
     connectFailures: 0,
+    connectRefused: false,
+    consecutive5xx: 0,
+    consecutiveGatewayFailures: 0,
+    ejected: false,
+    ejectedUntil: 0,
+    ejections: 0,
   };
 }
 

@@ -134,10 +134,15 @@ export class ExtProcStream {
     this.#phase = "done";
   }
 
-  /** Envoy half-closed the stream (it has nothing more to send): end the exchange, close our side. */
+  /**
+   * Envoy half-closed the stream (it has nothing more to send): end the exchange, close our side.
+   * Before the response headers came, no response will: the client is gone (Envoy half-closes
+   * rather than resets when the downstream request ends that way).
+   */
   peerClosed(): void {
     if (this.#closed) return;
-    if (this.#phase === "deciding" || this.#phase === "requestBody" || this.#phase === "requestHeaders") {
+    const p = this.#phase;
+    if (p === "deciding" || p === "requestBody" || p === "requestHeaders" || p === "routed") {
       this.reset();
       this.#deps.close();
       return;
@@ -412,6 +417,8 @@ export class ExtProcStream {
   #fail(e: unknown): void {
     if (this.#closed) return;
     if (!(e instanceof GatewayError)) this.#deps.logger?.error({ err: e }, "ext_proc stream failed");
+    // A protocol error is Envoy's configuration or ours, never the client's: say so.
+    else if (e.kind === "internal") this.#deps.logger?.warn({ reason: e.message }, "ext_proc stream failed");
     const exchange = this.#exchange;
     const rendered: ErrorResponse = exchange
       ? exchange.fail(e)

@@ -23,13 +23,18 @@ export function admissionFingerprint(pool: PoolRecord, pickerConfigs: readonly P
   return JSON.stringify([pool, flowControlSection(pickerConfigs) ?? null]);
 }
 
+/** Whether the pool queues (flow control): its annotation, or a `flowControl` section. */
+export function poolQueues(pool: PoolRecord, pickerConfigs: readonly PickerConfigRecord[]): boolean {
+  return pool.useQueueing || flowControlSection(pickerConfigs)?.flowControl !== undefined;
+}
+
 /** Builds the pool's admitter. The section was validated at load (config/build-config.ts). */
 export function admitterForPool(pool: PoolRecord, deps: AdmitterDeps): PoolAdmitter {
   const section = flowControlSection(deps.pickerConfigs ?? []);
   return createPoolAdmitter({
     poolName: pool.name,
     candidates: deps.candidates,
-    queueing: pool.useQueueing || section?.flowControl !== undefined,
+    queueing: poolQueues(pool, deps.pickerConfigs ?? []),
     settings: settingsFromSection(section),
     enginePriority: pool.enginePriority,
     ...(deps.metrics && { metrics: deps.metrics }),

@@ -9,6 +9,8 @@ import type { ConfigSource, SourceUpdate } from "../config/config-source.ts";
 import { ServedModelsCheck } from "../config/served-models-check.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import { Datastore } from "../datastore/datastore.ts";
+import type { EndpointSpec } from "../datastore/endpoint-spec.ts";
+import { poolQueues } from "../flowcontrol/pool-admitter-factory.ts";
 import { MetricsCollector } from "../modelserver/metrics-collector.ts";
 import { subscribeAccessLog } from "../observability/access-log.ts";
 import { createDashboard, type Dashboard } from "../observability/dashboard/gateway-dashboard.ts";
@@ -17,6 +19,7 @@ import type { Logger } from "../observability/logger.ts";
 import { subscribeRequestLog } from "../observability/request-log.ts";
 import { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
 import { Director } from "../requestcontrol/director.ts";
+import { failurePolicyFor } from "../requestcontrol/failure-policy.ts";
 
 export interface CoreOptions {
   readonly source: ConfigSource;
@@ -64,6 +67,7 @@ export async function startCore(options: CoreOptions): Promise<GatewayCore> {
 
   const datastore = new Datastore(initial);
   datastore.apply(initial, endpoints);
+  warnEmptyPools(datastore, endpoints, logger);
   const metrics = new GatewayMetrics(datastore);
   const schedulerMetrics = new SchedulerMetrics(metrics.registry);
   const director = new Director(datastore, {
@@ -76,6 +80,7 @@ export async function startCore(options: CoreOptions): Promise<GatewayCore> {
     logger,
   });
   metrics.subscribe(director.hooks);
+  metrics.subscribeOutliers(director.outliers, datastore);
   subscribeRequestLog(director.hooks, logger);
   // Observers of the director: the dashboard (idle until a page connects) and the access log.
   const dashboard =
@@ -98,6 +103,7 @@ export async function startCore(options: CoreOptions): Promise<GatewayCore> {
       report(config, logger, reported);
       options.onReloaded?.(config);
       datastore.apply(config, specs);
+      warnEmptyPools(datastore, specs, logger);
       logger.info(
         { pools: [...config.pools.keys()], endpoints: datastore.endpoints().length },
         "configuration reloaded",
@@ -157,5 +163,33 @@ function report(config: ConfigSnapshot, logger: Logger, reported: Set<string>): 
     if (reported.has(key)) continue;
     reported.add(key);
     logger.warn(w);
+  }
+}
+
+/**
+ * Warns about every pool that selects no endpoint (at start-up and on every reload): its requests
+ * get 503, after waiting for one up to the pool's no-endpoint TTL when the pool queues.
+ */
+function warnEmptyPools(datastore: Datastore, specs: readonly EndpointSpec[], logger: Logger): void {
+  const config = datastore.config;
+  for (const pool of config.pools.values()) {
+    if (datastore.poolEndpoints(pool.key).length > 0) continue;
+    const selector = Object.entries(pool.selector)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const listed =
+      specs.length === 0
+        ? "no endpoints are configured (standalone: --endpoints FILE lists them)"
+        : `none of the ${specs.length} endpoint${specs.length === 1 ? "" : "s"} listed carries its selector labels ${selector}`;
+    const ttlMs = failurePolicyFor(pool, config.pickerConfigs).noEndpointTTLMs;
+    const then = !poolQueues(pool, config.pickerConfigs)
+      ? "get 503 (the pool does not queue)"
+      : ttlMs > 0
+        ? `wait up to ${ttlMs / 1000} s for one to join, then get 503`
+        : "get 503 at once (noEndpointTTL 0)";
+    logger.warn(
+      { pool: pool.key, selector: pool.selector, endpointsListed: specs.length, noEndpointTTLMs: ttlMs },
+      `InferencePool ${pool.key} selects no endpoint: ${listed}; its requests ${then}`,
+    );
   }
 }

@@ -12,15 +12,16 @@ import { KubeSource } from "../kube/kube-source.ts";
 import { LeaderElection } from "../kube/leader-election.ts";
 import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
-import { createLogger, type Logger } from "../observability/logger.ts";
+import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
 import type { Http1Server } from "../proxy/http1/server.ts";
 import { UpstreamPools } from "../proxy/upstream-pools.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
+import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
 
-export interface GatewayOptions {
+export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
   /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
   readonly manifests?: readonly string[];
   /**
@@ -38,8 +39,6 @@ export interface GatewayOptions {
       readonly leaseDurationMs: number;
     };
   };
-  /** Standalone endpoints file (`endpoints: [{address, labels}]`). */
-  readonly endpointsFile?: string;
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
   readonly port?: number;
   /** Interface to bind. Default 0.0.0.0. */
@@ -52,21 +51,8 @@ export interface GatewayOptions {
   readonly maxConnections?: number;
   /** Endpoints tried per request, first included. Default 3. */
   readonly maxAttempts?: number;
-  /** Poll interval for file changes, ms; 0 disables watching. Default 1000. */
-  readonly watchIntervalMs?: number;
-  /** Recheck `/v1/models` of the endpoints this often, ms; 0 = only on start and changes. Default 30000. */
-  readonly checkIntervalMs?: number;
-  readonly logger?: Logger;
-  /** Model-server metrics scrape interval per endpoint, ms. Default 50. */
-  readonly scrapeIntervalMs?: number;
-  /** Model-server metrics scrape timeout, ms. Default 1000. */
-  readonly scrapeTimeoutMs?: number;
   /** Send each scheduling decision's explanation in the `x-gateway-scheduling-decision` response header. */
   readonly explainDecisions?: boolean;
-  /** Serve the live page on `/dashboard` of every listener. Default true. */
-  readonly dashboard?: boolean;
-  /** Write one access-log line per request here (`--access-log`). */
-  readonly accessLog?: Logger;
 }
 
 export interface RunningGateway {
@@ -95,23 +81,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const defaultPort = options.port ?? IMPLICIT_PORT;
   const source = options.kube
     ? new KubeSource({ ...options.kube, defaultPort, logger })
-    : new FileSource({
-        manifests: options.manifests ?? [],
-        ...(options.endpointsFile !== undefined ? { endpointsFile: options.endpointsFile } : {}),
-        defaultPort,
-        ...(options.watchIntervalMs !== undefined ? { watchIntervalMs: options.watchIntervalMs } : {}),
-      });
+    : fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
     logger,
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
     ...(options.explainDecisions ? { explainHeader: true } : {}),
-    ...(options.scrapeIntervalMs !== undefined ? { scrapeIntervalMs: options.scrapeIntervalMs } : {}),
-    ...(options.scrapeTimeoutMs !== undefined ? { scrapeTimeoutMs: options.scrapeTimeoutMs } : {}),
-    ...(options.checkIntervalMs !== undefined ? { checkIntervalMs: options.checkIntervalMs } : {}),
-    ...(options.dashboard === false ? { dashboard: false } : {}),
-    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+    ...coreSettings(options),
     onReloaded: (config) => {
       if (options.port !== undefined) return;
       const missing = config.listeners.filter((l) => !listeningPorts.has(l.port));

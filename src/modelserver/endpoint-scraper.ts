@@ -28,7 +28,21 @@ export interface ScraperOptions {
 export interface ScrapeTarget {
   readonly metrics: EndpointMetrics;
   readonly inFlight: InFlight;
+  /** Written after each scrape: true when it could not connect (refused, reset, unreachable). */
+  connectRefused?: boolean;
 }
+
+/** Errors that mean the endpoint took no connection (as opposed to answering badly or slowly). */
+const CONNECT_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
 /** What one scrape attempt did. */
 export interface ScrapeOutcome {
@@ -111,6 +125,7 @@ export class EndpointScraper {
     const started = performance.now();
     const requestsAtStart = this.#record.inFlight.requests;
     let error: string | undefined;
+    let refused = false;
     try {
       const res = await this.#client.request({
         path: this.#path,
@@ -134,7 +149,10 @@ export class EndpointScraper {
       m.updatedAt = this.#now();
     } catch (e) {
       error = describe(e, this.#timeout);
+      const code = (e as { code?: unknown } | null)?.code;
+      refused = typeof code === "string" && CONNECT_ERRORS.has(code);
     }
+    this.#record.connectRefused = refused;
     const outcome: ScrapeOutcome = {
       endpoint: this.endpoint.id,
       ok: error === undefined,

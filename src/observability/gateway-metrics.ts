@@ -5,11 +5,12 @@
  * per pool (and `inference_pool_endpoint_*` per endpoint). Labels: model_name (client),
  * target_model_name (engine), error_code; name (pool), endpoint.
  */
-import { Gauge, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Datastore } from "../datastore/datastore.ts";
 import { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { ExchangeView, RequestFamily } from "../requestcontrol/exchange-view.ts";
 import type { LifecycleHooks } from "../requestcontrol/lifecycle-hooks.ts";
+import type { OutlierDetector } from "../requestcontrol/outlier-detector.ts";
 import {
   CounterFamily,
   type CounterSeries,
@@ -182,7 +183,11 @@ export class GatewayMetrics {
       const eps = ds.poolEndpoints(key);
       return eps.length === 0 ? 0 : eps.reduce((s, e) => s + f(e.metrics), 0) / eps.length;
     };
-    poolGauge("inference_pool_ready_pods", "Endpoints in the pool.", (ds, k) => ds.poolEndpoints(k).length);
+    poolGauge(
+      "inference_pool_ready_pods",
+      "Endpoints in the pool that take connections (neither the scraper nor requests were refused).",
+      (ds, k) => ds.readyCount(k),
+    );
     poolGauge(
       "inference_pool_average_kv_cache_utilization",
       "Mean scraped KV-cache utilisation (0..1).",
@@ -215,6 +220,56 @@ export class GatewayMetrics {
           }
       },
     });
+  }
+
+  /**
+   * Counts outlier ejections per pool and endpoint (`inference_pool_endpoint_ejections_total`) and
+   * reports which endpoints are ejected now (`inference_pool_endpoint_ejected`, read from the
+   * datastore at scrape time). Series of endpoints that leave are dropped, so cardinality stays
+   * bounded by the endpoints configured. Returns the unsubscribe.
+   */
+  subscribeOutliers(outliers: OutlierDetector, datastore: Datastore): () => void {
+    const registers = [this.registry];
+    const ejections = new Counter({
+      name: "inference_pool_endpoint_ejections_total",
+      help: "Times outlier detection ejected the endpoint from the pool (consecutive 5xx or gateway failures).",
+      labelNames: ["name", "endpoint"],
+      registers,
+    });
+    new Gauge({
+      name: "inference_pool_endpoint_ejected",
+      help: "1 while outlier detection keeps the endpoint out of the pool's scheduling, else 0.",
+      labelNames: ["name", "endpoint"],
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of datastore.config.pools.values())
+          for (const e of datastore.poolEndpoints(pool.key))
+            this.set({ name: pool.name, endpoint: e.endpoint.id }, e.ejected ? 1 : 0);
+      },
+    });
+    /** Label sets counted per endpoint id, to remove when the endpoint leaves. */
+    const counted = new Map<string, Set<string>>();
+    const offEvent = outliers.onEvent((e) => {
+      if (e.kind !== "ejected") return;
+      const name = datastore.config.pools.get(e.poolKey)?.name ?? e.poolKey;
+      ejections.inc({ name, endpoint: e.endpoint });
+      const names = counted.get(e.endpoint) ?? new Set<string>();
+      names.add(name);
+      counted.set(e.endpoint, names);
+    });
+    const offEndpoints = datastore.onEndpointsChanged(({ removed }) => {
+      for (const s of removed) {
+        const id = s.endpoint.id;
+        if (datastore.endpoint(id) !== undefined) continue;
+        for (const name of counted.get(id) ?? []) ejections.remove({ name, endpoint: id });
+        counted.delete(id);
+      }
+    });
+    return () => {
+      offEvent();
+      offEndpoints();
+    };
   }
 
   /**

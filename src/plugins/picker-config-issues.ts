@@ -2,7 +2,7 @@
  * The one check of a configuration's EndpointPickerConfig documents, for the config loader: every
  * document's schema and declared plugins (any kind) and its scheduling profiles, then the
  * flow-control section that applies (the first document with `flowControl` or a top-level
- * `saturationDetector`). Paths are from each document's root.
+ * `saturationDetector`), and every document's failure-policy sections (requestcontrol/failure-policy.ts). Paths are from each document's root.
  */
 import { type FieldIssue, FieldIssueError, formatPath } from "../config/field-issue.ts";
 import {
@@ -10,6 +10,7 @@ import {
   flowControlSection,
   settingsFromSection,
 } from "../flowcontrol/picker-config-section.ts";
+import { failurePolicyIssues } from "../requestcontrol/failure-policy.ts";
 import { endpointPickerConfigIssues } from "../scheduling/endpoint-picker-config.ts";
 
 /** One problem, with the index of its document in the list given. */
@@ -31,6 +32,7 @@ export function pickerConfigIssues(docs: readonly Readonly<Record<string, unknow
   };
   docs.forEach((raw, doc) => {
     for (const issue of endpointPickerConfigIssues(raw)) add(doc, issue);
+    for (const issue of failurePolicyIssues(raw)) add(doc, issue);
   });
   const records = docs.map((raw) => ({ raw }));
   const section = flowControlSection(records);

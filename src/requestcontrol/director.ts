@@ -11,11 +11,13 @@ import type { Datastore } from "../datastore/datastore.ts";
 import { clip, GatewayError } from "../errors.ts";
 import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import type { SchedulerMetrics } from "../observability/scheduler-metrics.ts";
+import { REAL_TIMERS, type Timers } from "../timers.ts";
 import type { ExchangeEntry, InboundRequest } from "./decision.ts";
 import { Exchange } from "./exchange.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import { isInferencePath } from "./inference-paths.ts";
 import { LifecycleHooks } from "./lifecycle-hooks.ts";
+import { OutlierDetector, type OutlierEvent } from "./outlier-detector.ts";
 import type { ParsedRequest } from "./parse-request.ts";
 import { PoolRuntimes } from "./pool-runtimes.ts";
 import { pickBackend, type RouteMatch, RouteTable } from "./route-table.ts";
@@ -36,11 +38,15 @@ export interface DirectorOptions {
   readonly logger?: Logger;
   /** Monotonic clock in ms for exchange times. Default performance.now. */
   readonly now?: () => number;
+  /** Clock and timers of outlier detection (ejection times, sweeps) and the no-endpoint TTL. Default Node's. */
+  readonly timers?: Timers;
 }
 
 export class Director {
   /** The lifecycle hooks of every exchange this director begins. */
   readonly hooks: LifecycleHooks;
+  /** Ejects endpoints that keep failing (per pool settings); ejections and returns are logged. */
+  readonly outliers: OutlierDetector;
   readonly #datastore: Datastore;
   readonly #runtimes: PoolRuntimes;
   readonly #context: ExchangeContext;
@@ -67,6 +73,14 @@ export class Director {
           : {}),
       },
     });
+    const runtimes = this.#runtimes;
+    this.outliers = new OutlierDetector(
+      datastore,
+      (poolKey) => runtimes.get(poolKey)?.failurePolicy.outlier,
+      options.timers,
+    );
+
+    if (logger) this.outliers.onEvent((e) => logOutlierEvent(logger, e));
     this.#routes = new RouteTable(datastore.config.routes);
     this.#unsubscribe = datastore.onConfigChanged((config) => {
       this.#routes = new RouteTable(config.routes);
@@ -74,7 +88,6 @@ export class Director {
       sm?.retainPools(new Set(config.pools.keys()));
     });
     const random = options.random ?? Math.random;
-    const runtimes = this.#runtimes;
     this.#context = {
       datastore,
       hooks: this.hooks,
@@ -82,6 +95,8 @@ export class Director {
       explainHeader: options.explainHeader === true,
       random,
       logger,
+      outliers: this.outliers,
+      timers: options.timers ?? REAL_TIMERS,
       now: options.now ?? (() => performance.now()),
       route: (config, parsed, listenerKeys) => this.#route(config, parsed, listenerKeys, random),
       runtime: (poolKey) => runtimes.get(poolKey),
@@ -203,9 +218,11 @@ export class Director {
     return true;
   }
 
-  /** Stops following configuration changes and closes admitters. */
+  /** Stops following configuration changes, sweeping for outliers, and closes admitters. */
   close(): void {
     this.#unsubscribe();
+    this.outliers.close();
+
     this.#runtimes.close();
   }
 }
@@ -245,4 +262,23 @@ export function timeoutFor(
       p.targets.some((t) => t.startsWith("Gateway/") && gatewayKeys.has(t.slice(8))),
   );
   return positive(byGateway?.requestTimeoutMs);
+}
+
+function logOutlierEvent(logger: Logger, e: OutlierEvent): void {
+  if (e.kind === "ejected")
+    logger.warn(
+      {
+        pool: e.poolKey,
+        endpoint: e.endpoint,
+        reason: e.reason,
+        ejectionMs: e.durationMs,
+        ejections: e.ejections,
+      },
+      `endpoint ${e.endpoint} ejected from InferencePool ${e.poolKey} for ${e.durationMs} ms (${e.reason.replaceAll("_", " ")}, ejection ${e.ejections})`,
+    );
+  else
+    logger.info(
+      { pool: e.poolKey, endpoint: e.endpoint },
+      `endpoint ${e.endpoint} returns to InferencePool ${e.poolKey} after its ejection`,
+    );
 }

@@ -5,7 +5,9 @@
 import type { Logger } from "pino";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
+import type { Timers } from "../timers.ts";
 import type { LifecycleHooks } from "./lifecycle-hooks.ts";
+import type { OutlierDetector } from "./outlier-detector.ts";
 import type { ParsedRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 
@@ -20,6 +22,10 @@ export interface ExchangeContext {
   readonly random: () => number;
   /** Endpoint reachability changes are logged here. */
   readonly logger: Logger | undefined;
+  /** Timers of the no-endpoint TTL (no-endpoint-expiry.ts). */
+  readonly timers: Timers;
+  /** Told the result of every attempt (ejects endpoints that keep failing). */
+  readonly outliers: OutlierDetector;
   /** Monotonic milliseconds (performance.now() unless a test injects a clock). */
   now(): number;
   /** Stage "route" for listener entries; throws GatewayError (404 no route / unknown model). */

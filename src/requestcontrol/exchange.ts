@@ -2,8 +2,9 @@
  * One request as an exchange owned by the core. The adapter (proxy, ext_proc) only moves bytes and
  * reports what happened; the exchange runs the stages and keeps the books:
  *
- *   decide()           parse → route (or the given pool) → resolve → admit → schedule; charges the
- *                      target's in-flight count in the same event-loop turn as the admission
+ *   decide()           parse → route (or the given pool) → resolve → admit (an empty pool: for at
+ *                      most its no-endpoint TTL) → schedule; charges the target's in-flight count
+ *                      in the same event-loop turn as the admission
  *   attempt(id)        an attempt starts on `id` (the charge moves there when it is a fallback)
  *   responseStarted()  the engine's status line: relay it (head for the client) or retry elsewhere
  *   attemptFailed()    no usable response: the next endpoint to try, or none
@@ -33,6 +34,7 @@ import { asGatewayError, errorResponse } from "./error-response.ts";
 import type { ExchangeContext } from "./exchange-context.ts";
 import type { ExchangeOutcome, ExchangeView, RequestFamily } from "./exchange-view.ts";
 import type { JsonBudget } from "./json-budget.ts";
+import { NoEndpointExpiry, noEndpointMessage } from "./no-endpoint-expiry.ts";
 import { parseRequest } from "./parse-request.ts";
 import type { PoolRuntime } from "./pool-runtimes.ts";
 import { buildFlowRequest, buildSchedulingRequest } from "./request-facts.ts";
@@ -184,9 +186,33 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
-      const flow = buildFlowRequest(parsed, resolution, signal ?? NEVER, this.#onQueued, this.#onAdmitted);
+      // An empty pool: queueing may hold the request until an endpoint joins, for at most the TTL.
+      const expiry =
+        ctx.datastore.poolEndpoints(routed.poolKey).length === 0
+          ? new NoEndpointExpiry(
+              ctx.datastore,
+              routed.poolKey,
+              runtime.failurePolicy.noEndpointTTLMs,
+              signal,
+              ctx.timers,
+            )
+          : undefined;
+      if (expiry?.expired) throw expiry.error();
+      const flow = buildFlowRequest(
+        parsed,
+        resolution,
+        expiry ?? signal ?? NEVER,
+        this.#onQueued,
+        this.#onAdmitted,
+      );
       r.flowId = flow.flowId;
-      await runtime.admitter.admit(flow);
+      try {
+        await runtime.admitter.admit(flow);
+      } catch (e) {
+        throw expiry?.expired ? expiry.error() : e;
+      } finally {
+        expiry?.dispose();
+      }
       if (this.#scheduleError !== undefined) throw this.#scheduleError;
 
       const upstream = upstreamBody(
@@ -262,7 +288,7 @@ export class Exchange {
         retryAfterSeconds: 1,
       });
     if (result.endpoints.length === 0)
-      throw new GatewayError("noEndpoint", `no ready endpoint in InferencePool ${poolKey}`, {
+      throw new GatewayError("noEndpoint", noEndpointMessage(ctx.datastore, poolKey), {
         retryAfterSeconds: 1,
       });
     this.#chosen = result.endpoints;
@@ -313,16 +339,21 @@ export class Exchange {
   }
 
   /**
-   * The engine's status line and headers arrived for the current attempt. A 5xx is retried while
-   * attempts and endpoints are left; anything else is committed: the head says what to send.
+   * The engine's status line and headers arrived for the current attempt. A 5xx (or a status the
+   * pool's retry policy names, 429 by default) is retried while attempts and endpoints are left;
+   * anything else is committed: the head says what to send.
    */
   responseStarted(status: number, headers: Readonly<Record<string, unknown>>): ResponseAction {
     const r = this.#record;
     const id = r.endpoint;
     if (this.#relay) return { kind: "relay", head: this.#head() };
-    if (id !== undefined && this.#ctx.datastore.markReachable(id))
-      this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
-    if (status >= 500 && !this.#ended && this.#peekNext() !== undefined) {
+    if (id !== undefined) {
+      if (this.#ctx.datastore.markReachable(id))
+        this.#ctx.logger?.info({ endpoint: id }, `endpoint ${id} answers again`);
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "answer", status });
+    }
+    const retriable = status >= 500 || this.#runtime?.failurePolicy.retriableStatusCodes.has(status) === true;
+    if (retriable && !this.#ended && this.#peekNext() !== undefined) {
       this.#retrying = true;
       return { kind: "retry" };
     }
@@ -361,6 +392,7 @@ export class Exchange {
     const id = r.endpoint;
     this.#lastFailure = id === undefined ? describeFailure(failure) : `${id}: ${describeFailure(failure)}`;
     if (failure.kind === "connect" && id !== undefined) {
+      if (r.poolKey !== undefined) this.#ctx.outliers.record(r.poolKey, id, { kind: "connect" });
       const backoff = this.#ctx.datastore.markUnreachable(id);
       if (backoff?.started)
         this.#ctx.logger?.warn(

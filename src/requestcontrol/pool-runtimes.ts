@@ -1,7 +1,7 @@
 /**
  * Per-pool scheduling and admission objects, created through the two factories
  * (createPoolScheduler, admitterForPool) and kept across reloads while the pool (and the
- * picker configs) stay the same.
+ * picker configs) stay the same, and the pool's failure policy.
  */
 import type { PoolRecord } from "../api/inference-pool.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
@@ -11,11 +11,14 @@ import type { FlowControlMetrics } from "../flowcontrol/metrics.ts";
 import { admissionFingerprint, admitterForPool } from "../flowcontrol/pool-admitter-factory.ts";
 import { createPoolScheduler, type PoolSchedulerDeps } from "../scheduling/pool-scheduler-factory.ts";
 import type { PoolScheduling } from "../scheduling/pool-scheduling.ts";
+import { type FailurePolicy, failurePolicyFor } from "./failure-policy.ts";
 
 export interface PoolRuntime {
   readonly pool: PoolRecord;
   readonly scheduling: PoolScheduling;
   readonly admitter: PoolAdmitter;
+  /** Outlier detection, retried statuses and the no-endpoint wait (failure-policy.ts). */
+  readonly failurePolicy: FailurePolicy;
 }
 
 type RuntimeEntry = PoolRuntime & {
@@ -79,6 +82,7 @@ export class PoolRuntimes {
         pool,
         scheduling: createPoolScheduler(pool, config.pickerConfigs, this.#schedulerDeps),
         admitter,
+        failurePolicy: failurePolicyFor(pool, config.pickerConfigs),
         fingerprint,
         pickerFingerprint,
         admissionFingerprint: admission,

@@ -38,7 +38,7 @@ const profileSpec = z.strictObject({
     .default([]),
 });
 
-/** The document's schema. Sections owned by other modules (flow control, data layer) are accepted as-is. */
+/** The document's schema. Sections owned by other modules (flow control, data layer, failure policy) are accepted as-is. */
 export const endpointPickerConfigSchema = z.strictObject({
   apiVersion: z.literal(ENDPOINT_PICKER_CONFIG_API_VERSION),
   kind: z.literal("EndpointPickerConfig"),
@@ -50,6 +50,9 @@ export const endpointPickerConfigSchema = z.strictObject({
   data: z.unknown().optional(),
   parser: z.unknown().optional(),
   featureGates: z.unknown().optional(),
+  outlierDetection: z.unknown().optional(),
+  retry: z.unknown().optional(),
+  noEndpointTTL: z.unknown().optional(),
 });
 
 export type EndpointPickerConfigSpec = z.infer<typeof endpointPickerConfigSchema>;

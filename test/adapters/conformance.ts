@@ -11,8 +11,8 @@
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
+import { eventually } from "../helpers/eventually.ts";
 import {
   echoHandler,
   type FakeHandler,
@@ -187,20 +187,6 @@ function holding(mode: "headers" | "stream"): {
     echoHandler(req, res, undefined as never);
   };
   return { handler, arrived: arrivedP, closed: closedP, release };
-}
-
-/** Waits until `check` passes (the books settle a few event-loop turns after the client sees the end). */
-async function eventually(check: () => Promise<void>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await sleep(20);
-    }
-  }
 }
 
 /** Runs the conformance suite for one adapter. */

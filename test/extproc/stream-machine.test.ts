@@ -404,6 +404,15 @@ describe("ExtProcStream, FULL_DUPLEX_STREAMED", () => {
     assert.deepEqual({ gone: h.exchange().gone, ends: h.exchange().ends }, { gone: true, ends: 1 });
   });
 
+  it("Envoy half-closing before the response headers ends the exchange as the client gone, and closes", async () => {
+    const h = await routed();
+    h.machine.peerClosed();
+    assert.deepEqual(
+      { gone: h.exchange().gone, ends: h.exchange().ends, closed: h.closed() },
+      { gone: true, ends: 1, closed: 1 },
+    );
+  });
+
   it("routes a body-less request at once, with the headers answer only", async () => {
     const h = harness();
     h.machine.handle(requestHeaders([], true));

@@ -25,6 +25,19 @@ export interface EnvoyTestSettings {
   readonly tls?: boolean;
   /** Health-check interval (and no-traffic interval), e.g. "0.5s". */
   readonly healthCheckInterval?: string;
+  /**
+   * The model servers (`host:port`) listed in the override-host cluster, whose retries walk igw's
+   * fallback list. Without them the route goes to the ORIGINAL_DST cluster (any address igw names).
+   */
+  readonly poolEndpoints?: readonly string[];
+  /** igw epp's --destination-endpoint-header, renamed in both clusters (and the subset hint key). */
+  readonly destinationHeader?: string;
+  /**
+   * Routes ahead of the default one for requests whose `x-gateway-model-name` (set by igw, which
+   * clears the route cache) is `model`, with this request `timeout` (e.g. "0.3s"): an HTTPRoute
+   * rule's timeout as Envoy applies it.
+   */
+  readonly modelTimeouts?: readonly { model: string; timeout: string }[];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a YAML document walked by known names
@@ -49,6 +62,7 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
   if (s.requestBodyMode) extProc.processing_mode.request_body_mode = s.requestBodyMode;
   if (s.responseBodyMode) extProc.processing_mode.response_body_mode = s.responseBodyMode;
   if (s.messageTimeout) extProc.message_timeout = s.messageTimeout;
+  const header = s.destinationHeader ?? "x-gateway-destination-endpoint";
   if (s.subsetHint)
     filters.unshift({
       name: "envoy.filters.http.set_metadata",
@@ -57,11 +71,23 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
         metadata: [
           {
             metadata_namespace: "envoy.lb.subset_hint",
-            value: { "x-gateway-destination-endpoint-subset": [...s.subsetHint] },
+            value: { [`${header}-subset`]: [...s.subsetHint] },
           },
         ],
       },
     });
+  poolClusters(doc, hcm, header, s.poolEndpoints);
+  const routes: Doc[] = hcm.route_config.virtual_hosts[0].routes;
+  const fallbackRoute = routes[routes.length - 1];
+  routes.unshift(
+    ...(s.modelTimeouts ?? []).map(({ model, timeout }) => ({
+      match: {
+        prefix: "/",
+        headers: [{ name: "x-gateway-model-name", string_match: { exact: model } }],
+      },
+      route: { ...fallbackRoute.route, timeout },
+    })),
+  );
   const cluster = named(doc.static_resources.clusters, "ext_proc");
   const endpoint = cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
   endpoint.address.socket_address = { address: "127.0.0.1", port_value: s.extProcPort };
@@ -97,4 +123,22 @@ export function envoyTestConfig(s: EnvoyTestSettings): Doc {
     cluster.health_checks[0].transport_socket_match_criteria = { health: "plaintext" };
   }
   return doc;
+}
+
+/** Points the route at the override-host cluster listing `endpoints`, else at the ORIGINAL_DST one; renames the header. */
+function poolClusters(doc: Doc, hcm: Doc, header: string, endpoints: readonly string[] | undefined): void {
+  const clusters: Doc[] = doc.static_resources.clusters;
+  const listed = named(clusters, "inference_pool");
+  const override = listed.load_balancing_policy.policies[0].typed_extension_config.typed_config;
+  override.override_host_sources = [{ metadata: { key: "envoy.lb", path: [{ key: header }] } }, { header }];
+  named(clusters, "inference_pool_original_dst").original_dst_lb_config.http_header_name = header;
+  const route = hcm.route_config.virtual_hosts[0].routes[0].route;
+  if (endpoints === undefined) {
+    route.cluster = "inference_pool_original_dst";
+    return;
+  }
+  listed.load_assignment.endpoints[0].lb_endpoints = endpoints.map((e) => {
+    const { hostname, port } = new URL(`http://${e}`);
+    return { endpoint: { address: { socket_address: { address: hostname, port_value: Number(port) } } } };
+  });
 }

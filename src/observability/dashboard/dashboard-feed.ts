@@ -351,7 +351,11 @@ export class GatewayDashboardFeed implements DashboardFeed {
           inFlight: s.inFlight.requests,
           metricsAgeMs: s.metrics.updatedAt === 0 ? null : Math.max(0, now - s.metrics.updatedAt),
           stale: ds.isStale(s, now),
-          ejection: s.unreachableUntil > now ? { reason: "unreachable", until: s.unreachableUntil } : null,
+          ejection: s.ejected
+            ? { reason: "ejected", until: s.ejectedUntil }
+            : s.unreachableUntil > now
+              ? { reason: "unreachable", until: s.unreachableUntil }
+              : null,
         })),
       };
     });
