@@ -19,8 +19,8 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { envoyTestConfig } from "../test/helpers/envoy-config.ts";
-import { type EnvoyProcess, startEnvoy } from "../test/helpers/envoy-process.ts";
+import { envoyBootstrap } from "../src/envoy/envoy-bootstrap.ts";
+import { type EnvoyProcess, startEnvoyProcess } from "../src/envoy/envoy-process.ts";
 import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
 import { cpuMicros, median, runWrk, tool, writeSection, wrkScript } from "./wrk.ts";
@@ -78,7 +78,7 @@ function measureLatency(wrk: string, path: Path, body: string, r: PathResult): v
 
 /** deploy/envoy/envoy.yaml to the sim's address, with or without the ext_proc filter. */
 function envoyConfig(sim: string, extProc: { port: number; health: number } | undefined): object {
-  const doc = envoyTestConfig({
+  const doc = envoyBootstrap({
     extProcPort: extProc?.port ?? 9,
     healthPort: extProc?.health ?? 9,
     poolEndpoints: [sim],
@@ -97,7 +97,7 @@ function envoyConfig(sim: string, extProc: { port: number; health: number } | un
 
 async function main(): Promise<void> {
   const wrk = tool("wrk");
-  tool("envoy", "envoy");
+  const envoyBin = tool("envoy", "envoy");
   const dir = mkdtempSync(join(tmpdir(), "igw-bench-envoy-"));
   const load0 = loadavg();
   const started: Service[] = [];
@@ -140,9 +140,9 @@ async function main(): Promise<void> {
       /igw epp: listening .* metrics=(http:\/\/\S+)/,
     );
     started.push(epp);
-    const staticEnvoy = await startEnvoy(envoyConfig(upstream, undefined));
+    const staticEnvoy = await startEnvoyProcess(envoyBin, envoyConfig(upstream, undefined));
     envoys.push(staticEnvoy);
-    const pickerEnvoy = await startEnvoy(envoyConfig(upstream, { port: grpc, health }));
+    const pickerEnvoy = await startEnvoyProcess(envoyBin, envoyConfig(upstream, { port: grpc, health }));
     envoys.push(pickerEnvoy);
 
     const paths: Path[] = [

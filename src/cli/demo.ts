@@ -1,7 +1,7 @@
 /** `igw demo`: the seed's experiment end to end (see src/demo/run-demo.ts). */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { loadConfig } from "../config/file-source.ts";
 import { runDemo } from "../demo/run-demo.ts";
 import { readSeedDeployment } from "../demo/seed-deployment.ts";
@@ -65,6 +65,16 @@ export function demoCommand(): Command {
       false,
     )
     .option("--seed <n>", "random seed of the prompts", seedNumber, 0)
+    .addOption(
+      new Option("--data-plane <plane>", "who moves the bytes: igw serve, or Envoy asking igw epp (ext_proc)")
+        .choices(["igw", "envoy"] as const)
+        .default("igw" as const),
+    )
+    .option(
+      "--envoy <path>",
+      "the Envoy binary for --data-plane envoy (npm run testenv -- path envoy)",
+      "envoy",
+    )
     .action(async (o) => {
       checkSeedDir(o.seedDir);
       await runDemo({
@@ -77,6 +87,8 @@ export function demoCommand(): Command {
         criticalAlone: o.criticalAlone,
         enginePriority: o.enginePriority,
         seed: o.seed,
+        dataPlane: o.dataPlane,
+        envoyBin: o.envoy,
         progress: process.stderr.isTTY === true,
         print: (t) => process.stdout.write(t),
       });

@@ -16,8 +16,12 @@ export interface IgwProcess {
   stop(): Promise<void>;
 }
 
-/** Lines announcing a listening server: `igw sim: replica N listening on URL`, `igw serve: listening on URL`. */
-export const LISTENING = /^igw (?:sim: replica \d+|serve:) listening on (http:\/\/\S+)/;
+/**
+ * Lines announcing a listening server: `igw sim: replica N listening on URL`, `igw serve: listening
+ * on URL`, `igw epp: listening ... metrics=URL` (its ports are in the line).
+ */
+export const LISTENING =
+  /^igw (?:(?:sim: replica \d+|serve:) listening on |epp: listening .* metrics=)(http:\/\/\S+)/;
 
 /**
  * Spawns `igw <command> ...args` with this process's Node options; resolves once `count` listening

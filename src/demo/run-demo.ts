@@ -11,7 +11,7 @@ import { formatReport } from "../bench/report.ts";
 import { PROFILES } from "../sim/profiles.ts";
 import { type ComparisonInput, comparisonMarkdown, formatComparison } from "./comparison.ts";
 import { type ClassKey, type ClassResult, classLabel } from "./demo-types.ts";
-import { type DemoContext, type PhaseResult, runPhase } from "./run-phase.ts";
+import { type DataPlane, type DemoContext, type PhaseResult, runPhase } from "./run-phase.ts";
 import { readSeedDeployment } from "./seed-deployment.ts";
 import { SEED_WORKLOAD } from "./seed-figures.ts";
 import { demoSimArgs, SERVED_NAME_FIX } from "./sim-args.ts";
@@ -37,6 +37,10 @@ export interface DemoOptions {
   readonly seed: number;
   readonly progress: boolean;
   readonly print: (text: string) => void;
+  /** Who moves the bytes: `igw serve`, or Envoy (deploy/envoy/envoy.yaml) asking `igw epp`. Default igw. */
+  readonly dataPlane?: DataPlane;
+  /** The Envoy binary (with `dataPlane: "envoy"`). Default `envoy` on the PATH. */
+  readonly envoyBin?: string;
 }
 
 const PROFILE = "a10-7b";
@@ -74,12 +78,16 @@ export async function runDemo(o: DemoOptions): Promise<ComparisonInput> {
     seed: o.seed,
     progress: o.progress,
     log: (l) => o.print(`${l}\n`),
+    dataPlane: o.dataPlane ?? "igw",
+    envoyBin: o.envoyBin ?? "envoy",
   };
   o.print(
     [
       `igw demo: the seed's experiment, ${deployment.replicas} simulated servers (${PROFILE}), time scale ${o.timeScale}`,
       `  servers: igw sim ${simArgs.join(" ")}`,
-      `  gateway: igw serve -f ${o.seedDir} (the seed's manifests, unchanged; pool annotated experimental-use-queueing)`,
+      ctx.dataPlane === "envoy"
+        ? `  gateway: Envoy (deploy/envoy/envoy.yaml, ${ctx.envoyBin}) asking igw epp -f ${o.seedDir} (the seed's manifests, unchanged; pool annotated experimental-use-queueing)`
+        : `  gateway: igw serve -f ${o.seedDir} (the seed's manifests, unchanged; pool annotated experimental-use-queueing)`,
       `  load:    qwen (Critical) and travel-helper (Standard) at once, ${SEED_WORKLOAD.maxConcurrency} concurrent each, ` +
         `${o.numPrompts} prompts each; prefix ${lengths.prefixLen}, input ${lengths.inputLen}, output ${lengths.outputLen}, ` +
         `range ${lengths.rangeRatio}`,

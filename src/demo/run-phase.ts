@@ -9,6 +9,8 @@ import type { TrafficClass } from "../bench/config.ts";
 import { timelinePoints } from "../bench/request-timeline.ts";
 import { runBenchmark } from "../bench/run-benchmark.ts";
 import type { BenchmarkRun, ClassRun } from "../bench/run-types.ts";
+import { envoyBootstrap } from "../envoy/envoy-bootstrap.ts";
+import { startEnvoyProcess } from "../envoy/envoy-process.ts";
 import { CpuMeter } from "./cpu-usage.ts";
 import type { ClassKey, ClassResult } from "./demo-types.ts";
 import { PRIORITY_POLICY_ARGS, writeEnginePriorityManifests } from "./engine-priority-manifests.ts";
@@ -18,7 +20,7 @@ import { startRoundRobinProxy } from "./round-robin-proxy.ts";
 /** What a phase runs. */
 export interface PhaseSpec {
   readonly label: string;
-  /** `gateway`: igw serve on the seed's manifests (queueing on); `round-robin`: no gateway. */
+  /** `gateway`: igw on the seed's manifests (queueing on; see DataPlane); `round-robin`: no gateway. */
   readonly front: "gateway" | "round-robin";
   readonly classes: readonly ClassKey[];
   /**
@@ -45,7 +47,14 @@ export interface DemoContext {
   readonly log: (line: string) => void;
   /** The `igw` CLI script for the child processes (default: the running script, as in `igw demo`). */
   readonly entry?: string;
+  /** Who moves the bytes in the gateway phases. Default igw. */
+  readonly dataPlane?: DataPlane;
+  /** The Envoy binary, with dataPlane "envoy". Default `envoy` on the PATH. */
+  readonly envoyBin?: string;
 }
+
+/** `igw`: igw serve proxies; `envoy`: Envoy from deploy/envoy/envoy.yaml, igw epp as its picker. */
+export type DataPlane = "igw" | "envoy";
 
 export interface PhaseResult {
   readonly spec: PhaseSpec;
@@ -73,11 +82,39 @@ export async function runPhase(spec: PhaseSpec, ctx: DemoContext): Promise<Phase
     stops.push(sim.stop);
     const pids = new Map<string, number>([["simulated servers", sim.pid]]);
     let baseUrl: string;
-    if (spec.front === "gateway") {
-      const manifests = spec.enginePriority
+    const manifests =
+      spec.front === "gateway" && spec.enginePriority
         ? writeEnginePriorityManifests(ctx.manifestDir, mkdirFor(dir, "manifests"))
         : ctx.manifestDir;
-      const gw = await startGateway(sim, ctx, dir, manifests);
+    if (spec.front === "gateway" && ctx.dataPlane === "envoy") {
+      const epp = await startIgw(
+        "epp",
+        [...configArgs(sim, ctx, dir, manifests), ...EPP_PORTS],
+        1,
+        ctx.entry,
+      );
+      stops.push(epp.stop);
+      pids.set("endpoint picker", epp.pid);
+      const ports = /grpc=(\d+) health=(\d+)/.exec(epp.lines[0]!)!;
+      const envoy = await startEnvoyProcess(
+        ctx.envoyBin ?? "envoy",
+        envoyBootstrap({
+          extProcPort: Number(ports[1]),
+          healthPort: Number(ports[2]),
+          poolEndpoints: sim.urls.map((u) => new URL(u).host),
+        }),
+      );
+      stops.push(envoy.stop);
+      pids.set("Envoy", envoy.child.pid!);
+      baseUrl = envoy.url;
+      ctx.log(`    watch it live: ${epp.urls[0]}/dashboard`);
+    } else if (spec.front === "gateway") {
+      const gw = await startIgw(
+        "serve",
+        [...configArgs(sim, ctx, dir, manifests), ...SERVE_PORT],
+        1,
+        ctx.entry,
+      );
       stops.push(gw.stop);
       pids.set("gateway", gw.pid);
       baseUrl = gw.urls[0]!;
@@ -146,12 +183,20 @@ function mkdirFor(parent: string, name: string): string {
   return path;
 }
 
-async function startGateway(
-  sim: IgwProcess,
-  ctx: DemoContext,
-  dir: string,
-  manifestDir: string,
-): Promise<IgwProcess> {
+const SERVE_PORT = ["--port", "0", "--host", "127.0.0.1"];
+const EPP_PORTS = [
+  "--grpc-port",
+  "0",
+  "--grpc-health-port",
+  "0",
+  "--metrics-port",
+  "0",
+  "--host",
+  "127.0.0.1",
+];
+
+/** `-f` the seed's manifests and `--endpoints` a file listing the servers with the pod labels. */
+function configArgs(sim: IgwProcess, ctx: DemoContext, dir: string, manifestDir: string): string[] {
   const labels = Object.entries(ctx.labels)
     .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
     .join(", ");
@@ -160,12 +205,7 @@ async function startGateway(
     file,
     `endpoints:\n${sim.urls.map((u) => `- address: ${new URL(u).host}\n  labels: {${labels}}\n`).join("")}`,
   );
-  return startIgw(
-    "serve",
-    ["-f", manifestDir, "--endpoints", file, "--port", "0", "--host", "127.0.0.1", "--log-level", "warn"],
-    1,
-    ctx.entry,
-  );
+  return ["-f", manifestDir, "--endpoints", file, "--log-level", "warn"];
 }
 
 /** One tiny request per model, so a routing or naming problem fails the demo before any timing. */

@@ -33,7 +33,9 @@ export interface KvEventsTrackerOptions {
 
 interface Watched {
   readonly blocks: ResidentBlocks;
-  readonly subscriber: KvEventsSubscriber;
+  /** null when the socket could not be created (then failedAt is set). */
+  readonly subscriber: KvEventsSubscriber | null;
+  readonly failedAt: number | undefined;
   /** When work was first sent with no batch since; undefined = none pending. */
   pendingSince: number | undefined;
   batches: number;
@@ -56,6 +58,10 @@ export class KvEventsTracker {
   /** The endpoint's resident blocks; subscribes on first use (after close(): none, never live). */
   watch(endpointId: string, host: string): ResidentBlocks {
     let w = this.#watched.get(endpointId);
+    if (w !== undefined && w.failedAt !== undefined && this.#now() - w.failedAt >= this.#o.staleAfterMs) {
+      this.#watched.delete(endpointId);
+      w = undefined;
+    }
     if (w === undefined) {
       if (this.#closed) return NONE;
       w = this.#subscribe(endpointId, host);
@@ -66,7 +72,7 @@ export class KvEventsTracker {
   /** Whether the endpoint's events are flowing (see the module comment); false when not watched. */
   live(endpointId: string): boolean {
     const w = this.#watched.get(endpointId);
-    if (w === undefined) return false;
+    if (w === undefined || w.subscriber === null) return false;
     return w.pendingSince === undefined || this.#now() - w.pendingSince < this.#o.staleAfterMs;
   }
 
@@ -93,7 +99,7 @@ export class KvEventsTracker {
     const w = this.#watched.get(endpointId);
     if (w === undefined) return;
     this.#watched.delete(endpointId);
-    w.subscriber.close();
+    w.subscriber?.close();
   }
 
   /** Closes every subscription; later watches subscribe to nothing. */
@@ -107,28 +113,41 @@ export class KvEventsTracker {
     const blocks = new ResidentBlocks(this.#o.maxBlocksPerEndpoint);
     const problem = (m: string) => this.#o.onProblem?.(endpointId, m);
     let w: Watched | undefined;
-    const subscriber = new KvEventsSubscriber({
-      endpoint: source.endpoint,
-      replayEndpoint: source.replayEndpoint,
-      topic: this.#o.topic,
-      onBatch: (batch) => {
-        blocks.apply(batch);
-        if (w !== undefined) {
-          w.batches++;
-          w.pendingSince = undefined;
-        }
-      },
-      onGap: (from, to) => {
-        if (to < from) {
-          blocks.clear();
-          problem(
-            `kv events from ${source.endpoint} started over (server restarted); its blocks were cleared`,
-          );
-        } else problem(`kv events ${from}..${to} from ${source.endpoint} were lost`);
-      },
-      onError: (e) => problem(e.message),
-    });
-    w = { blocks, subscriber, pendingSince: undefined, batches: 0 };
+    let subscriber: KvEventsSubscriber | null = null;
+    try {
+      subscriber = new KvEventsSubscriber({
+        endpoint: source.endpoint,
+        replayEndpoint: source.replayEndpoint,
+        topic: this.#o.topic,
+        onBatch: (batch) => {
+          blocks.apply(batch);
+          if (w !== undefined) {
+            w.batches++;
+            w.pendingSince = undefined;
+          }
+        },
+        onGap: (from, to) => {
+          if (to < from) {
+            blocks.clear();
+            problem(
+              `kv events from ${source.endpoint} started over (server restarted); its blocks were cleared`,
+            );
+          } else problem(`kv events ${from}..${to} from ${source.endpoint} were lost`);
+        },
+        onError: (e) => problem(e.message),
+      });
+    } catch (e) {
+      // No socket (too many open files, a bad endpoint): never live, so the approximate index
+      // scores it; tried again after staleAfterMs.
+      problem(`cannot subscribe to ${source.endpoint}: ${(e as Error).message}`);
+    }
+    w = {
+      blocks,
+      subscriber,
+      pendingSince: undefined,
+      batches: 0,
+      failedAt: subscriber ? undefined : this.#now(),
+    };
     this.#watched.set(endpointId, w);
     return w;
   }

@@ -230,11 +230,28 @@ export class GatewayMetrics {
    */
   subscribeOutliers(outliers: OutlierDetector, datastore: Datastore): () => void {
     const registers = [this.registry];
+    /** Label sets counted per endpoint id, to remove when the endpoint leaves. */
+    const counted = new Map<string, Set<string>>();
+    const note = (endpoint: string, name: string): void => {
+      const names = counted.get(endpoint) ?? new Set<string>();
+      names.add(name);
+      counted.set(endpoint, names);
+    };
     const ejections = new Counter({
       name: "inference_pool_endpoint_ejections_total",
       help: "Times outlier detection ejected the endpoint from the pool (consecutive 5xx or gateway failures).",
       labelNames: ["name", "endpoint"],
       registers,
+      // Every endpoint's series exists from its first scrape at 0: Prometheus' increase() cannot
+      // see the first ejection of a series that is born at 1.
+      collect() {
+        for (const pool of datastore.config.pools.values())
+          for (const e of datastore.poolEndpoints(pool.key)) {
+            if (counted.get(e.endpoint.id)?.has(pool.name)) continue;
+            this.inc({ name: pool.name, endpoint: e.endpoint.id }, 0);
+            note(e.endpoint.id, pool.name);
+          }
+      },
     });
     new Gauge({
       name: "inference_pool_endpoint_ejected",
@@ -248,15 +265,11 @@ export class GatewayMetrics {
             this.set({ name: pool.name, endpoint: e.endpoint.id }, e.ejected ? 1 : 0);
       },
     });
-    /** Label sets counted per endpoint id, to remove when the endpoint leaves. */
-    const counted = new Map<string, Set<string>>();
     const offEvent = outliers.onEvent((e) => {
       if (e.kind !== "ejected") return;
       const name = datastore.config.pools.get(e.poolKey)?.name ?? e.poolKey;
       ejections.inc({ name, endpoint: e.endpoint });
-      const names = counted.get(e.endpoint) ?? new Set<string>();
-      names.add(name);
-      counted.set(e.endpoint, names);
+      note(e.endpoint, name);
     });
     const offEndpoints = datastore.onEndpointsChanged(({ removed }) => {
       for (const s of removed) {

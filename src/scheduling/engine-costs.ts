@@ -1,7 +1,8 @@
 /**
  * What an endpoint's work costs, learned from its scraped engine counters (EndpointMetrics.counters):
  * between two scrapes, seconds of prefill per computed prompt token, computed prompt tokens per
- * request, and seconds per output token per running request. Each is an exponentially weighted mean
+ * request, seconds per output token per running request, and requests admitted per second while
+ * requests were waiting. Each is an exponentially weighted mean
  * over scrapes that saw new work; an endpoint that has not reported any yet gets the pool's mean of
  * the endpoints that have, else the defaults. Read by the expected-TTFT cost model.
  */
@@ -16,6 +17,12 @@ export interface EngineCosts {
   readonly computedTokensPerRequest: number;
   /** Seconds one running request adds to each engine step (time per output token ÷ running). */
   readonly decodeSecondsPerRunning: number;
+  /**
+   * Requests the engine starts per second while it has a queue (prefilled requests ÷ seconds,
+   * over scrapes that saw requests waiting): a queue of n then takes about n ÷ this to clear,
+   * whatever holds it back (the token budget, KV blocks, max_num_seqs). 0 = not learned.
+   */
+  readonly admissionsPerSecond: number;
 }
 
 interface Learned {
@@ -38,6 +45,8 @@ export class EngineCostLearner {
   readonly #learned = new Map<string, Learned>();
   /** The pool means, recomputed on the first read after something was learned. */
   #poolMeans: Partial<Record<keyof EngineCosts, number>> | undefined;
+  /** costs() answers, per endpoint (and "" for unknown ones), until something is learned. */
+  readonly #answers = new Map<string, EngineCosts>();
 
   constructor(defaults: EngineCosts) {
     this.#defaults = defaults;
@@ -58,11 +67,13 @@ export class EngineCostLearner {
           prefillSecondsPerToken: undefined,
           computedTokensPerRequest: undefined,
           decodeSecondsPerRunning: undefined,
+          admissionsPerSecond: undefined,
         },
       });
       return;
     }
     if (l.updatedAt === c.metrics.updatedAt) return;
+    const dSeconds = (c.metrics.updatedAt - l.updatedAt) / 1000;
     l.updatedAt = c.metrics.updatedAt;
     const dTokens = counters.computedPromptTokens - l.last.computedPromptTokens;
     const dPrefill = counters.prefillSeconds - l.last.prefillSeconds;
@@ -77,29 +88,41 @@ export class EngineCostLearner {
       l.costs.prefillSecondsPerToken = mean(l.costs.prefillSecondsPerToken, dPrefill / dTokens);
       l.costs.computedTokensPerRequest = mean(l.costs.computedTokensPerRequest, dTokens / dRequests);
     }
+    if (c.metrics.waiting > 0 && dSeconds > 0) {
+      l.costs.admissionsPerSecond = mean(l.costs.admissionsPerSecond, dRequests / dSeconds);
+    }
     if (dTpotCount > 0 && dTpot > 0) {
       const perRunning = dTpot / dTpotCount / Math.max(1, c.metrics.running);
       l.costs.decodeSecondsPerRunning = mean(l.costs.decodeSecondsPerRunning, perRunning);
     }
     l.last = { ...counters };
     this.#poolMeans = undefined;
+    this.#answers.clear();
   }
 
   /** The endpoint's costs: learned, else the pool's mean of learned endpoints, else the defaults. */
   costs(endpointId: string): EngineCosts {
     const own = this.#learned.get(endpointId)?.costs;
-    const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
-    return {
-      prefillSecondsPerToken: pick("prefillSecondsPerToken"),
-      computedTokensPerRequest: pick("computedTokensPerRequest"),
-      decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
-    };
+    const key = own === undefined ? "" : endpointId;
+    let answer = this.#answers.get(key);
+    if (answer === undefined) {
+      const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
+      answer = {
+        prefillSecondsPerToken: pick("prefillSecondsPerToken"),
+        computedTokensPerRequest: pick("computedTokensPerRequest"),
+        decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
+        admissionsPerSecond: pick("admissionsPerSecond"),
+      };
+      this.#answers.set(key, answer);
+    }
+    return answer;
   }
 
   /** Forgets an endpoint that left. */
   remove(endpointId: string): void {
     this.#learned.delete(endpointId);
     this.#poolMeans = undefined;
+    this.#answers.clear();
   }
 
   #poolMean(k: keyof EngineCosts): number | undefined {

@@ -386,7 +386,8 @@ test("arriving Critical requests go to the servers first; a held lower band stil
 });
 
 test("work-conserving: with more room than the active reserve, Standard passes at once while Critical flows (default reclaim window)", async () => {
-  const h = harness({ reclaimWindow: "100ms" });
+  // No queue TTL, so that the only timeout the controller could arm is the reclaim window's.
+  const h = harness({ reclaimWindow: "100ms", defaultRequestTTL: "0s" });
   // Critical requests flow at saturation 0: dispatches and completions every 10 ms.
   for (let i = 0; i < 5; i++) {
     await h.admit(request(`c${i}`, 1));

@@ -68,7 +68,7 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
   // Elsewhere a follower would recompute 2,100 tokens (× 2); here it waits for the first request and
   // adds ~100, so the group stays put…
   assert.deepEqual([...counts.values()], [6]);
-  // …until the work queued there outweighs it, and then the group spills onto a second endpoint.
+  // …until the work queued there outweighs it, and then the group spills onto other endpoints.
   for (let i = 6; i < 30; i++) {
     const r = ask(`q${i}`);
     const chosen = best(s, r, cs);
@@ -76,7 +76,7 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
     (chosen.inFlight as { requests: number }).requests++;
     counts.set(chosen.endpoint.id, (counts.get(chosen.endpoint.id) ?? 0) + 1);
   }
-  assert.equal(counts.size, 2, JSON.stringify([...counts.values()]));
+  assert.ok(counts.size >= 2, JSON.stringify([...counts.values()]));
 });
 
 function counters(c: Partial<EngineCounters>): EngineCounters {
@@ -148,4 +148,23 @@ test("EndpointPickerConfig: over a declared precise or approximate prefix scorer
       ]),
     /is a queue-scorer, not a prefix-cache-scorer/,
   );
+});
+
+test("a queue held back by KV or slots: its wait is learned from the admission rate while requests wait", () => {
+  const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
+  const id = "10.2.0.1:8000";
+  const at = (updatedAt: number, prefilled: number, waiting: number) =>
+    candidate({ id, updatedAt, waiting, counters: counters({ prefilledRequests: prefilled }) });
+  l.observe(at(1000, 0, 0));
+  l.observe(at(2000, 50, 0)); // no queue: says nothing about how fast a queue clears
+  assert.equal(l.costs(id).admissionsPerSecond, 0);
+  l.observe(at(2500, 52, 6)); // 2 admitted in 0.5 s with 6 waiting
+  assert.equal(l.costs(id).admissionsPerSecond, 4);
+  // The scorer: 6 waiting at 4/s ≈ 1.5 s there, far more than their prefill tokens would take.
+  const s = new ExpectedTtftScorer();
+  s.learner.observe(at(1000, 0, 0));
+  s.learner.observe(at(2500, 2, 6));
+  const blocked = at(2500, 2, 6);
+  const { ttft } = s.estimate(request({ prefixText: "x" }), [blocked]);
+  assert.ok(ttft[0]! > 1.4, `${ttft[0]}`);
 });

@@ -6,6 +6,7 @@ import { BlockKeyChain } from "../../src/kvcache/block-key-chain.ts";
 import type { KvCacheEvent } from "../../src/kvcache/kv-events.ts";
 import { ResidentBlocks } from "../../src/kvcache/resident-blocks.ts";
 import { simTokenIds } from "../../src/kvcache/sim-token-ids.ts";
+import { SpeculativeBlocks } from "../../src/kvcache/speculative-blocks.ts";
 import { blockHashKey, externalHashKey, VllmBlockHasher } from "../../src/kvcache/vllm-block-hash.ts";
 import { buildEndpointPickerConfig } from "../../src/scheduling/endpoint-picker-config.ts";
 import {
@@ -55,22 +56,23 @@ test("block keys: vLLM's chain (full blocks only, LoRA name mixed in), memoised 
   assert.ok(chain.memoSize <= 8, "the memo is bounded");
 });
 
+const stored = (hashes: bigint[], medium: string | null = "GPU") => ({
+  type: "BlockStored" as const,
+  blockHashes: hashes,
+  parentBlockHash: null,
+  tokenIds: [],
+  blockSize: 16,
+  loraId: null,
+  medium,
+  loraName: null,
+  extraKeys: null,
+  groupIdx: null,
+  kvCacheSpecKind: null,
+  kvCacheSpecSlidingWindow: null,
+});
+
 test("resident blocks: stored adds, removed removes, cleared empties; other tiers ignored; bounded", () => {
   const r = new ResidentBlocks(3);
-  const stored = (hashes: bigint[], medium: string | null = "GPU") => ({
-    type: "BlockStored" as const,
-    blockHashes: hashes,
-    parentBlockHash: null,
-    tokenIds: [],
-    blockSize: 16,
-    loraId: null,
-    medium,
-    loraName: null,
-    extraKeys: null,
-    groupIdx: null,
-    kvCacheSpecKind: null,
-    kvCacheSpecSlidingWindow: null,
-  });
   const batch = (...events: KvCacheEvent[]) => ({ ts: 0, events, dataParallelRank: null });
   const key = (h: bigint) => externalHashKey(h);
   r.apply(batch(stored([1n, 2n]), stored([9n], "CPU")));
@@ -152,7 +154,11 @@ test("scores what each simulated server's KV events say it holds; falls back to 
     const r = request({ prefixText: shared });
     assert.deepEqual(scorer.score(r, [silent]), [0]);
     scorer.preRequest(r, silent);
-    assert.deepEqual(scorer.score(request({ prefixText: shared }), [silent]), [0], "still trusted");
+    assert.deepEqual(
+      scorer.score(request({ prefixText: shared }), [silent]),
+      [1],
+      "still trusted, and the blocks just sent count as held until events confirm them",
+    );
     await sleep(400);
     assert.equal(scorer.tracker.live(silent.endpoint.id), false);
     const [fallback] = scorer.score(request({ prefixText: shared }), [silent]);
@@ -191,6 +197,19 @@ test("EndpointPickerConfig: the plugin builds; a missing hashSeed or a bad endpo
     replayEndpoint: null,
   });
   p.close();
+  // An endpoint whose socket cannot be made (here a malformed address) is scored approximately, never thrown on.
+  const broken = new PrecisePrefixCacheScorer("p", {
+    ...(precisePrefixCacheScorerPlugin.parameters.parse({
+      hashSeed: "0",
+    }) as PrecisePrefixCacheScorerOptions),
+    kvEventsEndpoints: { "10.9.9.9:8000": "tcp://no-port" },
+  });
+  const c = candidate({ id: "10.9.9.9:8000" });
+  const r = request({ prefixText: words(40, "b") });
+  broken.preRequest(r, c);
+  assert.equal(broken.tracker.live(c.endpoint.id), false);
+  assert.ok(broken.score(request({ prefixText: words(40, "b") }), [c])[0]! > 0.9);
+  broken.close();
   const bad = (parameters: unknown) => () =>
     buildEndpointPickerConfig({
       apiVersion: "inference.networking.x-k8s.io/v1alpha1",
@@ -202,4 +221,25 @@ test("EndpointPickerConfig: the plugin builds; a missing hashSeed or a bad endpo
     bad({ hashSeed: "0", kvEventsEndpoints: { "a:1": "http://x" } }),
     /kvEventsEndpoints.*ZMQ endpoint/s,
   );
+});
+
+test("speculative blocks: sent blocks count until events confirm them or they expire; events then rule", () => {
+  const spec = new SpeculativeBlocks(1000, 100);
+  const resident = new ResidentBlocks(100);
+  spec.add([1, 2, 3], 0);
+  assert.equal(spec.leadingHeld([1, 2, 3, 4], resident, 500), 3);
+  assert.equal(spec.leadingHeld([1, 2, 3], resident, 1000), 0, "expired");
+  spec.add([1, 2], 2000);
+  resident.apply({ ts: 0, events: [stored([1n])], dataParallelRank: null }); // key 1
+  assert.equal(spec.leadingHeld([1, 2], resident, 2100), 2, "1 by the events, 2 still pending");
+  assert.equal(spec.size, 1, "a confirmed block is left to the events");
+  resident.apply({
+    ts: 0,
+    events: [{ type: "BlockRemoved", blockHashes: [1n], medium: "GPU", groupIdx: null }],
+    dataParallelRank: null,
+  });
+  assert.equal(spec.leadingHeld([1, 2], resident, 2200), 0, "so its removal counts");
+  const bounded = new SpeculativeBlocks(1000, 2);
+  bounded.add([1, 2, 3], 0);
+  assert.equal(bounded.size, 2);
 });

@@ -2,14 +2,16 @@
  * expected-ttft-scorer: a cost model instead of fixed weights. For each candidate it estimates the
  * time to first token the request would see there,
  *
- *   cost ≈ prefill s/token × ((1 + recomputePenalty) × prompt tokens not cached there
- *                            + prompt tokens queued ahead)
- *          + decode s/running × running requests,
+ *   cost ≈ prefill s/token × (1 + recomputePenalty × (1 + queue)) × prompt tokens not cached there
+ *          + queue wait + decode s/running × running requests,
+ *   queue wait = max(prefill s/token × prompt tokens queued ahead,
+ *                    (waiting + sent since the scrape) ÷ admissions per second, when waiting),
  *
  * which is the request's expected wait plus, for every token it makes the server compute, what that
- * work and the cache it evicts cost the requests after it (recomputePenalty, default 1: a group
- * that would gain a few ms by moving to an idle server stays where its prefix is cached, instead of
- * being copied onto every server and thrashing their caches).
+ * work and the cache it evicts cost the others: the eviction (once) and the wait of each request
+ * queued there (queue = waiting + sent since the scrape). recomputePenalty (default 1) scales it: a
+ * group that would gain a few ms by moving stays where its prefix is cached instead of being copied
+ * onto every server and thrashing their caches, the more so the busier the pool.
  *
  * with the cached tokens from a prefix scorer (approximate or precise: PrefixMatchSource), the
  * queue ahead = scraped waiting × computed tokens per request + the uncached tokens of every request
@@ -43,6 +45,7 @@ export const DEFAULT_ENGINE_COSTS: EngineCosts = {
   prefillSecondsPerToken: 20e-6,
   computedTokensPerRequest: 1000,
   decodeSecondsPerRunning: 100e-6,
+  admissionsPerSecond: 0,
 };
 
 /** Uncached prompt tokens of the latest dispatches to one endpoint (a ring). */
@@ -102,11 +105,20 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
       this.learner.observe(c);
       const k = this.learner.costs(c.endpoint.id);
       const sent = sentSinceScrape(c);
-      const queued =
-        c.metrics.waiting * k.computedTokensPerRequest +
-        (this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0);
-      const tokens = (1 + this.recomputePenalty) * uncached[i]! + queued;
-      return k.prefillSecondsPerToken * tokens + k.decodeSecondsPerRunning * effectiveRunning(c);
+      const waiting = c.metrics.waiting;
+      const sentTokens = this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0;
+      // Every request queued behind it there also waits for its uncached prefill.
+      const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * uncached[i]!;
+      // A queue held back by something else than prefill (KV blocks, max_num_seqs) clears at the
+      // engine's admission rate; otherwise by the prefill work ahead.
+      const byTokens = k.prefillSecondsPerToken * (waiting * k.computedTokensPerRequest + sentTokens);
+      const byAdmissions =
+        waiting > 0 && k.admissionsPerSecond > 0 ? (waiting + sent) / k.admissionsPerSecond : 0;
+      return (
+        k.prefillSecondsPerToken * own +
+        Math.max(byTokens, byAdmissions) +
+        k.decodeSecondsPerRunning * effectiveRunning(c)
+      );
     });
     this.#last = { requestId: request.requestId, candidates, uncached };
     return { ttft, uncached };

@@ -6,13 +6,16 @@
  * computes the request's vLLM block-hash chain from its token ids (kvcache/block-key-chain.ts):
  * tokens from the simulator's documented tokenizer (`tokenizer: simulator`, for `igw sim` pools),
  * hashes with the servers' PYTHONHASHSEED and `--prefix-caching-hash-algo`, blocks of the scraped
- * block_size. For an endpoint whose events stopped (see the tracker) it scores with an embedded
+ * block_size. Blocks just sent to an endpoint count as held there until its events confirm them
+ * (kvcache/speculative-blocks.ts), so a burst does not see an empty cache everywhere. For an
+ * endpoint whose events stopped (see the tracker) it scores with an embedded
  * approximate prefix-cache-scorer, which learns every decision so it is warm when needed.
  */
 import { z } from "zod";
 import { BlockKeyChain } from "../../../kvcache/block-key-chain.ts";
 import { type KvEventsSource, KvEventsTracker } from "../../../kvcache/kv-events-tracker.ts";
 import { simTokenIds } from "../../../kvcache/sim-token-ids.ts";
+import { SpeculativeBlocks } from "../../../kvcache/speculative-blocks.ts";
 import { HASH_ALGOS, type HashAlgo, VllmBlockHasher } from "../../../kvcache/vllm-block-hash.ts";
 import type {
   Closeable,
@@ -47,6 +50,8 @@ export interface PrecisePrefixCacheScorerOptions {
   maxPrefixBlocksToMatch: number;
   /** Bound on blocks remembered per endpoint. */
   maxBlocksPerEndpoint: number;
+  /** How long blocks sent to an endpoint count as held before its events confirm them (ms). */
+  speculativeTtlMs: number;
 }
 
 interface Scored {
@@ -67,6 +72,7 @@ export class PrecisePrefixCacheScorer
   /** Scores endpoints whose events stopped; learns every decision. */
   readonly fallback: PrefixCacheScorer;
   readonly #chain: BlockKeyChain;
+  readonly #speculative = new Map<string, SpeculativeBlocks>();
   #last: Scored | undefined;
   #hitBlocks = 0;
   #lookupBlocks = 0;
@@ -127,7 +133,11 @@ export class PrecisePrefixCacheScorer
     return candidates.map((c) => {
       const blocks = this.tracker.watch(c.endpoint.id, c.endpoint.host);
       if (!this.tracker.live(c.endpoint.id)) return null;
-      return blocks.leadingHeld(s.keys.get(this.#blockSize(c))!);
+      const keys = s.keys.get(this.#blockSize(c))!;
+      const spec = this.#speculative.get(c.endpoint.id);
+      return spec === undefined
+        ? blocks.leadingHeld(keys)
+        : spec.leadingHeld(keys, blocks, performance.now());
     });
   }
 
@@ -143,18 +153,23 @@ export class PrecisePrefixCacheScorer
     });
   }
 
-  /** The tokenizer's prompt length; cached tokens from the events, or the approximate index's share. */
+  /**
+   * For the cost model: the tokenizer's prompt length, and per candidate the larger of the tokens
+   * its events show held and the approximate index's share (aged like the server's LRU; all there
+   * is when events stopped). So a group whose prefix was just evicted everywhere goes back to where
+   * it was last sent, and is cached there again, instead of wandering from server to server.
+   */
   prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
     const s = this.#request(request, candidates);
     const held = this.#held(s, candidates);
-    const approx = held.includes(null) ? this.fallback.prefixMatch(request, candidates) : undefined;
+    const a = this.fallback.prefixMatch(request, candidates);
+    const n = s.ids.length;
     return {
-      promptTokens: s.ids.length,
+      promptTokens: n,
       cachedTokens: candidates.map((c, i) => {
         const h = held[i];
-        if (h !== null && h !== undefined) return Math.min(s.ids.length, h * this.#blockSize(c));
-        const a = approx!;
-        return a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * s.ids.length);
+        const approx = a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * n);
+        return h === null || h === undefined ? approx : Math.max(approx, Math.min(n, h * this.#blockSize(c)));
       }),
     };
   }
@@ -165,11 +180,18 @@ export class PrecisePrefixCacheScorer
     this.#hitBlocks += this.tracker.watch(chosen.endpoint.id, chosen.endpoint.host).leadingHeld(keys);
     this.#lookupBlocks += keys.length;
     this.tracker.dispatched(chosen.endpoint.id);
+    let spec = this.#speculative.get(chosen.endpoint.id);
+    if (spec === undefined) {
+      spec = new SpeculativeBlocks(this.options.speculativeTtlMs, this.options.maxBlocksPerEndpoint);
+      this.#speculative.set(chosen.endpoint.id, spec);
+    }
+    spec.add(keys, performance.now());
     this.fallback.preRequest(request, chosen);
   }
 
   endpointRemoved(endpointId: string): void {
     this.tracker.remove(endpointId);
+    this.#speculative.delete(endpointId);
     this.fallback.endpointRemoved(endpointId);
   }
 
@@ -246,6 +268,7 @@ export const precisePrefixCacheScorerPlugin = definePlugin({
       .int()
       .min(1)
       .default(1 << 20),
+    speculativeTtlMs: z.number().int().min(0).default(10_000),
   }),
   create: (name, p) => new PrecisePrefixCacheScorer(name, p),
 });

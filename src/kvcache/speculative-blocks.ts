@@ -1,0 +1,56 @@
+/**
+ * Blocks the gateway just sent to an endpoint and whose KV events have not arrived yet. A server
+ * publishes BlockStored only once it computed the prompt, which in a burst is long after the next
+ * decisions are made; without this, every request of a burst would see an empty cache everywhere
+ * and a group would be spread over every server. An entry counts until the server's events show
+ * the block (then the events rule, including its later removal) or until it expires (ttlMs).
+ * Bounded: beyond maxEntries the oldest go first.
+ */
+import type { ResidentBlocks } from "./resident-blocks.ts";
+
+export class SpeculativeBlocks {
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  /** key → expiry (ms); Map order = expiry order (same TTL, refreshed entries re-inserted). */
+  readonly #expires = new Map<number, number>();
+
+  constructor(ttlMs: number, maxEntries: number) {
+    this.#ttlMs = ttlMs;
+    this.#maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.#expires.size;
+  }
+
+  /** The request's blocks were sent at `now`. */
+  add(keys: readonly number[], now: number): void {
+    const until = now + this.#ttlMs;
+    for (const k of keys) {
+      this.#expires.delete(k);
+      this.#expires.set(k, until);
+    }
+    for (const [k, t] of this.#expires) {
+      if (t > now && this.#expires.size <= this.#maxEntries) break;
+      this.#expires.delete(k);
+    }
+  }
+
+  /**
+   * Leading keys held by the server (its events) or sent to it and not yet confirmed; a key the
+   * events now show is dropped here, so the events alone decide about it from then on.
+   */
+  leadingHeld(keys: readonly number[], resident: ResidentBlocks, now: number): number {
+    let n = 0;
+    for (; n < keys.length; n++) {
+      const k = keys[n]!;
+      if (resident.has(k)) {
+        if (this.#expires.size > 0) this.#expires.delete(k);
+        continue;
+      }
+      const t = this.#expires.get(k);
+      if (t === undefined || t <= now) break;
+    }
+    return n;
+  }
+}
