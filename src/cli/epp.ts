@@ -8,6 +8,7 @@ import { PoolChoiceError, startEpp } from "../gateway/start-epp.ts";
 import { createLogger } from "../observability/logger.ts";
 import { failStartup, UsageError } from "./cli-errors.ts";
 import { coreFlags, integer } from "./core-flags.ts";
+import { kubeFlags, sourceOptions } from "./kube-flags.ts";
 
 /** An HTTP header name (RFC 9110 token), lower-cased. */
 function headerName(value: string): string {
@@ -33,7 +34,14 @@ export function eppCommand(): Command {
     .description(
       "run the endpoint picker for Envoy (ext_proc): igw's queueing and scheduling for one InferencePool; Envoy moves the bytes",
     )
-    .addOption(coreFlags.manifests())
+    .addOption(coreFlags.manifestsOrKube())
+    .addOption(kubeFlags.kube())
+    .addOption(kubeFlags.kubeconfig())
+    .addOption(kubeFlags.namespace())
+    .addOption(kubeFlags.leaderElect())
+    .addOption(kubeFlags.leaderElectNamespace())
+    .addOption(kubeFlags.leaderElectLeaseName())
+    .addOption(kubeFlags.leaderElectLeaseDuration())
     .addOption(coreFlags.endpoints())
     .option("--pool-name <name>", "the InferencePool served (optional when the configuration has one)")
     .option("--pool-namespace <namespace>", "namespace of the InferencePool (default: default)")
@@ -68,7 +76,7 @@ export function eppCommand(): Command {
       const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const epp = await startEpp({
-          manifests: opts.file,
+          ...sourceOptions(opts),
           ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
           ...(opts.poolName !== undefined ? { poolName: opts.poolName } : {}),
           ...(opts.poolNamespace !== undefined ? { poolNamespace: opts.poolNamespace } : {}),

@@ -1,72 +1,10 @@
 /** `igw serve`: the gateway data plane in front of the configured pools. */
-import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { parseDuration } from "../api/duration.ts";
-import { type GatewayOptions, startGateway } from "../gateway/start-gateway.ts";
-import { KubeConfigError, loadKubeConfig } from "../kube/load-kube-config.ts";
+import { Command } from "@commander-js/extra-typings";
+import { startGateway } from "../gateway/start-gateway.ts";
 import { createLogger } from "../observability/logger.ts";
-import { failStartup, UsageError } from "./cli-errors.ts";
+import { failStartup } from "./cli-errors.ts";
 import { coreFlags, integer } from "./core-flags.ts";
-
-/** A Go-style duration ("15s", "1m30s") of 1 s to 1 h, in ms. */
-function duration(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms < 1000 || ms > 3_600_000)
-    throw new InvalidArgumentError("expected a duration of 1s to 1h, such as 15s");
-  return ms;
-}
-
-/** The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one. */
-function sourceOptions(opts: {
-  file?: string[];
-  kube?: true;
-  kubeconfig?: string;
-  namespace?: string;
-  gatewayClass?: string;
-  leaderElect?: true;
-  leaderElectNamespace?: string;
-  leaderElectLeaseName: string;
-  leaderElectLeaseDuration: number;
-  endpoints?: string;
-}): Pick<GatewayOptions, "manifests" | "kube"> {
-  if (opts.kube) {
-    if (opts.file !== undefined) throw new UsageError("-f and --kube are exclusive: choose one source");
-    if (opts.endpoints !== undefined)
-      throw new UsageError("--endpoints is for -f: with --kube the endpoints are the pools' Pods");
-    try {
-      const kubeConfig = loadKubeConfig(opts.kubeconfig);
-      return {
-        kube: {
-          kubeConfig,
-          ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-          ...(opts.gatewayClass !== undefined ? { gatewayClass: opts.gatewayClass } : {}),
-          ...(opts.leaderElect
-            ? {
-                leaderElection: {
-                  namespace: opts.leaderElectNamespace ?? process.env["POD_NAMESPACE"] ?? "default",
-                  name: opts.leaderElectLeaseName,
-                  leaseDurationMs: opts.leaderElectLeaseDuration,
-                },
-              }
-            : {}),
-        },
-      };
-    } catch (e) {
-      throw e instanceof KubeConfigError ? new UsageError(e.message) : e;
-    }
-  }
-  if (
-    opts.kubeconfig !== undefined ||
-    opts.namespace !== undefined ||
-    opts.gatewayClass !== undefined ||
-    opts.leaderElect
-  )
-    throw new UsageError("--kubeconfig, --namespace, --gateway-class and --leader-elect need --kube");
-  if (opts.file === undefined)
-    throw new UsageError(
-      "no configuration: pass -f FILE|FOLDER (manifests) or --kube (a Kubernetes API server)",
-    );
-  return { manifests: opts.file };
-}
+import { kubeFlags, sourceOptions } from "./kube-flags.ts";
 
 /** Line printed on stdout per port once the gateway accepts requests, with the address bound (test helpers parse it). */
 export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
@@ -74,28 +12,20 @@ export const LISTENING_LINE_PREFIX = "igw serve: listening on ";
 export function serveCommand(): Command {
   return new Command("serve")
     .description(
-      "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests and proxy OpenAI requests",
+      "run the gateway: read InferencePool/InferenceModel/HTTPRoute/... manifests (files, or --kube) and proxy OpenAI requests",
     )
     .addOption(coreFlags.manifestsOrKube())
-    .option("--kube", "read the configuration and the endpoints (Pods) from a Kubernetes API server")
-    .option("--kubeconfig <file>", "with --kube: kubeconfig file (default: KUBECONFIG, else in-cluster)")
-    .option("--namespace <ns>", "with --kube: watch only this namespace (default: all that RBAC allows)")
+    .addOption(kubeFlags.kube())
+    .addOption(kubeFlags.kubeconfig())
+    .addOption(kubeFlags.namespace())
     .option(
       "--gateway-class <name>",
       "with --kube: serve (and write the status of) only the Gateways of this GatewayClass",
     )
-    .option(
-      "--leader-elect",
-      "with --kube: one replica writes status, elected with a coordination.k8s.io Lease",
-    )
-    .option("--leader-elect-namespace <ns>", "namespace of the Lease (default: POD_NAMESPACE, else default)")
-    .option("--leader-elect-lease-name <name>", "name of the Lease", "inference-gateway")
-    .option(
-      "--leader-elect-lease-duration <duration>",
-      "how long a Lease lasts unrenewed: a follower takes over this long after the leader stops",
-      duration,
-      15_000,
-    )
+    .addOption(kubeFlags.leaderElect())
+    .addOption(kubeFlags.leaderElectNamespace())
+    .addOption(kubeFlags.leaderElectLeaseName())
+    .addOption(kubeFlags.leaderElectLeaseDuration())
     .addOption(coreFlags.endpoints())
     .option(
       "--port <n>",
@@ -136,7 +66,7 @@ export function serveCommand(): Command {
       const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const gw = await startGateway({
-          ...sourceOptions(opts),
+          ...sourceOptions(opts, opts.gatewayClass),
           ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           host: opts.host,

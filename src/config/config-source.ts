@@ -3,8 +3,8 @@
  * updates (a ConfigSnapshot and the endpoint list, applied together with `Datastore.apply`),
  * reports the changes it rejects without touching the running configuration, and can be closed.
  *
- * Implementations: the file source (`file-source.ts`: manifests and the endpoints file, polled).
- * A watch-driven source (Kubernetes) fits the same shape: it decodes each object as it arrives
+ * Implementations: the file source (`file-source.ts`: manifests and the endpoints file, polled)
+ * and the Kubernetes source (`kube/kube-source.ts`): it decodes each object as it arrives
  * (`decodeObject({object, origin: {ref}})`), reports an invalid one on that object (Event,
  * condition) and through `onRejected`, and emits an update assembled from the valid objects
  * (`assembleConfig`) whenever one of them, or a Pod, changes.
@@ -35,7 +35,11 @@ export interface ConfigSource {
   readonly description: string;
   /** The first whole configuration. Rejects with ConfigError when it is invalid (the CLI exits 2). */
   load(): Promise<SourceUpdate>;
-  /** Starts following changes after `load`; each one ends in exactly one handler call. */
+  /**
+   * Starts following changes after `load`. The file source ends each change in exactly one
+   * handler call; the Kubernetes source, which applies the valid objects of a change and leaves
+   * out the invalid ones, may call `onRejected` (for those) and then `onUpdate` (for the rest).
+   */
   watch(handlers: SourceHandlers): void;
   /** Stops following changes; no handler is called after it resolves. */
   close(): Promise<void>;

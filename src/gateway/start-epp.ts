@@ -1,23 +1,33 @@
 /**
- * `igw epp`: the core (core.ts) fed by the file source, serving Envoy's ext_proc protocol for one
+ * `igw epp`: the core (core.ts) fed by the file source or the Kubernetes source, serving Envoy's ext_proc protocol for one
  * InferencePool (requests reach it already routed to that pool), gRPC health on its own port, and
  * `/metrics` plus the dashboard on the metrics port. Envoy retries over the fallback list itself,
  * so the core makes one attempt per decision. Used by `igw epp` and tests.
  */
+import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { extProcOptions } from "../extproc/extproc-options.ts";
 import { type ExtProcServer, startExtProcServer } from "../extproc/extproc-server.ts";
 import { type HealthServer, startHealthServer } from "../extproc/health-server.ts";
 import type { TlsSettings } from "../extproc/server-credentials.ts";
+import { KubeSource } from "../kube/kube-source.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger } from "../observability/logger.ts";
 import { type MetricsHttpServer, startMetricsHttpServer } from "../observability/metrics-http-server.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { startCore } from "./core.ts";
 import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
+import { type KubeCoreOptions, type KubeStatus, kubeSource, startKubeStatus } from "./kube-core.ts";
 
-export interface EppOptions extends FileCoreOptions {
+export interface EppOptions extends Omit<FileCoreOptions, "manifests"> {
+  /** Manifest files or folders; ignored with `kube`. */
+  readonly manifests?: readonly string[];
+  /**
+   * Read the configuration and the Pods from a Kubernetes API server instead, and write
+   * InferenceModel/Objective status; with leader election only the leader reports SERVING.
+   */
+  readonly kube?: KubeCoreOptions;
   /** The pool served; may be left out when the configuration has one pool (in that namespace). */
   readonly poolName?: string;
   /** Namespace of the pool. Default "default" (with poolName), else any. */
@@ -50,7 +60,7 @@ export interface RunningEpp {
   readonly metrics: GatewayMetrics;
   /** Ext_proc streams open now (one per request Envoy is processing). */
   readonly openStreams: number;
-  /** Rereads manifests and endpoints now; false (the running config kept) when invalid. */
+  /** Rereads manifests and endpoints now; false (the running config kept) when invalid, or with `kube`. */
   reload(): boolean;
   /** Reports NOT_SERVING on the health port, then closes every server and the core. */
   close(): Promise<void>;
@@ -60,7 +70,9 @@ export interface RunningEpp {
 export async function startEpp(options: EppOptions): Promise<RunningEpp> {
   const logger = options.logger ?? createLogger();
   // The listeners in the files do not matter here: Envoy's are the data plane's.
-  const source = fileSource(options, 8081);
+  const source = options.kube
+    ? kubeSource(options.kube, 8081, logger)
+    : fileSource({ ...options, manifests: options.manifests ?? [] }, 8081);
   let poolKey = "";
   const core = await startCore({
     source,
@@ -81,8 +93,10 @@ export async function startEpp(options: EppOptions): Promise<RunningEpp> {
   let extProc: ExtProcServer | undefined;
   let health: HealthServer | undefined;
   let metricsServer: MetricsHttpServer | undefined;
+  let kubeStatus: KubeStatus | undefined;
   const closeAll = async (): Promise<void> => {
     health?.setServing(false);
+    await kubeStatus?.close();
     await Promise.all([extProc?.close(), health?.close(), metricsServer?.close()]);
     await core.close();
   };
@@ -120,6 +134,13 @@ export async function startEpp(options: EppOptions): Promise<RunningEpp> {
     throw e;
   }
   const ext = extProc;
+  const ready = health;
+  // Upstream's active-passive model: a follower reports NOT_SERVING (so Envoy sends it nothing).
+  if (source instanceof KubeSource && options.kube)
+    kubeStatus = startKubeStatus(source, options.kube, logger, {
+      gatewayStatus: false,
+      onLeader: (leading) => ready.setServing(leading),
+    });
   logger.info(
     {
       pool: poolKey,
@@ -141,7 +162,7 @@ export async function startEpp(options: EppOptions): Promise<RunningEpp> {
     get openStreams() {
       return ext.openStreams;
     },
-    reload: () => source.reload(),
+    reload: () => source instanceof FileSource && source.reload(),
     close: closeAll,
   };
 }

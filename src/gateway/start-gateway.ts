@@ -4,13 +4,10 @@
  * `port`). Used by `igw serve`, `igw start` and tests.
  */
 import type { AddressInfo } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
 import { KubeSource } from "../kube/kube-source.ts";
-import { LeaderElection } from "../kube/leader-election.ts";
-import { StatusWriter } from "../kube/status-writer.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
@@ -20,6 +17,7 @@ import type { Director } from "../requestcontrol/director.ts";
 import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
 import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
+import { type KubeCoreOptions, kubeSource, startKubeStatus } from "./kube-core.ts";
 
 export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
   /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
@@ -28,17 +26,7 @@ export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
    * Read the configuration and the endpoints (Pods) from a Kubernetes API server instead of
    * files, and write the status of what is served; `gatewayClass` serves only its Gateways.
    */
-  readonly kube?: {
-    readonly kubeConfig: KubeConfig;
-    readonly namespace?: string;
-    readonly gatewayClass?: string;
-    /** Elect one status writer among replicas with this Lease (`--leader-elect`). */
-    readonly leaderElection?: {
-      readonly namespace: string;
-      readonly name: string;
-      readonly leaseDurationMs: number;
-    };
-  };
+  readonly kube?: KubeCoreOptions;
   /** Listen here instead of the Gateway listeners' ports (0 = any free port). */
   readonly port?: number;
   /** Interface to bind. Default 0.0.0.0. */
@@ -82,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger();
   const defaultPort = options.port ?? IMPLICIT_PORT;
   const source = options.kube
-    ? new KubeSource({ ...options.kube, defaultPort, logger })
+    ? kubeSource(options.kube, defaultPort, logger)
     : fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
   const listeningPorts = new Set<number>();
   const core = await startCore({
@@ -102,15 +90,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
   });
   const { datastore, director, metrics } = core;
-  const statusWriter =
-    source instanceof KubeSource && options.kube
-      ? new StatusWriter({
-          kubeConfig: options.kube.kubeConfig,
-          logger,
-          gatewayStatus: true,
-          ...(options.kube.gatewayClass !== undefined ? { gatewayClass: options.kube.gatewayClass } : {}),
-        })
-      : undefined;
   const pools = new UpstreamPools(datastore);
   const deps = {
     director,
@@ -159,7 +138,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       urls.push(`http://${hostForUrl(reachableHost(bound.address))}:${bound.port}`);
     }
   } catch (e) {
-    statusWriter?.close();
     await Promise.all(servers.map((s) => s.close()));
     await core.close();
     pools.close();
@@ -170,18 +148,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     "gateway started",
   );
   // Status says "Programmed" only once the listeners are up.
-  const election =
-    statusWriter && options.kube?.leaderElection
-      ? new LeaderElection({
-          kubeConfig: options.kube.kubeConfig,
-          ...options.kube.leaderElection,
-          logger,
-          onLeader: (leading) => statusWriter.setLeader(leading),
-        })
+  const kubeStatus =
+    source instanceof KubeSource && options.kube
+      ? startKubeStatus(source, options.kube, logger, { gatewayStatus: true })
       : undefined;
-  if (election) statusWriter?.setLeader(false);
-  if (statusWriter && source instanceof KubeSource) source.onView((view) => statusWriter.update(view));
-  election?.start();
 
   return {
     url: urls[0]!,
@@ -193,8 +163,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     reload: () => source instanceof FileSource && source.reload(),
     checkServedModels: () => core.checkServedModels(),
     async close() {
-      await election?.close();
-      statusWriter?.close();
+      await kubeStatus?.close();
       await Promise.all(servers.map((s) => s.close()));
       await core.close();
       pools.close();

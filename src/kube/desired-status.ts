@@ -34,7 +34,7 @@ export interface StatusInput {
   readonly objects: readonly ApiObject[];
   /** `--gateway-class`; undefined: the Gateways the valid routes attach to. */
   readonly gatewayClass?: string;
-  /** Whether to report on Gateways and HTTPRoutes (false in epp mode: the gateway owns them). */
+  /** Whether to report on Gateways, HTTPRoutes and pool parents (false in epp mode: the gateway owns them). */
   readonly gatewayStatus: boolean;
   readonly now: string;
 }
@@ -182,7 +182,7 @@ export function desiredStatuses(input: StatusInput): StatusWrite[] {
         };
       });
       write(o, { ...status, parents: [...others, ...mine] });
-    } else if (o.kind === "InferencePool") {
+    } else if (o.kind === "InferencePool" && input.gatewayStatus) {
       const gateways = [...(poolParents.get(keyOf(o)) ?? [])].sort();
       if (gateways.length === 0) continue;
       const v1 = o.apiVersion === "inference.networking.k8s.io/v1";

@@ -1,7 +1,7 @@
 /**
  * Kubernetes Events about configuration objects (core/v1 Event, type Warning), so that
  * `kubectl describe` shows why an object is not applied. Each distinct message is recorded once
- * per object; a failed write is logged, never thrown.
+ * per object (the last 16 remembered); a failed write is logged, never thrown.
  */
 import { hostname } from "node:os";
 import type { CoreV1Api } from "@kubernetes/client-node";
@@ -12,6 +12,8 @@ import type { Logger } from "../observability/logger.ts";
 export const EVENT_COMPONENT = "igw";
 /** The API server keeps messages shorter than this in events.k8s.io; longer ones are cut here. */
 const MAX_MESSAGE = 1024;
+/** Messages remembered per object: an object edited over and over cannot grow memory without bound. */
+const REMEMBERED_PER_OBJECT = 16;
 
 export class EventRecorder {
   readonly #core: CoreV1Api;
@@ -31,6 +33,7 @@ export class EventRecorder {
     const seen = this.#recorded.get(ref.uid) ?? new Set<string>();
     if (seen.has(`${reason}|${text}`)) return;
     seen.add(`${reason}|${text}`);
+    if (seen.size > REMEMBERED_PER_OBJECT) seen.delete(seen.values().next().value as string);
     this.#recorded.set(ref.uid, seen);
     const now = new Date();
     const namespace = ref.namespace === "" ? "default" : ref.namespace;

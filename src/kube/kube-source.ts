@@ -3,7 +3,8 @@
  * informers (`kind-watch.ts`). Every change is assembled into a whole update
  * (`cluster-config.ts`: invalid objects left out, the rest applied) with the Pods the pools
  * select as endpoints (`pod-endpoints.ts`). Invalid objects are reported as Kubernetes Events and
- * through `onRejected`; they are never applied. Changes are coalesced for `debounceMs`.
+ * through `onRejected`; they are never applied. Changes are coalesced for `debounceMs`; when only
+ * Pods changed, only the endpoints are recomputed.
  */
 import {
   CoreV1Api,
@@ -14,6 +15,7 @@ import {
 } from "@kubernetes/client-node";
 import { ConfigError, type ConfigIssue } from "../config/config-error.ts";
 import type { ConfigSource, SourceHandlers, SourceUpdate } from "../config/config-source.ts";
+import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Logger } from "../observability/logger.ts";
 import { type ApiObject, type ClusterConfig, clusterConfig, ObjectDecoder } from "./cluster-config.ts";
 import { EventRecorder } from "./event-recorder.ts";
@@ -44,6 +46,13 @@ export interface ClusterView extends ClusterConfig {
   readonly gatewayClasses: readonly ApiObject[];
 }
 
+/** The update last emitted, with the signatures of its two halves. */
+interface LastUpdate {
+  readonly signature: string;
+  readonly endpoints: string;
+  readonly update: SourceUpdate;
+}
+
 /** Reason of the Warning Event on an object that is not applied. */
 export const INVALID_REASON = "InvalidConfiguration";
 /** Reason of the Warning Event for a finding that did not stop the object (unknown field...). */
@@ -63,11 +72,13 @@ export class KubeSource implements ConfigSource {
   #loaded = false;
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
-  #last: { signature: string; endpoints: string; update: SourceUpdate } | undefined;
+  #last: LastUpdate | undefined;
   /** `uid|message` of the problems already reported. */
   #reported = new Set<string>();
   #ignoredLogged = new Set<string>();
   #view: ClusterView | undefined;
+  /** A configuration object changed since the last rebuild (else only Pods did). */
+  #configDirty = true;
 
   constructor(options: KubeSourceOptions) {
     this.#options = options;
@@ -85,7 +96,7 @@ export class KubeSource implements ConfigSource {
         kind.namespaced ? namespace : undefined,
         async () => withKinds(kind, (await list()) as KubernetesListObject<KubernetesObject>),
         {
-          onChange: () => this.#changed(),
+          onChange: () => this.#changed(kind !== POD_KIND),
           onError: (e, retryInMs, absent) => this.#watchFailed(kind, e, retryInMs, absent),
         },
         options.backOff,
@@ -144,13 +155,16 @@ export class KubeSource implements ConfigSource {
     await Promise.all([...this.#watches, this.#classWatch, this.#podWatch].map((w) => w.stop()));
   }
 
-  #changed(): void {
+  /** A change arrived; `config`: of a configuration kind (else only Pods changed). */
+  #changed(config: boolean): void {
+    if (config) this.#configDirty = true;
     if (!this.#loaded || this.#closed || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (this.#closed) return;
       const previous = this.#last;
-      const { update, rejected } = this.#rebuild();
+      const { update, rejected } =
+        this.#configDirty || !previous ? this.#rebuild() : this.#podsChanged(previous);
       if (rejected) this.#handlers?.onRejected(rejected);
       if (previous?.update !== update) this.#handlers?.onUpdate(update);
     }, this.#options.debounceMs ?? 20);
@@ -168,11 +182,27 @@ export class KubeSource implements ConfigSource {
       );
   }
 
+  /** Only Pods changed: the same configuration with the endpoints now (the previous update when they are the same). */
+  #podsChanged(previous: LastUpdate): { update: SourceUpdate; rejected: undefined } {
+    const endpoints = podEndpoints(this.#podWatch.objects() as PodLike[], previous.update.config);
+    const signature = JSON.stringify(endpoints);
+    if (signature === previous.endpoints) return { update: previous.update, rejected: undefined };
+    this.#last = { ...previous, endpoints: signature, update: { config: previous.update.config, endpoints } };
+    return { update: this.#last.update, rejected: undefined };
+  }
+
+  #withEndpoints(signature: string, config: ConfigSnapshot): SourceUpdate {
+    const endpoints = podEndpoints(this.#podWatch.objects() as PodLike[], config);
+    this.#last = { signature, endpoints: JSON.stringify(endpoints), update: { config, endpoints } };
+    return this.#last.update;
+  }
+
   /**
    * Assembles the current objects. Returns the new update (the previous object when nothing the
    * gateway uses changed) and, when new problems were found, a ConfigError listing them.
    */
   #rebuild(): { update: SourceUpdate; rejected: ConfigError | undefined } {
+    this.#configDirty = false;
     const objects = this.#watches.flatMap((w) => w.objects() as ApiObject[]);
     const built = clusterConfig(objects, this.#decoder, {
       defaultPort: this.#options.defaultPort,
@@ -216,17 +246,11 @@ export class KubeSource implements ConfigSource {
       );
     }
 
-    const endpoints = podEndpoints(this.#podWatch.objects() as PodLike[], built.config);
-    const endpointsSignature = JSON.stringify(endpoints);
     const previous = this.#last;
-    let update: SourceUpdate;
-    if (previous && previous.signature === built.signature) {
-      update =
-        previous.endpoints === endpointsSignature
-          ? previous.update
-          : { config: previous.update.config, endpoints };
-    } else update = { config: built.config, endpoints };
-    this.#last = { signature: built.signature, endpoints: endpointsSignature, update };
+    const update =
+      previous && previous.signature === built.signature
+        ? this.#podsChanged(previous).update
+        : this.#withEndpoints(built.signature, built.config);
 
     const view: ClusterView = {
       ...built,

@@ -18,7 +18,7 @@ export interface StatusWriterOptions {
   readonly logger: Logger;
   /** `--gateway-class`: report on the Gateways of this class only. */
   readonly gatewayClass?: string;
-  /** Report on Gateways and HTTPRoutes too (the proxy); false for the endpoint picker. */
+  /** Report on Gateways, HTTPRoutes and pool parents too (the proxy); false for the endpoint picker. */
   readonly gatewayStatus: boolean;
   /** Retry after a failed write this much later, ms. Default 5000. */
   readonly retryMs?: number;

@@ -20,6 +20,12 @@ const BOMB = [
 test("igw serve: a missing option, a bad value and an alias bomb each exit 2", async () => {
   assertUsageError(await runIgw(["serve"]), /no configuration: pass -f FILE\|FOLDER \(manifests\) or --kube/);
   assertUsageError(
+    await runIgw(["serve", "--kube", "--kubeconfig", "/nonexistent"]),
+    /--kubeconfig \/nonexistent: no such file/,
+  );
+  assertUsageError(await runIgw(["serve", "-f", "examples/seed", "--namespace", "x"]), /need --kube/);
+  assertUsageError(await runIgw(["serve", "--kube", "-f", "examples/seed"]), /-f and --kube are exclusive/);
+  assertUsageError(
     await runIgw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
   );

@@ -1,10 +1,14 @@
 // The Helm chart deploy/helm/inference-gateway: helm lint, and helm template piped to a real
 // kube-apiserver (`kubectl apply --dry-run=server`) in both modes; RBAC checked with the server's
-// own authorizer (`kubectl auth can-i --as` the chart's ServiceAccount).
+// own authorizer (`kubectl auth can-i --as` the chart's ServiceAccount), and igw run with the
+// chart's command line and its ServiceAccount's token.
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseAllDocuments } from "yaml";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { type KubeEnv, startKubeEnv } from "../helpers/kube-env.ts";
 import { REPO_ROOT, testTool } from "../helpers/testenv.ts";
 
@@ -205,5 +209,43 @@ describe("Helm chart inference-gateway", { timeout: 240_000 }, () => {
       .filter(([, , , , want, got]) => want !== got)
       .map((row) => row.join(" "));
     assert.deepEqual(wrong, []);
+  });
+
+  it("the chart's proxy command line runs as its ServiceAccount: watches, status, Lease, no 403", async () => {
+    const { text, objects } = template("run", ["kube.watchNamespace=default", "replicas=2"]);
+    assert.equal(kube.kubectl(["apply", "-f", "-"], text).status, 0);
+    assert.equal(kube.kubectl(["apply", "-f", join(REPO_ROOT, "examples", "seed")]).status, 0);
+    const token = kube.kubectl(["create", "token", "run-inference-gateway", "-n", "default"]);
+    assert.equal(token.status, 0, token.stderr);
+    // The admin kubeconfig with the ServiceAccount's token as its user.
+    const config = parseAllDocuments(readFileSync(kube.kubeconfig, "utf8"))[0]!.toJS() as {
+      users: { name: string; user: Record<string, string> }[];
+    };
+    config.users = config.users.map((u) => ({ name: u.name, user: { token: token.stdout.trim() } }));
+    const file = join(kube.dir, "chart-sa.kubeconfig");
+    writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    const gw = await startGatewayProcess([...(args(objects) ?? []).slice(1), "--kubeconfig", file]);
+    try {
+      const status = () => {
+        const r = kube.kubectl([
+          "get",
+          "gateway",
+          "inference-gateway",
+          "-o",
+          "jsonpath={.status.conditions[0].reason}",
+        ]);
+        return r.stdout;
+      };
+      const lease = () =>
+        kube.kubectl(["get", "lease", "run-inference-gateway", "-o", "jsonpath={.spec.holderIdentity}"])
+          .stdout;
+      const deadline = Date.now() + 15_000;
+      while ((status() !== "Accepted" || lease() === "") && Date.now() < deadline) await sleep(100);
+      assert.equal(status(), "Accepted", gw.stderr());
+      assert.notEqual(lease(), "");
+      assert.doesNotMatch(gw.stderr(), /forbidden|Forbidden|403|failed/);
+    } finally {
+      await gw.stop();
+    }
   });
 });

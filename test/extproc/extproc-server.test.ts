@@ -2,16 +2,7 @@
 // lifecycle (half-close, cancellation), TLS from --cert-path files, and grpc.health.v1.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import {
-  type ClientDuplexStream,
-  credentials,
-  type GrpcObject,
-  loadPackageDefinition,
-  makeGenericClientConstructor,
-  type ServiceClientConstructor,
-} from "@grpc/grpc-js";
-import { loadSync } from "@grpc/proto-loader";
-import { protoPath as healthProtoPath } from "grpc-health-check";
+import { type ClientDuplexStream, credentials, makeGenericClientConstructor } from "@grpc/grpc-js";
 import type { AbortLike } from "../../src/cancellation.ts";
 import type { BeginExchange, ExchangePort } from "../../src/extproc/exchange-port.ts";
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
@@ -21,6 +12,7 @@ import { EXT_PROC_SERVICE, loadExtProcService, type ProcessingResponse } from ".
 import { selfSignedCertificate } from "../../src/extproc/server-credentials.ts";
 import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
 import { testDecision } from "../helpers/extproc-decision.ts";
+import { healthClient } from "../helpers/grpc-health.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
 const Client = makeGenericClientConstructor(loadExtProcService(), "ExternalProcessor");
@@ -197,18 +189,8 @@ describe("ext_proc gRPC server", () => {
 describe("grpc.health.v1 health server", () => {
   it("reports SERVING for '' and the ext_proc service, then NOT_SERVING", async () => {
     const health = await startHealthServer("127.0.0.1", 0);
-    const pkg = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
-      grpc: { health: { v1: GrpcObject & { Health: ServiceClientConstructor } } };
-    };
-    const client = new pkg.grpc.health.v1.Health(`127.0.0.1:${health.port}`, credentials.createInsecure());
-    const check = (service: string) =>
-      new Promise<string>((resolve, reject) =>
-        (
-          client as unknown as {
-            check(r: object, cb: (e: Error | null, r: { status: string }) => void): void;
-          }
-        ).check({ service }, (e, r) => (e ? reject(e) : resolve(r.status))),
-      );
+    const client = healthClient(health.port);
+    const check = (service: string) => client.check(service);
     try {
       assert.equal(await check(""), "SERVING");
       assert.equal(await check(EXT_PROC_SERVICE), "SERVING");

@@ -12,7 +12,10 @@ import { hostname } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
+import { EXT_PROC_SERVICE } from "../../src/extproc/protocol.ts";
+import { type EppProcess, startEppProcess } from "../helpers/epp-process.ts";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
+import { healthClient } from "../helpers/grpc-health.ts";
 import { type KubeEnv, startKubeEnv } from "../helpers/kube-env.ts";
 import { SEED_LORA_ARGS, type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
 
@@ -374,6 +377,49 @@ describe("igw serve --kube against a real API server", () => {
       // Within the lease duration plus one retry period (duration / 7) and a poll.
       assert.ok(failover <= LEASE_S * 1000 * (1 + 1 / 7) + 500, `failover took ${failover} ms`);
     } finally {
+      await a.stop();
+      await b?.stop();
+    }
+  });
+
+  test("igw epp --kube: two replicas, only the leader reports SERVING; kill it and the other does", async () => {
+    const LEASE_S = 3;
+    const args = [
+      "--kube",
+      "--kubeconfig",
+      kube.kubeconfig,
+      "--pool-name",
+      "qwen-pool",
+      "--leader-elect",
+      "--leader-elect-lease-name",
+      "igw-epp-test",
+      "--leader-elect-lease-duration",
+      `${LEASE_S}s`,
+    ];
+    const a = await startEppProcess(args);
+    let b: EppProcess | undefined;
+    const ha = healthClient(a.healthPort);
+    let hb: ReturnType<typeof healthClient> | undefined;
+    try {
+      assert.equal(a.poolKey, "default/qwen-pool");
+      await within(10_000, "A is the leader, SERVING", async () => (await ha.check("")) === "SERVING");
+      b = await startEppProcess(args);
+      hb = healthClient(b.healthPort);
+      const follower = hb;
+      assert.equal(await follower.check(EXT_PROC_SERVICE), "NOT_SERVING");
+      await a.kill();
+      const killedAt = Date.now();
+      await within(
+        LEASE_S * 3000,
+        "B becomes SERVING",
+        async () => (await follower.check(EXT_PROC_SERVICE)) === "SERVING",
+      );
+      console.error(
+        `igw epp failover: the follower reported SERVING ${Date.now() - killedAt} ms after the leader was killed`,
+      );
+    } finally {
+      ha.close();
+      hb?.close();
       await a.stop();
       await b?.stop();
     }
