@@ -76,7 +76,7 @@ export function eppCommand(): Command {
       const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const epp = await startEpp({
-          ...sourceOptions(opts),
+          ...(await sourceOptions(opts)),
           ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
           ...(opts.poolName !== undefined ? { poolName: opts.poolName } : {}),
           ...(opts.poolNamespace !== undefined ? { poolNamespace: opts.poolNamespace } : {}),

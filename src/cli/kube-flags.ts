@@ -5,7 +5,6 @@
 import { InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { parseDuration } from "../api/duration.ts";
 import type { KubeCoreOptions } from "../gateway/kube-core.ts";
-import { KubeConfigError, loadKubeConfig } from "../kube/load-kube-config.ts";
 import { UsageError } from "./cli-errors.ts";
 
 /** A Go-style duration ("15s", "1m30s") of 1 s to 1 h, in ms. */
@@ -17,14 +16,16 @@ function duration(value: string): number {
 }
 
 /** The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one. */
-export function sourceOptions(
+export async function sourceOptions(
   opts: KubeFlagValues,
   gatewayClass?: string,
-): { manifests: string[] } | { kube: KubeCoreOptions } {
+): Promise<{ manifests: string[] } | { kube: KubeCoreOptions }> {
   if (opts.kube) {
     if (opts.file !== undefined) throw new UsageError("-f and --kube are exclusive: choose one source");
     if (opts.endpoints !== undefined)
       throw new UsageError("--endpoints is for -f: with --kube the endpoints are the pools' Pods");
+    // Loaded only with --kube (client-node is large).
+    const { KubeConfigError, loadKubeConfig } = await import("../kube/load-kube-config.ts");
     try {
       const kubeConfig = loadKubeConfig(opts.kubeconfig);
       return {

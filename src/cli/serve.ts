@@ -66,7 +66,7 @@ export function serveCommand(): Command {
       const accessLog = opts.accessLog ? createLogger("info", opts.logFormat) : undefined;
       try {
         const gw = await startGateway({
-          ...sourceOptions(opts, opts.gatewayClass),
+          ...(await sourceOptions(opts, opts.gatewayClass)),
           ...(opts.endpoints !== undefined ? { endpointsFile: opts.endpoints } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           host: opts.host,

@@ -11,14 +11,13 @@ import { extProcOptions } from "../extproc/extproc-options.ts";
 import { type ExtProcServer, startExtProcServer } from "../extproc/extproc-server.ts";
 import { type HealthServer, startHealthServer } from "../extproc/health-server.ts";
 import type { TlsSettings } from "../extproc/server-credentials.ts";
-import { KubeSource } from "../kube/kube-source.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger } from "../observability/logger.ts";
 import { type MetricsHttpServer, startMetricsHttpServer } from "../observability/metrics-http-server.ts";
 import type { Director } from "../requestcontrol/director.ts";
 import { startCore } from "./core.ts";
 import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
-import { type KubeCoreOptions, type KubeStatus, kubeSource, startKubeStatus } from "./kube-core.ts";
+import type { KubeCoreOptions, KubeStatus } from "./kube-core.ts";
 
 export interface EppOptions extends Omit<FileCoreOptions, "manifests"> {
   /** Manifest files or folders; ignored with `kube`. */
@@ -70,9 +69,10 @@ export interface RunningEpp {
 export async function startEpp(options: EppOptions): Promise<RunningEpp> {
   const logger = options.logger ?? createLogger();
   // The listeners in the files do not matter here: Envoy's are the data plane's.
-  const source = options.kube
-    ? kubeSource(options.kube, 8081, logger)
-    : fileSource({ ...options, manifests: options.manifests ?? [] }, 8081);
+  // Loaded only with --kube: client-node is hundreds of modules a file-fed picker never needs.
+  const kube = options.kube ? await import("./kube-core.ts") : undefined;
+  const kubeSrc = kube && options.kube ? kube.kubeSource(options.kube, 8081, logger) : undefined;
+  const source = kubeSrc ?? fileSource({ ...options, manifests: options.manifests ?? [] }, 8081);
   let poolKey = "";
   const core = await startCore({
     source,
@@ -136,8 +136,8 @@ export async function startEpp(options: EppOptions): Promise<RunningEpp> {
   const ext = extProc;
   const ready = health;
   // Upstream's active-passive model: a follower reports NOT_SERVING (so Envoy sends it nothing).
-  if (source instanceof KubeSource && options.kube)
-    kubeStatus = startKubeStatus(source, options.kube, logger, {
+  if (kube && kubeSrc && options.kube)
+    kubeStatus = kube.startKubeStatus(kubeSrc, options.kube, logger, {
       gatewayStatus: false,
       onLeader: (leading) => ready.setServing(leading),
     });

@@ -7,7 +7,6 @@ import type { AddressInfo } from "node:net";
 import { FileSource } from "../config/file-source.ts";
 import type { ConfigSnapshot } from "../datastore/config-snapshot.ts";
 import type { Datastore } from "../datastore/datastore.ts";
-import { KubeSource } from "../kube/kube-source.ts";
 import type { GatewayMetrics } from "../observability/gateway-metrics.ts";
 import { createLogger } from "../observability/logger.ts";
 import { createGatewayServer } from "../proxy/gateway-server.ts";
@@ -17,7 +16,7 @@ import type { Director } from "../requestcontrol/director.ts";
 import { connectionBudget, openFileLimit } from "./connection-budget.ts";
 import { startCore } from "./core.ts";
 import { coreSettings, type FileCoreOptions, fileSource } from "./file-core.ts";
-import { type KubeCoreOptions, kubeSource, startKubeStatus } from "./kube-core.ts";
+import type { KubeCoreOptions } from "./kube-core.ts";
 
 export interface GatewayOptions extends Omit<FileCoreOptions, "manifests"> {
   /** Manifest files or folders (multi-document YAML); ignored with `kube`. */
@@ -69,9 +68,10 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const defaultPort = options.port ?? IMPLICIT_PORT;
-  const source = options.kube
-    ? kubeSource(options.kube, defaultPort, logger)
-    : fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
+  // Loaded only with --kube: client-node is hundreds of modules a file-fed gateway never needs.
+  const kube = options.kube ? await import("./kube-core.ts") : undefined;
+  const kubeSrc = kube && options.kube ? kube.kubeSource(options.kube, defaultPort, logger) : undefined;
+  const source = kubeSrc ?? fileSource({ ...options, manifests: options.manifests ?? [] }, defaultPort);
   const listeningPorts = new Set<number>();
   const core = await startCore({
     source,
@@ -149,8 +149,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   // Status says "Programmed" only once the listeners are up.
   const kubeStatus =
-    source instanceof KubeSource && options.kube
-      ? startKubeStatus(source, options.kube, logger, { gatewayStatus: true })
+    kube && kubeSrc && options.kube
+      ? kube.startKubeStatus(kubeSrc, options.kube, logger, { gatewayStatus: true })
       : undefined;
 
   return {
