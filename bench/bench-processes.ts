@@ -66,6 +66,23 @@ export async function startService(
   }
 }
 
+/**
+ * One `igw sim` replica serving `qwen` with the instant engine, from the CLI script `main`
+ * (`extraArgs`, e.g. `--step-base-ms 2`, go before the port).
+ */
+export function startInstantSim(
+  main: string,
+  name = "sim",
+  extraArgs: readonly string[] = [],
+): Promise<Service> {
+  return startService(
+    name,
+    process.execPath,
+    [main, "sim", "--profile", "instant", ...extraArgs, "--model", "qwen", "--port", "0"],
+    /replica 0 listening on (http:\/\/\S+)/,
+  );
+}
+
 /** Stops services (SIGINT, so profilers write their files; SIGKILL after 5 s). */
 export async function stopAll(services: readonly Service[]): Promise<void> {
   await Promise.all(

@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { envoyBootstrap } from "../src/envoy/envoy-bootstrap.ts";
 import { type EnvoyProcess, startEnvoyProcess } from "../src/envoy/envoy-process.ts";
-import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
+import { freePort, type Service, startInstantSim, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
 import { cpuMicros, median, runWrk, tool, writeSection, wrkScript } from "./wrk.ts";
 
@@ -103,12 +103,7 @@ async function main(): Promise<void> {
   const started: Service[] = [];
   const envoys: EnvoyProcess[] = [];
   try {
-    const sim = await startService(
-      "sim",
-      process.execPath,
-      [MAIN, "sim", "--profile", "instant", "--model", "qwen", "--port", "0"],
-      /replica 0 listening on (http:\/\/\S+)/,
-    );
+    const sim = await startInstantSim(MAIN);
     started.push(sim);
     const upstream = new URL(sim.url).host;
     const endpoints = join(dir, "endpoints.yaml");

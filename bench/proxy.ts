@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { request } from "undici";
-import { freePort, type Service, startService, stopAll } from "./bench-processes.ts";
+import { freePort, type Service, startInstantSim, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
 import {
   empty,
@@ -78,19 +78,9 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const started: Service[] = [];
   try {
-    const sim = await startService(
-      "sim",
-      process.execPath,
-      [MAIN, "sim", "--profile", "instant", "--model", "qwen", "--port", "0"],
-      /replica 0 listening on (http:\/\/\S+)/,
-    );
+    const sim = await startInstantSim(MAIN);
     started.push(sim);
-    const streamSim = await startService(
-      "sim (2 ms steps)",
-      process.execPath,
-      [MAIN, "sim", "--profile", "instant", "--step-base-ms", "2", "--model", "qwen", "--port", "0"],
-      /replica 0 listening on (http:\/\/\S+)/,
-    );
+    const streamSim = await startInstantSim(MAIN, "sim (2 ms steps)", ["--step-base-ms", "2"]);
     started.push(streamSim);
     const upstream = new URL(sim.url).host;
     const streamUpstream = new URL(streamSim.url).host;
