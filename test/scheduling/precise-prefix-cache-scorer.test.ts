@@ -243,3 +243,33 @@ test("speculative blocks: sent blocks count until events confirm them or they ex
   bounded.add([1, 2, 3], 0);
   assert.equal(bounded.size, 2);
 });
+
+test("requests that share a request id (clients reuse x-request-id) are scored on their own prompts", () => {
+  // The issue-12 defect: the per-request memo was keyed by requestId, and bench:routing's classes
+  // number their requests alike (group-0's request 3 and group-5's request 3 are both "…-3"). Under
+  // Poisson arrivals such requests are scheduled back to back, and the second was scored, and its
+  // blocks recorded as sent, with the first one's tokens: hit rate fell to round robin's.
+  const scorer = new PrecisePrefixCacheScorer("precise", {
+    ...(precisePrefixCacheScorerPlugin.parameters.parse({
+      hashSeed: "0",
+    }) as PrecisePrefixCacheScorerOptions),
+    kvEventsEndpoints: { "10.7.0.1:8000": "tcp://127.0.0.1:9", "10.7.0.2:8000": "tcp://127.0.0.1:9" },
+  });
+  try {
+    const a = candidate({ id: "10.7.0.1:8000", blockSize: 16 });
+    const b = candidate({ id: "10.7.0.2:8000", blockSize: 16 });
+    const groupA = request({ requestId: "routing-3", prefixText: `${words(64, "ga")} qa` });
+    assert.deepEqual(scorer.score(groupA, [a, b]), [0, 0]);
+    scorer.preRequest(groupA, a);
+    const groupB = request({ requestId: "routing-3", prefixText: `${words(64, "gb")} qb` });
+    assert.deepEqual(scorer.score(groupB, [a, b]), [0, 0], "group B was never sent anywhere");
+    assert.deepEqual(scorer.prefixMatch(groupB, [a, b]).cachedTokens, [0, 0]);
+    scorer.preRequest(groupB, b);
+    const again = request({ requestId: "routing-3", prefixText: `${words(64, "ga")} qc` });
+    assert.deepEqual(scorer.score(again, [a, b]), [1, 0], "group A's blocks were sent to a");
+    const bAgain = request({ requestId: "routing-3", prefixText: `${words(64, "gb")} qd` });
+    assert.deepEqual(scorer.score(bAgain, [a, b]), [0, 1], "group B's to b");
+  } finally {
+    scorer.close();
+  }
+});

@@ -78,7 +78,8 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
   /** Whether this scorer owns `prefix` (then it feeds it decisions; else the profile does). */
   readonly #ownsPrefix: boolean;
   readonly #dispatches = new Map<string, DispatchLog>();
-  #last: { requestId: string; candidates: readonly Candidate[]; uncached: number[] } | undefined;
+  /** The last estimate, keyed by the request object (request ids are the client's and may repeat). */
+  #last: { request: SchedulingRequest; candidates: readonly Candidate[]; uncached: number[] } | undefined;
 
   /** `prefix`: a prefix scorer of the same profile; none = an approximate one of its own. */
   constructor(
@@ -120,7 +121,7 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
         k.decodeSecondsPerRunning * effectiveRunning(c)
       );
     });
-    this.#last = { requestId: request.requestId, candidates, uncached };
+    this.#last = { request, candidates, uncached };
     return { ttft, uncached };
   }
 
@@ -133,7 +134,7 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
     const last = this.#last;
-    const i = last?.requestId === request.requestId ? last.candidates.indexOf(chosen) : -1;
+    const i = last?.request === request ? last.candidates.indexOf(chosen) : -1;
     const uncached = i >= 0 ? last!.uncached[i]! : this.estimate(request, [chosen]).uncached[0]!;
     let log = this.#dispatches.get(chosen.endpoint.id);
     if (log === undefined) {

@@ -55,7 +55,8 @@ export interface PrecisePrefixCacheScorerOptions {
 }
 
 interface Scored {
-  readonly requestId: string;
+  /** The request itself: request ids are the client's and may repeat, the object is one per request. */
+  readonly request: SchedulingRequest;
   /** The prompt's token ids (at most maxPrefixBlocksToMatch blocks of them). */
   readonly ids: number[];
   /** Per block size: the request's block keys. */
@@ -111,11 +112,11 @@ export class PrecisePrefixCacheScorer
   /** The request's tokens and block keys (per block size), computed once per request. */
   #request(request: SchedulingRequest, candidates: readonly Candidate[]): Scored {
     let s = this.#last;
-    if (s?.requestId !== request.requestId) {
+    if (s?.request !== request) {
       const maxTokens =
         this.options.maxPrefixBlocksToMatch * maxBlockSize(candidates, this.options.blockSize);
       const ids = simTokenIds(promptTextOf(request.prefixText), maxTokens);
-      s = { requestId: request.requestId, ids, keys: new Map() };
+      s = { request, ids, keys: new Map() };
       this.#last = s;
     }
     const { ids } = s;

@@ -40,8 +40,11 @@ export class PrefixCacheScorer
   readonly index: PrefixIndex;
   #hitBlocks = 0;
   #lookupBlocks = 0;
-  /** The last scored request (schedule and preRequest run back to back), to hash once. */
-  #last: { requestId: string; hashes: bigint[]; matched: Map<string, number> } | undefined;
+  /**
+   * The last scored request (schedule and preRequest run back to back), to hash once; keyed by the
+   * request object, as request ids are the client's and may repeat.
+   */
+  #last: { request: SchedulingRequest; hashes: bigint[]; matched: Map<string, number> } | undefined;
 
   constructor(name = "prefix-cache-scorer", options: Partial<PrefixCacheScorerOptions> = {}) {
     this.name = name;
@@ -64,7 +67,7 @@ export class PrefixCacheScorer
 
   /** The request's block hashes and each endpoint's match, computed once per request. */
   #matched(request: SchedulingRequest): { hashes: bigint[]; matched: Map<string, number> } {
-    if (this.#last?.requestId === request.requestId) return this.#last;
+    if (this.#last?.request === request) return this.#last;
     const hashes = prefixBlockHashes(
       request.prefixText,
       request.targetModel,
@@ -72,7 +75,7 @@ export class PrefixCacheScorer
       this.options.maxPrefixBlocksToMatch,
     );
     const matched = this.index.matchPrefix(hashes);
-    this.#last = { requestId: request.requestId, hashes, matched };
+    this.#last = { request, hashes, matched };
     return this.#last;
   }
 
