@@ -7,6 +7,9 @@
  * as the servers' KV events would fill them; its ZMQ subscriptions point nowhere and stay silent).
  * mitata measures single calls (no batching), so p99 is a per-decision p99, once on the wall clock
  * and once on the process CPU clock (which a shared, overloaded machine does not inflate).
+ *
+ * Usage: npm run bench:scheduler -- [--index=approximate|precise] [--endpoints=10,100,1000]
+ *          [--chars=4000,32000]   (a subset of the cases, e.g. for `node --cpu-prof`)
  */
 import { measure } from "mitata";
 import { BlockKeyChain } from "../src/kvcache/block-key-chain.ts";
@@ -129,10 +132,19 @@ function preciseScheduler(): {
   };
 }
 
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const list = (name: string, dflt: string) => (flag(name) ?? dflt).split(",");
+const INDEXES = list("index", "approximate,precise").map((x) => {
+  if (x !== "approximate" && x !== "precise") throw new Error(`--index: ${x} is not approximate or precise`);
+  return x;
+});
+const ENDPOINTS = list("endpoints", "10,100,1000").map(Number);
+const CHARS = list("chars", "4000,32000").map(Number);
+
 const rows: string[] = [];
-for (const index of ["approximate", "precise"] as const) {
-  for (const n of [10, 100, 1000]) {
-    for (const chars of [4000, 32000]) {
+for (const index of INDEXES) {
+  for (const n of ENDPOINTS) {
+    for (const chars of CHARS) {
       const cs = candidates(n);
       let scheduler: ProfileScheduler;
       let learn: (r: SchedulingRequest, c: Candidate) => void = () => {};

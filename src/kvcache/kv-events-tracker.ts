@@ -8,9 +8,13 @@
  * sequence gap the server could not replay keeps the blocks (a block wrongly believed held is
  * stored again, and so corrected, the first time a request needs it); a publisher restart (the
  * sequence starts over) means the server's cache started empty, so the blocks are cleared.
+ *
+ * Blocks the gateway just sent to an endpoint count as held there until its events confirm them
+ * (speculative-blocks.ts): a server publishes BlockStored only once it computed the prompt.
  */
 import { KvEventsSubscriber } from "./kv-events-subscriber.ts";
 import { ResidentBlocks } from "./resident-blocks.ts";
+import { SpeculativeBlocks } from "./speculative-blocks.ts";
 
 /** Where an endpoint publishes: its PUB endpoint and, if any, its replay (ROUTER) endpoint. */
 export interface KvEventsSource {
@@ -25,6 +29,8 @@ export interface KvEventsTrackerOptions {
   readonly topic: string;
   readonly maxBlocksPerEndpoint: number;
   readonly staleAfterMs: number;
+  /** How long blocks sent to an endpoint count as held before its events confirm them (ms). */
+  readonly speculativeTtlMs: number;
   /** Milliseconds clock (default performance.now). */
   readonly now?: () => number;
   /** A bad message or a lost range, for the log; the tracker keeps going. */
@@ -39,6 +45,8 @@ interface Watched {
   /** When work was first sent with no batch since; undefined = none pending. */
   pendingSince: number | undefined;
   batches: number;
+  /** Blocks sent and not yet confirmed; created on the first dispatch. */
+  speculative: SpeculativeBlocks | undefined;
 }
 
 /** What a closed tracker answers: nothing held. */
@@ -72,14 +80,46 @@ export class KvEventsTracker {
   /** Whether the endpoint's events are flowing (see the module comment); false when not watched. */
   live(endpointId: string): boolean {
     const w = this.#watched.get(endpointId);
-    if (w === undefined || w.subscriber === null) return false;
-    return w.pendingSince === undefined || this.#now() - w.pendingSince < this.#o.staleAfterMs;
+    return w !== undefined && this.#live(w, this.#now());
   }
 
-  /** The gateway sent the endpoint a request: events should follow. */
-  dispatched(endpointId: string): void {
+  #live(w: Watched, now: number): boolean {
+    if (w.subscriber === null) return false;
+    return w.pendingSince === undefined || now - w.pendingSince < this.#o.staleAfterMs;
+  }
+
+  /**
+   * How many of `keys`, from the first, the endpoint holds or was sent and has not confirmed yet;
+   * null when its events are not live. Subscribes on first use. `now`: this tracker's clock, read once
+   * per decision by the caller (nowMs()).
+   */
+  held(endpointId: string, host: string, keys: readonly number[], now: number): number | null {
+    let w = this.#watched.get(endpointId);
+    if (w === undefined || w.failedAt !== undefined) {
+      this.watch(endpointId, host);
+      w = this.#watched.get(endpointId);
+      if (w === undefined) return null;
+    }
+    if (!this.#live(w, now)) return null;
+    return w.speculative === undefined
+      ? w.blocks.leadingHeld(keys)
+      : w.speculative.leadingHeld(keys, w.blocks, now);
+  }
+
+  /** This tracker's clock (ms), for held(). */
+  nowMs(): number {
+    return this.#now();
+  }
+
+  /** The gateway sent the endpoint a request with these block keys: events should follow. */
+  dispatched(endpointId: string, keys: readonly number[] = []): void {
     const w = this.#watched.get(endpointId);
-    if (w !== undefined && w.pendingSince === undefined) w.pendingSince = this.#now();
+    if (w === undefined) return;
+    const now = this.#now();
+    if (w.pendingSince === undefined) w.pendingSince = now;
+    if (keys.length === 0 || this.#o.speculativeTtlMs === 0) return;
+    w.speculative ??= new SpeculativeBlocks(this.#o.speculativeTtlMs, this.#o.maxBlocksPerEndpoint);
+    w.speculative.add(keys, now);
   }
 
   /** Batches received from the endpoint so far. */
@@ -146,6 +186,7 @@ export class KvEventsTracker {
       subscriber,
       pendingSince: undefined,
       batches: 0,
+      speculative: undefined,
       failedAt: subscriber ? undefined : this.#now(),
     };
     this.#watched.set(endpointId, w);

@@ -1,46 +1,58 @@
 /**
  * The blocks one vLLM server holds in its GPU prefix cache, as its KV events tell: BlockStored adds,
  * BlockRemoved removes, AllBlocksCleared empties. Keys are externalHashKey of the events' hashes (the
- * same keys BlockKeyChain computes for a request). Bounded: beyond maxBlocks the oldest stored go
- * first, so a publisher that never sends BlockRemoved cannot grow memory without bound.
+ * same keys BlockKeyChain computes for a request). Copies are counted: two requests that computed
+ * the same prefix at once each cache (and publish) their own block under one hash, and each is
+ * evicted (and published) on its own, so the hash stays held until its last copy goes, as in the
+ * server. Bounded: beyond maxBlocks the oldest stored go first, so a publisher that never sends
+ * BlockRemoved cannot grow memory without bound.
  */
 import type { KvEventBatch } from "./kv-events.ts";
 import { externalHashKey } from "./vllm-block-hash.ts";
 
 export class ResidentBlocks {
   readonly maxBlocks: number;
-  readonly #keys = new Set<number>();
+  /** key → copies held (≥ 1); Map order = store order (oldest first). */
+  readonly #copies = new Map<number, number>();
 
   constructor(maxBlocks: number) {
     this.maxBlocks = maxBlocks;
   }
 
+  /** Distinct keys held. */
   get size(): number {
-    return this.#keys.size;
+    return this.#copies.size;
   }
 
   has(key: number): boolean {
-    return this.#keys.has(key);
+    return this.#copies.has(key);
   }
 
   /** Applies one batch. Events of other tiers (medium other than GPU) are ignored. */
   apply(batch: KvEventBatch): void {
+    const copies = this.#copies;
     for (const e of batch.events) {
       if (e.type === "AllBlocksCleared") {
-        this.#keys.clear();
+        copies.clear();
         continue;
       }
       if (e.medium !== null && e.medium !== "GPU") continue;
       if (e.type === "BlockStored") {
         for (const h of e.blockHashes) {
           const k = externalHashKey(h);
-          this.#keys.delete(k); // re-stored: newest again
-          this.#keys.add(k);
+          const n = copies.get(k) ?? 0;
+          copies.delete(k); // stored again: newest
+          copies.set(k, n + 1);
         }
-        while (this.#keys.size > this.maxBlocks)
-          this.#keys.delete(this.#keys.values().next().value as number);
+        while (copies.size > this.maxBlocks) copies.delete(copies.keys().next().value as number);
       } else {
-        for (const h of e.blockHashes) this.#keys.delete(externalHashKey(h));
+        for (const h of e.blockHashes) {
+          const k = externalHashKey(h);
+          const n = copies.get(k);
+          if (n === undefined) continue;
+          if (n <= 1) copies.delete(k);
+          else copies.set(k, n - 1);
+        }
       }
     }
   }
@@ -48,11 +60,11 @@ export class ResidentBlocks {
   /** How many of `keys`, from the first, are held consecutively. */
   leadingHeld(keys: readonly number[]): number {
     let n = 0;
-    while (n < keys.length && this.#keys.has(keys[n]!)) n++;
+    while (n < keys.length && this.#copies.has(keys[n]!)) n++;
     return n;
   }
 
   clear(): void {
-    this.#keys.clear();
+    this.#copies.clear();
   }
 }

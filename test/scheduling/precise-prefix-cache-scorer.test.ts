@@ -71,7 +71,7 @@ const stored = (hashes: bigint[], medium: string | null = "GPU") => ({
   kvCacheSpecSlidingWindow: null,
 });
 
-test("resident blocks: stored adds, removed removes, cleared empties; other tiers ignored; bounded", () => {
+test("resident blocks: stored adds, removed removes (copies counted), cleared empties; other tiers ignored; bounded", () => {
   const r = new ResidentBlocks(3);
   const batch = (...events: KvCacheEvent[]) => ({ ts: 0, events, dataParallelRank: null });
   const key = (h: bigint) => externalHashKey(h);
@@ -85,6 +85,15 @@ test("resident blocks: stored adds, removed removes, cleared empties; other tier
   assert.equal(r.has(key(2n)), false);
   r.apply(batch({ type: "AllBlocksCleared" }));
   assert.equal(r.size, 0);
+  // Two requests computed the same prefix at once: two copies cached, each evicted on its own.
+  r.apply(batch(stored([7n]), stored([7n])));
+  const removed = { type: "BlockRemoved" as const, blockHashes: [7n], medium: "GPU", groupIdx: null };
+  r.apply(batch(removed));
+  assert.equal(r.has(key(7n)), true, "one copy is still cached");
+  r.apply(batch(removed));
+  assert.equal(r.has(key(7n)), false);
+  r.apply(batch(removed));
+  assert.equal(r.size, 0, "a removal of a block never stored changes nothing");
 });
 
 function words(n: number, tag: string): string {

@@ -11,19 +11,22 @@
  * request the tail goes first, as vLLM frees a request's blocks in reverse order.
  */
 
-interface EndpointEntries {
+interface EndpointEntries<K> {
   /** hash → clock value at its last use; Map order = last-use order (oldest first). */
-  readonly stamps: Map<bigint, number>;
+  readonly stamps: Map<K, number>;
   /** Tokens the server allocated for requests this index saw, since the endpoint appeared. */
   clock: number;
 }
 
-/** Block-hash index for one scheduler; updated with the endpoint actually chosen. */
-export class PrefixIndex {
+/**
+ * Block-hash index for one scheduler; updated with the endpoint actually chosen. K: the block key
+ * (bigint text-block hashes in prefix-cache-scorer, numeric vLLM block keys in the precise one).
+ */
+export class PrefixIndex<K extends bigint | number = bigint> {
   /** Estimated tokens one entry (block) stands for. */
   readonly tokensPerEntry: number;
-  readonly #endpoints = new Map<string, EndpointEntries>();
-  readonly #holders = new Map<bigint, Set<string>>();
+  readonly #endpoints = new Map<string, EndpointEntries<K>>();
+  readonly #holders = new Map<K, Set<string>>();
   #size = 0;
 
   constructor(tokensPerEntry: number) {
@@ -46,7 +49,7 @@ export class PrefixIndex {
    * allocate `newTokens` tokens, on a server whose cache holds `capacityTokens`; then ages out what
    * that server's LRU would have evicted.
    */
-  add(endpointId: string, hashes: readonly bigint[], newTokens: number, capacityTokens: number): void {
+  add(endpointId: string, hashes: readonly K[], newTokens: number, capacityTokens: number): void {
     let ep = this.#endpoints.get(endpointId);
     if (ep === undefined) {
       ep = { stamps: new Map(), clock: 0 };
@@ -87,7 +90,7 @@ export class PrefixIndex {
    * Endpoint id → how many leading blocks of `hashes` it holds consecutively (absent = 0).
    * Cost: O(matched blocks × holders), independent of the number of endpoints.
    */
-  matchPrefix(hashes: readonly bigint[]): Map<string, number> {
+  matchPrefix(hashes: readonly K[]): Map<string, number> {
     const matched = new Map<string, number>();
     const first = hashes.length > 0 ? this.#holders.get(hashes[0]!) : undefined;
     if (first === undefined) return matched;
@@ -117,7 +120,7 @@ export class PrefixIndex {
     this.#endpoints.delete(endpointId);
   }
 
-  #drop(hash: bigint, endpointId: string): void {
+  #drop(hash: K, endpointId: string): void {
     const holders = this.#holders.get(hash);
     if (holders === undefined) return;
     holders.delete(endpointId);

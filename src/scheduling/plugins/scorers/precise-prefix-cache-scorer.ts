@@ -7,15 +7,15 @@
  * tokens from the simulator's documented tokenizer (`tokenizer: simulator`, for `igw sim` pools),
  * hashes with the servers' PYTHONHASHSEED and `--prefix-caching-hash-algo`, blocks of the scraped
  * block_size. Blocks just sent to an endpoint count as held there until its events confirm them
- * (kvcache/speculative-blocks.ts), so a burst does not see an empty cache everywhere. For an
- * endpoint whose events stopped (see the tracker) it scores with an embedded
- * approximate prefix-cache-scorer, which learns every decision so it is warm when needed.
+ * (the tracker's speculative blocks), so a burst does not see an empty cache everywhere. For an
+ * endpoint whose events stopped (see the tracker) it scores with an approximate index of the blocks
+ * sent to each endpoint (prefix-index.ts on the same block keys), which learns every decision so it
+ * is warm when needed.
  */
 import { z } from "zod";
 import { BlockKeyChain } from "../../../kvcache/block-key-chain.ts";
 import { type KvEventsSource, KvEventsTracker } from "../../../kvcache/kv-events-tracker.ts";
 import { simTokenIds } from "../../../kvcache/sim-token-ids.ts";
-import { SpeculativeBlocks } from "../../../kvcache/speculative-blocks.ts";
 import { HASH_ALGOS, type HashAlgo, VllmBlockHasher } from "../../../kvcache/vllm-block-hash.ts";
 import type {
   Closeable,
@@ -26,7 +26,7 @@ import type {
 import { definePlugin } from "../../../plugins/registry.ts";
 import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
 import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
-import { PrefixCacheScorer } from "./prefix-cache-scorer.ts";
+import { PrefixIndex } from "../prefix/prefix-index.ts";
 
 /** An endpoint's events source as configured: a PUB endpoint, or both endpoints. */
 export type KvEventsEndpointSpec = string | { endpoint: string; replayEndpoint?: string | null };
@@ -61,7 +61,16 @@ interface Scored {
   readonly ids: number[];
   /** Per block size: the request's block keys. */
   readonly keys: Map<number, number[]>;
+  /** Per block size: endpoint id → leading blocks of the request the sent index holds there. */
+  readonly sent: Map<number, Map<string, number>>;
+  /** The candidates `held` belongs to (score and prefixMatch of one decision share it). */
+  heldFor: readonly Candidate[] | undefined;
+  /** Per candidate: leading blocks held (events live), or null (events stopped). */
+  held: (number | null)[];
 }
+
+/** Blocks assumed per endpoint when its cache size is not scraped (the approximate scorer's default). */
+const DEFAULT_CAPACITY_BLOCKS = 31_250;
 
 export class PrecisePrefixCacheScorer
   implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener, Closeable
@@ -70,10 +79,13 @@ export class PrecisePrefixCacheScorer
   readonly name: string;
   readonly options: PrecisePrefixCacheScorerOptions;
   readonly tracker: KvEventsTracker;
-  /** Scores endpoints whose events stopped; learns every decision. */
-  readonly fallback: PrefixCacheScorer;
   readonly #chain: BlockKeyChain;
-  readonly #speculative = new Map<string, SpeculativeBlocks>();
+  /**
+   * Per block size: the blocks each endpoint was sent, aged by tokens like the server's LRU (the
+   * approximate index, on the same block keys and exact token counts). It scores endpoints whose
+   * events stopped, and is warm for that because it learns every decision.
+   */
+  readonly #sentIndex = new Map<number, PrefixIndex<number>>();
   #last: Scored | undefined;
   #hitBlocks = 0;
   #lookupBlocks = 0;
@@ -82,12 +94,12 @@ export class PrecisePrefixCacheScorer
     this.name = name;
     this.options = options;
     this.#chain = new BlockKeyChain(new VllmBlockHasher(options.hashAlgo, options.hashSeed));
-    this.fallback = new PrefixCacheScorer(`${name}/approximate`);
     this.tracker = new KvEventsTracker({
       sourceFor: (id, host) => this.sourceFor(id, host),
       topic: options.topic,
       maxBlocksPerEndpoint: options.maxBlocksPerEndpoint,
       staleAfterMs: options.staleAfterMs,
+      speculativeTtlMs: options.speculativeTtlMs,
       onProblem: warnOnce,
     });
   }
@@ -109,91 +121,108 @@ export class PrecisePrefixCacheScorer
     return c.metrics.blockSize ?? this.options.blockSize;
   }
 
-  /** The request's tokens and block keys (per block size), computed once per request. */
+  #sentIndexFor(blockSize: number): PrefixIndex<number> {
+    let index = this.#sentIndex.get(blockSize);
+    if (index === undefined) {
+      index = new PrefixIndex<number>(blockSize);
+      this.#sentIndex.set(blockSize, index);
+    }
+    return index;
+  }
+
+  /**
+   * The request's tokens, block keys and sent-index matches (per block size), computed once per
+   * request; and, once per candidate list, what each candidate's events show held.
+   */
   #request(request: SchedulingRequest, candidates: readonly Candidate[]): Scored {
     let s = this.#last;
     if (s?.request !== request) {
       const maxTokens =
         this.options.maxPrefixBlocksToMatch * maxBlockSize(candidates, this.options.blockSize);
       const ids = simTokenIds(promptTextOf(request.prefixText), maxTokens);
-      s = { request, ids, keys: new Map() };
+      s = { request, ids, keys: new Map(), sent: new Map(), heldFor: undefined, held: [] };
       this.#last = s;
     }
-    const { ids } = s;
     const lora = request.isAdapter ? request.targetModel : null;
     for (const c of candidates) {
       const bs = this.#blockSize(c);
-      if (!s.keys.has(bs))
-        s.keys.set(bs, this.#chain.keys(ids, bs, lora, this.options.maxPrefixBlocksToMatch));
+      if (s.keys.has(bs)) continue;
+      const keys = this.#chain.keys(s.ids, bs, lora, this.options.maxPrefixBlocksToMatch);
+      s.keys.set(bs, keys);
+      s.sent.set(bs, this.#sentIndexFor(bs).matchPrefix(keys));
+    }
+    if (s.heldFor !== candidates) {
+      s.heldFor = candidates;
+      s.held = this.#held(s, candidates);
     }
     return s;
   }
 
-  /** Per candidate: leading blocks held (events live) or null (use the approximate index). */
+  /** Per candidate: leading blocks held or sent and not yet confirmed (events live), or null. */
   #held(s: Scored, candidates: readonly Candidate[]): (number | null)[] {
-    return candidates.map((c) => {
-      const blocks = this.tracker.watch(c.endpoint.id, c.endpoint.host);
-      if (!this.tracker.live(c.endpoint.id)) return null;
-      const keys = s.keys.get(this.#blockSize(c))!;
-      const spec = this.#speculative.get(c.endpoint.id);
-      return spec === undefined
-        ? blocks.leadingHeld(keys)
-        : spec.leadingHeld(keys, blocks, performance.now());
-    });
+    const now = this.tracker.nowMs();
+    const held = new Array<number | null>(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      held[i] = this.tracker.held(c.endpoint.id, c.endpoint.host, s.keys.get(this.#blockSize(c))!, now);
+    }
+    return held;
+  }
+
+  /** Leading blocks of the request the sent index holds on candidate c. */
+  #sentBlocks(s: Scored, c: Candidate): number {
+    return s.sent.get(this.#blockSize(c))!.get(c.endpoint.id) ?? 0;
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
     const s = this.#request(request, candidates);
-    const held = this.#held(s, candidates);
-    const approx = held.includes(null) ? this.fallback.score(request, candidates) : undefined;
     return candidates.map((c, i) => {
-      const h = held[i];
-      if (h === null || h === undefined) return approx![i]!;
       const total = s.keys.get(this.#blockSize(c))!.length;
-      return total === 0 ? 0 : h / total;
+      return total === 0 ? 0 : (s.held[i] ?? this.#sentBlocks(s, c)) / total;
     });
   }
 
   /**
    * For the cost model: the tokenizer's prompt length, and per candidate the larger of the tokens
-   * its events show held and the approximate index's share (aged like the server's LRU; all there
-   * is when events stopped). So a group whose prefix was just evicted everywhere goes back to where
-   * it was last sent, and is cached there again, instead of wandering from server to server.
+   * its events show held and the tokens the sent index holds there (aged like the server's LRU; all
+   * there is when events stopped). So a group whose prefix was just evicted everywhere goes back to
+   * where it was last sent, and is cached there again, instead of wandering from server to server.
    */
   prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
     const s = this.#request(request, candidates);
-    const held = this.#held(s, candidates);
-    const a = this.fallback.prefixMatch(request, candidates);
     const n = s.ids.length;
     return {
       promptTokens: n,
       cachedTokens: candidates.map((c, i) => {
-        const h = held[i];
-        const approx = a.promptTokens === 0 ? 0 : Math.round((a.cachedTokens[i]! / a.promptTokens) * n);
-        return h === null || h === undefined ? approx : Math.max(approx, Math.min(n, h * this.#blockSize(c)));
+        const blocks = Math.max(s.held[i] ?? 0, this.#sentBlocks(s, c));
+        return Math.min(n, blocks * this.#blockSize(c));
       }),
     };
   }
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
-    const s = this.#request(request, [chosen]);
-    const keys = s.keys.get(this.#blockSize(chosen))!;
-    this.#hitBlocks += this.tracker.watch(chosen.endpoint.id, chosen.endpoint.host).leadingHeld(keys);
+    // The decision's own matches when it just scored this request (a retry's fallback recomputes).
+    const last = this.#last;
+    const scored = last?.request === request && last.heldFor?.includes(chosen) ? last.heldFor : [chosen];
+    const s = this.#request(request, scored);
+    const i = scored.indexOf(chosen);
+    const id = chosen.endpoint.id;
+    const bs = this.#blockSize(chosen);
+    const keys = s.keys.get(bs)!;
+    this.#hitBlocks += this.tracker.watch(id, chosen.endpoint.host).leadingHeld(keys);
     this.#lookupBlocks += keys.length;
-    this.tracker.dispatched(chosen.endpoint.id);
-    let spec = this.#speculative.get(chosen.endpoint.id);
-    if (spec === undefined) {
-      spec = new SpeculativeBlocks(this.options.speculativeTtlMs, this.options.maxBlocksPerEndpoint);
-      this.#speculative.set(chosen.endpoint.id, spec);
-    }
-    spec.add(keys, performance.now());
-    this.fallback.preRequest(request, chosen);
+    this.tracker.dispatched(id, keys);
+    // The sent index ages by what the server allocates: the uncached prompt tokens plus the output.
+    const cached = Math.max(s.held[i] ?? 0, this.#sentBlocks(s, chosen)) * bs;
+    const newTokens = Math.max(0, s.ids.length - cached) + (request.maxTokens ?? 0);
+    const capacity = (chosen.metrics.numGpuBlocks ?? DEFAULT_CAPACITY_BLOCKS) * bs;
+    this.#sentIndexFor(bs).add(id, keys, newTokens, capacity);
+    this.#last = undefined; // the index changed: a retry of this request recomputes its matches
   }
 
   endpointRemoved(endpointId: string): void {
     this.tracker.remove(endpointId);
-    this.#speculative.delete(endpointId);
-    this.fallback.endpointRemoved(endpointId);
+    for (const index of this.#sentIndex.values()) index.removeEndpoint(endpointId);
   }
 
   pluginMetrics(): PluginMetrics {
