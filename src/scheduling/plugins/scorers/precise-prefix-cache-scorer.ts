@@ -52,6 +52,11 @@ export interface PrecisePrefixCacheScorerOptions {
   maxBlocksPerEndpoint: number;
   /** How long blocks sent to an endpoint count as held before its events confirm them (ms). */
   speculativeTtlMs: number;
+  /**
+   * For the cost model (prefixMatch) on endpoints with live events: true = only what the events
+   * show held (and blocks just sent); false = the larger of that and the sent index.
+   */
+  trustEvictions: boolean;
 }
 
 interface Scored {
@@ -194,7 +199,13 @@ export class PrecisePrefixCacheScorer
     return {
       promptTokens: n,
       cachedTokens: candidates.map((c, i) => {
-        const blocks = Math.max(s.held[i] ?? 0, this.#sentBlocks(s, c));
+        const h = s.held[i];
+        const blocks =
+          h === null || h === undefined
+            ? this.#sentBlocks(s, c)
+            : this.options.trustEvictions
+              ? h
+              : Math.max(h, this.#sentBlocks(s, c));
         return Math.min(n, blocks * this.#blockSize(c));
       }),
     };
@@ -299,6 +310,7 @@ export const precisePrefixCacheScorerPlugin = definePlugin({
       .min(1)
       .default(1 << 20),
     speculativeTtlMs: z.number().int().min(0).default(10_000),
+    trustEvictions: z.boolean().default(false),
   }),
   create: (name, p) => new PrecisePrefixCacheScorer(name, p),
 });
