@@ -13,6 +13,7 @@
  */
 import { measure } from "mitata";
 import { BlockKeyChain } from "../src/kvcache/block-key-chain.ts";
+import { blockStoredOf } from "../src/kvcache/kv-events.ts";
 import { simTokenIds } from "../src/kvcache/sim-token-ids.ts";
 import { VllmBlockHasher } from "../src/kvcache/vllm-block-hash.ts";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
@@ -106,22 +107,7 @@ function preciseScheduler(): {
     const keys = chain.keys(simTokenIds(r.prefixText, 4096), 16, null, 256);
     precise.tracker.watch(c.endpoint.id, c.endpoint.host).apply({
       ts: 0,
-      events: [
-        {
-          type: "BlockStored",
-          blockHashes: keys.map(BigInt),
-          parentBlockHash: null,
-          tokenIds: [],
-          blockSize: 16,
-          loraId: null,
-          medium: "GPU",
-          loraName: null,
-          extraKeys: null,
-          groupIdx: null,
-          kvCacheSpecKind: null,
-          kvCacheSpecSlidingWindow: null,
-        },
-      ],
+      events: [blockStoredOf(keys.map(BigInt), 16)],
       dataParallelRank: null,
     });
   };

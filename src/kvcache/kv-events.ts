@@ -57,6 +57,31 @@ export interface AllBlocksCleared {
 
 export type KvCacheEvent = BlockStored | BlockRemoved | AllBlocksCleared;
 
+/**
+ * A BlockStored of known hashes with every other field empty (what a ResidentBlocks reads), for
+ * feeding an index without a server: tests and bench:scheduler.
+ */
+export function blockStoredOf(
+  blockHashes: bigint[],
+  blockSize: number,
+  medium: string | null = "GPU",
+): BlockStored {
+  return {
+    type: "BlockStored",
+    blockHashes,
+    parentBlockHash: null,
+    tokenIds: [],
+    blockSize,
+    loraId: null,
+    medium,
+    loraName: null,
+    extraKeys: null,
+    groupIdx: null,
+    kvCacheSpecKind: null,
+    kvCacheSpecSlidingWindow: null,
+  };
+}
+
 /** One published message: the events of one engine step. ts is wall-clock seconds. */
 export interface KvEventBatch {
   ts: number;

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { BlockKeyChain } from "../../src/kvcache/block-key-chain.ts";
-import type { KvCacheEvent } from "../../src/kvcache/kv-events.ts";
+import { blockStoredOf, type KvCacheEvent } from "../../src/kvcache/kv-events.ts";
 import { ResidentBlocks } from "../../src/kvcache/resident-blocks.ts";
 import { simTokenIds } from "../../src/kvcache/sim-token-ids.ts";
 import { SpeculativeBlocks } from "../../src/kvcache/speculative-blocks.ts";
@@ -56,20 +56,7 @@ test("block keys: vLLM's chain (full blocks only, LoRA name mixed in), memoised 
   assert.ok(chain.memoSize <= 8, "the memo is bounded");
 });
 
-const stored = (hashes: bigint[], medium: string | null = "GPU") => ({
-  type: "BlockStored" as const,
-  blockHashes: hashes,
-  parentBlockHash: null,
-  tokenIds: [],
-  blockSize: 16,
-  loraId: null,
-  medium,
-  loraName: null,
-  extraKeys: null,
-  groupIdx: null,
-  kvCacheSpecKind: null,
-  kvCacheSpecSlidingWindow: null,
-});
+const stored = (hashes: bigint[], medium: string | null = "GPU") => blockStoredOf(hashes, 16, medium);
 
 test("resident blocks: stored adds, removed removes (copies counted), cleared empties; other tiers ignored; bounded", () => {
   const r = new ResidentBlocks(3);

@@ -4,7 +4,8 @@
  *
  * The gateway subscribes to every endpoint's vLLM KV-cache events (kvcache/kv-events-tracker.ts) and
  * computes the request's vLLM block-hash chain from its token ids (kvcache/block-key-chain.ts):
- * tokens from the simulator's documented tokenizer (`tokenizer: simulator`, for `igw sim` pools),
+ * tokens from the simulator's documented tokenizer (`tokenizer: simulator`, for `igw sim` pools) or
+ * from a real model's tokenizer.json (`tokenizerPath`, kvcache/hf-tokenizer.ts),
  * hashes with the servers' PYTHONHASHSEED and `--prefix-caching-hash-algo`, blocks of the scraped
  * block_size. Blocks just sent to an endpoint count as held there until its events confirm them
  * (the tracker's speculative blocks), so a burst does not see an empty cache everywhere. For an
@@ -13,7 +14,9 @@
  * is warm when needed.
  */
 import { z } from "zod";
+import { FieldIssueError } from "../../../config/field-issue.ts";
 import { BlockKeyChain } from "../../../kvcache/block-key-chain.ts";
+import { loadTokenizerJson, type TokenizeFn, TokenizerLoadError } from "../../../kvcache/hf-tokenizer.ts";
 import { type KvEventsSource, KvEventsTracker } from "../../../kvcache/kv-events-tracker.ts";
 import { simTokenIds } from "../../../kvcache/sim-token-ids.ts";
 import { HASH_ALGOS, type HashAlgo, VllmBlockHasher } from "../../../kvcache/vllm-block-hash.ts";
@@ -37,8 +40,10 @@ export interface PrecisePrefixCacheScorerOptions {
   hashAlgo: HashAlgo;
   /** Tokens per block when the endpoint's scrape does not report block_size. */
   blockSize: number;
-  /** Where the token ids come from; "simulator" = igw sim's tokenizer. */
-  tokenizer: "simulator";
+  /** Where the token ids come from: igw sim's tokenizer, or the tokenizer.json at tokenizerPath. */
+  tokenizer: "simulator" | "huggingface";
+  /** A model's tokenizer.json (local path), with tokenizer "huggingface". */
+  tokenizerPath?: string | undefined;
   /** Endpoint id (host:port) → its events source; others use tcp://host:kvEventsPort. */
   kvEventsEndpoints: Record<string, KvEventsEndpointSpec>;
   kvEventsPort: number;
@@ -85,6 +90,7 @@ export class PrecisePrefixCacheScorer
   readonly options: PrecisePrefixCacheScorerOptions;
   readonly tracker: KvEventsTracker;
   readonly #chain: BlockKeyChain;
+  readonly #tokenize: TokenizeFn;
   /**
    * Per block size: the blocks each endpoint was sent, aged by tokens like the server's LRU (the
    * approximate index, on the same block keys and exact token counts). It scores endpoints whose
@@ -99,6 +105,10 @@ export class PrecisePrefixCacheScorer
     this.name = name;
     this.options = options;
     this.#chain = new BlockKeyChain(new VllmBlockHasher(options.hashAlgo, options.hashSeed));
+    this.#tokenize =
+      options.tokenizer === "huggingface"
+        ? loadTokenizerJson(options.tokenizerPath ?? "")
+        : (text, max) => simTokenIds(promptTextOf(text), max);
     this.tracker = new KvEventsTracker({
       sourceFor: (id, host) => this.sourceFor(id, host),
       topic: options.topic,
@@ -144,7 +154,7 @@ export class PrecisePrefixCacheScorer
     if (s?.request !== request) {
       const maxTokens =
         this.options.maxPrefixBlocksToMatch * maxBlockSize(candidates, this.options.blockSize);
-      const ids = simTokenIds(promptTextOf(request.prefixText), maxTokens);
+      const ids = this.#tokenize(request.prefixText, maxTokens);
       s = { request, ids, keys: new Map(), sent: new Map(), heldFor: undefined, held: [] };
       this.#last = s;
     }
@@ -297,7 +307,8 @@ export const precisePrefixCacheScorerPlugin = definePlugin({
     }),
     hashAlgo: z.enum(HASH_ALGOS).default("sha256"),
     blockSize: z.number().int().min(1).max(4096).default(16),
-    tokenizer: z.literal("simulator").default("simulator"),
+    tokenizer: z.enum(["simulator", "huggingface"]).optional(),
+    tokenizerPath: z.string().min(1).optional(),
     kvEventsEndpoints: z.record(z.string(), endpointSpec).default({}),
     kvEventsPort: z.number().int().min(1).max(65535).default(5557),
     kvEventsReplayPort: z.number().int().min(1).max(65535).nullable().default(null),
@@ -312,5 +323,25 @@ export const precisePrefixCacheScorerPlugin = definePlugin({
     speculativeTtlMs: z.number().int().min(0).default(10_000),
     trustEvictions: z.boolean().default(false),
   }),
-  create: (name, p) => new PrecisePrefixCacheScorer(name, p),
+  create: (name, p) => {
+    const { tokenizer = p.tokenizerPath === undefined ? "simulator" : "huggingface", ...rest } = p;
+    const issue = (path: string, message: string) =>
+      new FieldIssueError([{ path: ["parameters", path], message }]);
+    if (tokenizer === "simulator" && p.tokenizerPath !== undefined)
+      throw issue(
+        "tokenizer",
+        'tokenizer "simulator" takes no tokenizerPath (leave tokenizer out to use the file)',
+      );
+    if (tokenizer === "huggingface" && p.tokenizerPath === undefined)
+      throw issue(
+        "tokenizerPath",
+        'tokenizer "huggingface" needs tokenizerPath, the model\'s tokenizer.json',
+      );
+    try {
+      return new PrecisePrefixCacheScorer(name, { ...rest, tokenizer });
+    } catch (e) {
+      if (e instanceof TokenizerLoadError) throw issue("tokenizerPath", e.message);
+      throw e;
+    }
+  },
 });
