@@ -38,20 +38,22 @@ function isSpace(c: number): boolean {
  */
 export function simTokenIds(text: string, maxTokens = Number.POSITIVE_INFINITY): number[] {
   const ids: number[] = [];
+  if (maxTokens <= 0) return ids;
+  const n = text.length;
   let h = 0x811c9dc5;
   let inWord = false;
-  for (let i = 0; i < text.length && ids.length < maxTokens; i++) {
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (isSpace(c)) {
-      if (inWord) ids.push((h >>> 1) & 0x7fffffff);
+    // Printable ASCII (most text) is never whitespace: skip the full test.
+    if ((c > 32 && c < 127) || !isSpace(c)) {
+      inWord = true;
+      h = Math.imul(h ^ c, 0x01000193);
+    } else if (inWord) {
+      if (ids.push((h >>> 1) & 0x7fffffff) >= maxTokens) return ids;
       inWord = false;
       h = 0x811c9dc5;
-      continue;
     }
-    inWord = true;
-    h ^= c;
-    h = Math.imul(h, 0x01000193);
   }
-  if (inWord && ids.length < maxTokens) ids.push((h >>> 1) & 0x7fffffff);
+  if (inWord) ids.push((h >>> 1) & 0x7fffffff);
   return ids;
 }
