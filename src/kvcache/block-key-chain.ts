@@ -1,13 +1,16 @@
 /**
- * A request's vLLM block-hash chain as the keys KV events carry (externalHashKey of each block's
+ * A request's vLLM block-hash chain as the keys KV events carry (externalBlockKey of each block's
  * hash), memoised: a block's SHA-256 depends on its tokens and its parent's hash, so the chain up to a
- * block is identified by a cheap rolling hash of every token so far. Shared prefixes (the point of
- * prefix caching) then cost one SHA-256 per block once, and about 30 ns per block afterwards.
- * Collisions of the 52-bit memo key only misplace a score, never a request.
+ * block is identified by a cheap rolling hash of every token so far (two 32-bit lanes: one keys the
+ * memo as an unboxed integer, the other is checked). Shared prefixes (the point of prefix caching)
+ * then cost one SHA-256 per block once, and one Map lookup per block afterwards. Collisions of the
+ * 64-bit memo key only misplace a score, never a request.
  */
-import { blockHashKey, extraKeysFor, type VllmBlockHasher } from "./vllm-block-hash.ts";
+import { blockKey, extraKeysFor, type VllmBlockHasher } from "./vllm-block-hash.ts";
 
 interface Memo {
+  /** The second lane of the memo key (the first is the Map key). */
+  readonly check: number;
   readonly digest: Buffer;
   readonly key: number;
 }
@@ -54,9 +57,8 @@ export class BlockKeyChain {
         b = Math.imul(b ^ t, 0x5bd1e995);
         b ^= b >>> 15;
       }
-      const memoKey = (a >>> 12) * 4294967296 + (b >>> 0);
-      let m = this.#memo.get(memoKey);
-      if (m === undefined) {
+      let m = this.#memo.get(a);
+      if (m === undefined || m.check !== b) {
         const digest = this.#hasher.hashBlock(
           parent,
           tokens,
@@ -64,9 +66,10 @@ export class BlockKeyChain {
           start + blockSize,
           extraKeysFor(blk, loraName, null),
         );
-        m = { digest, key: blockHashKey(digest) };
+        if (m !== undefined) this.#memo.delete(a);
+        m = { check: b, digest, key: blockKey(digest) };
         if (this.#memo.size >= this.#cap) this.#memo.delete(this.#memo.keys().next().value as number);
-        this.#memo.set(memoKey, m);
+        this.#memo.set(a, m);
       }
       out[blk] = m.key;
       parent = m.digest;

@@ -1,6 +1,6 @@
 /**
  * The blocks one vLLM server holds in its GPU prefix cache, as its KV events tell: BlockStored adds,
- * BlockRemoved removes, AllBlocksCleared empties. Keys are externalHashKey of the events' hashes (the
+ * BlockRemoved removes, AllBlocksCleared empties. Keys are externalBlockKey of the events' hashes (the
  * same keys BlockKeyChain computes for a request). Copies are counted: two requests that computed
  * the same prefix at once each cache (and publish) their own block under one hash, and each is
  * evicted (and published) on its own, so the hash stays held until its last copy goes, as in the
@@ -8,7 +8,7 @@
  * BlockRemoved cannot grow memory without bound.
  */
 import type { KvEventBatch } from "./kv-events.ts";
-import { externalHashKey } from "./vllm-block-hash.ts";
+import { externalBlockKey } from "./vllm-block-hash.ts";
 
 export class ResidentBlocks {
   readonly maxBlocks: number;
@@ -39,7 +39,7 @@ export class ResidentBlocks {
       if (e.medium !== null && e.medium !== "GPU") continue;
       if (e.type === "BlockStored") {
         for (const h of e.blockHashes) {
-          const k = externalHashKey(h);
+          const k = externalBlockKey(h);
           const n = copies.get(k) ?? 0;
           copies.delete(k); // stored again: newest
           copies.set(k, n + 1);
@@ -47,7 +47,7 @@ export class ResidentBlocks {
         while (copies.size > this.maxBlocks) copies.delete(copies.keys().next().value as number);
       } else {
         for (const h of e.blockHashes) {
-          const k = externalHashKey(h);
+          const k = externalBlockKey(h);
           const n = copies.get(k);
           if (n === undefined) continue;
           if (n <= 1) copies.delete(k);

@@ -311,3 +311,19 @@ export function blockHashKey(digest: Buffer): number {
 export function externalHashKey(h: bigint): number {
   return Number(h & 0xfffffffffffffn);
 }
+
+/**
+ * The gateway's key for a block: the digest's low 32 bits as a signed integer, which V8 keeps
+ * unboxed (a Map lookup by it is about 5× faster than by a 52-bit number, which is boxed). Used
+ * per endpoint (ResidentBlocks) and per pool (the sent index): with n blocks in one map a lookup
+ * finds another block's key with probability n / 2^32 (7e-6 for a 30,000-block server), which only
+ * misplaces a score.
+ */
+export function blockKey(digest: Buffer): number {
+  return digest.readInt32BE(digest.length - 4);
+}
+
+/** blockKey of an external (64-bit) hash as KV events carry it. */
+export function externalBlockKey(h: bigint): number {
+  return Number(BigInt.asIntN(32, h));
+}

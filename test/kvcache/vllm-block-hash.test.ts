@@ -3,7 +3,9 @@ import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import {
   blockHashKey,
+  blockKey,
   externalBlockHash,
+  externalBlockKey,
   externalHashKey,
   extraKeysFor,
   VllmBlockHasher,
@@ -60,6 +62,8 @@ for (const algo of ["sha256", "sha256_cbor"] as const) {
     );
     assert.equal(externalBlockHash(blocks[0]!), GOLDEN[algo].external0);
     assert.equal(blockHashKey(blocks[0]!), externalHashKey(GOLDEN[algo].external0));
+    assert.equal(blockKey(blocks[0]!), externalBlockKey(GOLDEN[algo].external0));
+    assert.equal(externalBlockKey(BigInt(blockKey(blocks[0]!))), blockKey(blocks[0]!), "round trip");
   });
 }
 

@@ -7,7 +7,7 @@ import { blockStoredOf, type KvCacheEvent } from "../../src/kvcache/kv-events.ts
 import { ResidentBlocks } from "../../src/kvcache/resident-blocks.ts";
 import { simTokenIds } from "../../src/kvcache/sim-token-ids.ts";
 import { SpeculativeBlocks } from "../../src/kvcache/speculative-blocks.ts";
-import { blockHashKey, externalHashKey, VllmBlockHasher } from "../../src/kvcache/vllm-block-hash.ts";
+import { blockKey, externalBlockKey, VllmBlockHasher } from "../../src/kvcache/vllm-block-hash.ts";
 import { buildEndpointPickerConfig } from "../../src/scheduling/endpoint-picker-config.ts";
 import {
   PrecisePrefixCacheScorer,
@@ -35,18 +35,18 @@ test("block keys: vLLM's chain (full blocks only, LoRA name mixed in), memoised 
   const hasher = new VllmBlockHasher("sha256", "0");
   const chain = new BlockKeyChain(hasher, 8);
   const tokens = Array.from({ length: 100 }, (_, i) => (i * 7919) % 50_000);
-  const expected = hasher.blockHashes(tokens, 16, null, null).map(blockHashKey);
+  const expected = hasher.blockHashes(tokens, 16, null, null).map(blockKey);
   assert.equal(expected.length, 6);
   assert.deepEqual(chain.keys(tokens, 16, null, 256), expected);
   assert.deepEqual(chain.keys(tokens, 16, null, 256), expected, "from the memo");
   assert.deepEqual(chain.keys(tokens, 16, null, 4), expected.slice(0, 4));
-  const lora = hasher.blockHashes(tokens, 16, "adapter", null).map(blockHashKey);
+  const lora = hasher.blockHashes(tokens, 16, "adapter", null).map(blockKey);
   assert.deepEqual(chain.keys(tokens, 16, "adapter", 256), lora);
   assert.notEqual(lora[0], expected[0]);
   // Another block size, and a different token in block 2: blocks 0–1 shared, the rest differ.
   assert.deepEqual(
     chain.keys(tokens, 32, null, 256),
-    hasher.blockHashes(tokens, 32, null, null).map(blockHashKey),
+    hasher.blockHashes(tokens, 32, null, null).map(blockKey),
   );
   const other = [...tokens];
   other[40] = 1;
@@ -61,7 +61,7 @@ const stored = (hashes: bigint[], medium: string | null = "GPU") => blockStoredO
 test("resident blocks: stored adds, removed removes (copies counted), cleared empties; other tiers ignored; bounded", () => {
   const r = new ResidentBlocks(3);
   const batch = (...events: KvCacheEvent[]) => ({ ts: 0, events, dataParallelRank: null });
-  const key = (h: bigint) => externalHashKey(h);
+  const key = (h: bigint) => externalBlockKey(h);
   r.apply(batch(stored([1n, 2n]), stored([9n], "CPU")));
   assert.equal(r.leadingHeld([key(1n), key(2n), key(3n)]), 2);
   assert.equal(r.has(key(9n)), false, "CPU-tier blocks are not GPU hits");
