@@ -42,7 +42,7 @@ export interface ClusterConfig {
   readonly signature: string;
   /** Every object of a kind the gateway reads, with its verdict. */
   readonly verdicts: readonly ObjectVerdict[];
-  /** Objects of kinds the gateway watches but does not act on (InferenceModelRewrite). */
+  /** Objects of kinds the gateway watches but does not act on (none today; reported once). */
   readonly ignored: readonly IgnoredDocument[];
 }
 
