@@ -48,6 +48,12 @@ export function httpStatusOf(e: unknown): number | undefined {
 /** A Watch that asks for bookmarks and a server-side timeout, and paces restarts of short watches. */
 class PacedWatch extends Watch {
   readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #fieldSelector: string | undefined;
+
+  constructor(kubeConfig: KubeConfig, fieldSelector: string | undefined) {
+    super(kubeConfig);
+    this.#fieldSelector = fieldSelector;
+  }
 
   override async watch(
     path: string,
@@ -58,6 +64,7 @@ class PacedWatch extends Watch {
     const started = Date.now();
     const params = {
       ...queryParams,
+      ...(this.#fieldSelector !== undefined ? { fieldSelector: this.#fieldSelector } : {}),
       allowWatchBookmarks: true,
       // Spread reconnects of many clients, as client-go does (5 to 10 minutes).
       timeoutSeconds: 300 + Math.floor(Math.random() * 300),
@@ -100,12 +107,14 @@ export class KindWatch {
     list: () => Promise<KubernetesListObject<KubernetesObject>>,
     handlers: KindWatchHandlers,
     backOff: BackOff = {},
+    /** Watch only the objects this selects (e.g. `metadata.name=x`); `list` must apply it too. */
+    fieldSelector?: string,
   ) {
     this.kind = kind;
     this.#handlers = handlers;
     this.#initialMs = backOff.initialMs ?? 250;
     this.#maxMs = backOff.maxMs ?? 30_000;
-    this.#watch = new PacedWatch(kubeConfig);
+    this.#watch = new PacedWatch(kubeConfig, fieldSelector);
     const listed = async () => {
       const result = await list();
       this.#failures = 0;
