@@ -48,12 +48,6 @@ export function httpStatusOf(e: unknown): number | undefined {
 /** A Watch that asks for bookmarks and a server-side timeout, and paces restarts of short watches. */
 class PacedWatch extends Watch {
   readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #fieldSelector: string | undefined;
-
-  constructor(kubeConfig: KubeConfig, fieldSelector: string | undefined) {
-    super(kubeConfig);
-    this.#fieldSelector = fieldSelector;
-  }
 
   override async watch(
     path: string,
@@ -64,7 +58,6 @@ class PacedWatch extends Watch {
     const started = Date.now();
     const params = {
       ...queryParams,
-      ...(this.#fieldSelector !== undefined ? { fieldSelector: this.#fieldSelector } : {}),
       allowWatchBookmarks: true,
       // Spread reconnects of many clients, as client-go does (5 to 10 minutes).
       timeoutSeconds: 300 + Math.floor(Math.random() * 300),
@@ -114,15 +107,23 @@ export class KindWatch {
     this.#handlers = handlers;
     this.#initialMs = backOff.initialMs ?? 250;
     this.#maxMs = backOff.maxMs ?? 30_000;
-    this.#watch = new PacedWatch(kubeConfig, fieldSelector);
+    this.#watch = new PacedWatch(kubeConfig);
     const listed = async () => {
       const result = await list();
       this.#failures = 0;
       this.#absent = false;
-      this.#markSynced();
+      // Once the ListWatch has put the listed objects in its cache (right after this returns).
+      setImmediate(() => this.#markSynced());
       return result;
     };
-    this.#lw = new ListWatch(collectionPath(kind, namespace), this.#watch, listed, false);
+    this.#lw = new ListWatch(
+      collectionPath(kind, namespace),
+      this.#watch,
+      listed,
+      false,
+      undefined,
+      fieldSelector,
+    );
     const changed = () => {
       this.#failures = 0;
       handlers.onChange();
