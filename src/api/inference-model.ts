@@ -3,6 +3,7 @@
  * its criticality, and weighted target models that rewrite `model` (e.g. to a LoRA adapter).
  */
 import { z } from "zod";
+import type { WeightedModel } from "./inference-model-rewrite.ts";
 import { metadataSchema, poolRefSchema } from "./metadata.ts";
 
 export const CRITICALITIES = ["Critical", "Standard", "Sheddable"] as const;
@@ -79,7 +80,7 @@ export interface ModelRecord {
   readonly criticality: Criticality;
   readonly priority: number;
   /** Weighted targets (weight 1 each when none were given); empty = target is modelName. */
-  readonly targets: readonly { readonly name: string; readonly weight: number }[];
+  readonly targets: readonly WeightedModel[];
   readonly creationTimestamp?: string;
 }
 

@@ -1,7 +1,7 @@
 /**
  * The resource kinds the gateway reads, keyed by `apiVersion` + `kind`, and the other kinds of the
  * API groups it knows. A kind of a known group that the gateway does not read (GatewayClass,
- * InferenceModelRewrite, ...) is accepted, reported once and skipped; a kind that no known group
+ * InferencePoolImport, ...) is accepted, reported once and skipped; a kind that no known group
  * has (`InferenceModle`) is an error. Kinds of other groups (Deployment, Service, ...) are skipped.
  */
 import type { z } from "zod";
@@ -10,6 +10,7 @@ import { endpointPickerConfigSchema } from "./endpoint-picker-config.ts";
 import { gatewaySchema } from "./gateway.ts";
 import { httpRouteSchema } from "./http-route.ts";
 import { inferenceModelSchema } from "./inference-model.ts";
+import { inferenceModelRewriteSchema } from "./inference-model-rewrite.ts";
 import { inferenceObjectiveSchema } from "./inference-objective.ts";
 import { inferencePoolV1alpha2Schema, inferencePoolV1Schema } from "./inference-pool.ts";
 
@@ -17,6 +18,7 @@ const entries: [kind: string, apiVersions: string[], schema: z.ZodType][] = [
   ["InferencePool", ["inference.networking.x-k8s.io/v1alpha2"], inferencePoolV1alpha2Schema],
   ["InferencePool", ["inference.networking.k8s.io/v1"], inferencePoolV1Schema],
   ["InferenceModel", ["inference.networking.x-k8s.io/v1alpha2"], inferenceModelSchema],
+  ["InferenceModelRewrite", ["inference.networking.x-k8s.io/v1alpha2"], inferenceModelRewriteSchema],
   [
     "InferenceObjective",
     ["inference.networking.x-k8s.io/v1alpha2", "inference.networking.k8s.io/v1alpha1"],
@@ -68,6 +70,7 @@ export type KnownDoc =
   | z.infer<typeof inferencePoolV1alpha2Schema>
   | z.infer<typeof inferencePoolV1Schema>
   | z.infer<typeof inferenceModelSchema>
+  | z.infer<typeof inferenceModelRewriteSchema>
   | z.infer<typeof inferenceObjectiveSchema>
   | z.infer<typeof gatewaySchema>
   | z.infer<typeof httpRouteSchema>

@@ -15,7 +15,20 @@ function duration(value: string): number {
   return ms;
 }
 
-/** The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one. */
+/** The ConfigMap key upstream's chart mounts (`inferenceExtension.pluginsConfigFile`). */
+const DEFAULT_CONFIG_MAP_KEY = "default-plugins.yaml";
+
+/** `NAMESPACE/NAME`. */
+function namespacedName(value: string): { namespace: string; name: string } {
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError("expected NAMESPACE/NAME, e.g. default/qwen-epp-config");
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+/**
+ * The configuration source the flags name: files (`-f`) or Kubernetes (`--kube`); exactly one.
+ * `--config-file` is one more manifest with `-f`, and the polled EndpointPickerConfig with `--kube`.
+ */
 export async function sourceOptions(
   opts: KubeFlagValues,
   gatewayClass?: string,
@@ -24,6 +37,10 @@ export async function sourceOptions(
     if (opts.file !== undefined) throw new UsageError("-f and --kube are exclusive: choose one source");
     if (opts.endpoints !== undefined)
       throw new UsageError("--endpoints is for -f: with --kube the endpoints are the pools' Pods");
+    if (opts.configFile !== undefined && opts.configMap !== undefined)
+      throw new UsageError(
+        "--config-file and --config-map are exclusive: the EndpointPickerConfig has one source",
+      );
     // Loaded only with --kube (client-node is large).
     const { KubeConfigError, loadKubeConfig } = await import("../kube/load-kube-config.ts");
     try {
@@ -33,6 +50,12 @@ export async function sourceOptions(
           kubeConfig,
           ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
           ...(gatewayClass !== undefined ? { gatewayClass } : {}),
+          ...(opts.configFile !== undefined
+            ? { pickerConfig: { file: opts.configFile, intervalMs: opts.watchInterval || 1000 } }
+            : {}),
+          ...(opts.configMap !== undefined
+            ? { pickerConfig: { configMap: { ...opts.configMap, key: opts.configMapKey } } }
+            : {}),
           ...(opts.leaderElect
             ? {
                 leaderElection: {
@@ -52,14 +75,17 @@ export async function sourceOptions(
     opts.kubeconfig !== undefined ||
     opts.namespace !== undefined ||
     gatewayClass !== undefined ||
-    opts.leaderElect
+    opts.leaderElect ||
+    opts.configMap !== undefined
   )
-    throw new UsageError("--kubeconfig, --namespace, --gateway-class and --leader-elect need --kube");
+    throw new UsageError(
+      "--kubeconfig, --namespace, --gateway-class, --leader-elect and --config-map need --kube",
+    );
   if (opts.file === undefined)
     throw new UsageError(
       "no configuration: pass -f FILE|FOLDER (manifests) or --kube (a Kubernetes API server)",
     );
-  return { manifests: opts.file };
+  return { manifests: opts.configFile !== undefined ? [...opts.file, opts.configFile] : opts.file };
 }
 
 /** The flag values `sourceOptions` reads. */
@@ -73,6 +99,11 @@ export interface KubeFlagValues {
   leaderElectLeaseName: string;
   leaderElectLeaseDuration: number;
   endpoints?: string;
+  configFile?: string;
+  configMap?: { namespace: string; name: string };
+  configMapKey: string;
+  /** File polling interval, ms (0 = never; the `--config-file` poll then uses 1 s). */
+  watchInterval: number;
 }
 
 /** The Kubernetes flags, as Option objects to `addOption()`. */
@@ -102,4 +133,18 @@ export const kubeFlags = {
     )
       .argParser(duration)
       .default(15_000, "15s"),
+  configFile: () =>
+    new Option(
+      "--config-file <file>",
+      "EndpointPickerConfig file, e.g. a mounted ConfigMap key (upstream's flag); reread on change",
+    ),
+  configMap: () =>
+    new Option(
+      "--config-map <namespace/name>",
+      "with --kube: watch this ConfigMap for the EndpointPickerConfig (invalid versions get an Event and are not applied)",
+    ).argParser(namespacedName),
+  configMapKey: () =>
+    new Option("--config-map-key <key>", "the --config-map key holding the EndpointPickerConfig").default(
+      DEFAULT_CONFIG_MAP_KEY,
+    ),
 };

@@ -26,6 +26,9 @@ export function serveCommand(): Command {
     .addOption(kubeFlags.leaderElectNamespace())
     .addOption(kubeFlags.leaderElectLeaseName())
     .addOption(kubeFlags.leaderElectLeaseDuration())
+    .addOption(kubeFlags.configFile())
+    .addOption(kubeFlags.configMap())
+    .addOption(kubeFlags.configMapKey())
     .addOption(coreFlags.endpoints())
     .option(
       "--port <n>",

@@ -9,6 +9,12 @@ import { type PickerConfigRecord, toPickerConfigRecord } from "../api/endpoint-p
 import { type GatewayRecord, toGatewayRecord } from "../api/gateway.ts";
 import { type RouteRecord, toRouteRules } from "../api/http-route.ts";
 import { type ModelRecord, toModelRecord } from "../api/inference-model.ts";
+import {
+  type PoolRewrites,
+  poolRewrites,
+  type RewriteRecord,
+  toRewriteRecord,
+} from "../api/inference-model-rewrite.ts";
 import { type ObjectiveRecord, toObjectiveRecord } from "../api/inference-objective.ts";
 import { POOL_GROUP_V1, POOL_GROUP_V1ALPHA2, type PoolRecord, toPoolRecord } from "../api/inference-pool.ts";
 import type { KnownDoc } from "../api/resources.ts";
@@ -82,7 +88,7 @@ export interface AssembleContext {
 
 /**
  * Resolves references between decoded objects (poolRef, backendRefs, parentRefs, targetRef),
- * applies "oldest wins" to model names and checks EndpointPickerConfigs. Never throws: objects
+ * applies "oldest wins" to model names and rewrite rules and checks EndpointPickerConfigs. Never throws: objects
  * with a problem are left out and the problem is returned (a watch-driven source reports them on
  * the object and applies the rest). `decoded` is in source order (older first on ties).
  */
@@ -172,6 +178,23 @@ export function assembleConfig(
     byName.set(record.name, record);
     objectives.set(record.poolKey, byName);
   }
+
+  // Model rewrites: per pool, exact matches before generic rules, then the oldest object, then rule order.
+  const rewriteCandidates: { record: RewriteRecord; order: number }[] = [];
+  for (const src of all("InferenceModelRewrite")) {
+    const record = toRewriteRecord(src.value);
+    if (checkPoolRef(src, src.value.spec.poolRef, record.poolKey))
+      rewriteCandidates.push({ record, order: src.order });
+  }
+  rewriteCandidates.sort((a, b) =>
+    compareAge(a.record.creationTimestamp, a.order, b.record.creationTimestamp, b.order),
+  );
+  const rewrites = new Map<string, PoolRewrites>();
+  for (const poolKey of new Set(rewriteCandidates.map((c) => c.record.poolKey)))
+    rewrites.set(
+      poolKey,
+      poolRewrites(rewriteCandidates.filter((c) => c.record.poolKey === poolKey).map((c) => c.record)),
+    );
 
   // Gateways and listeners.
   const gateways: GatewayRecord[] = [];
@@ -332,6 +355,7 @@ export function assembleConfig(
       pools,
       models,
       objectives,
+      rewrites,
       gateways,
       listeners,
       routes,

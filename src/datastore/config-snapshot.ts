@@ -7,6 +7,7 @@ import type { PickerConfigRecord } from "../api/endpoint-picker-config.ts";
 import type { GatewayRecord, ListenerRecord } from "../api/gateway.ts";
 import type { RouteRecord } from "../api/http-route.ts";
 import type { ModelRecord } from "../api/inference-model.ts";
+import type { PoolRewrites } from "../api/inference-model-rewrite.ts";
 import type { ObjectiveRecord } from "../api/inference-objective.ts";
 import type { PoolRecord } from "../api/inference-pool.ts";
 import type { SourcePosition } from "../api/metadata.ts";
@@ -29,6 +30,8 @@ export interface ConfigSnapshot {
   readonly models: ReadonlyMap<string, ReadonlyMap<string, ModelRecord>>;
   /** InferenceObjectives: pool key → objective name → record. */
   readonly objectives: ReadonlyMap<string, ReadonlyMap<string, ObjectiveRecord>>;
+  /** InferenceModelRewrite rules: pool key → the winning rule per model name (pools without any absent). */
+  readonly rewrites: ReadonlyMap<string, PoolRewrites>;
   readonly gateways: readonly GatewayRecord[];
   /** HTTP listeners the gateway serves (the implicit one when there is no Gateway). */
   readonly listeners: readonly ListenerRecord[];

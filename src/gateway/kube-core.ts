@@ -6,6 +6,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { KubeSource } from "../kube/kube-source.ts";
 import { LeaderElection } from "../kube/leader-election.ts";
+import type { PickerConfigRef } from "../kube/picker-config-feed.ts";
 import { StatusWriter } from "../kube/status-writer.ts";
 import type { Logger } from "../observability/logger.ts";
 
@@ -21,6 +22,8 @@ export interface KubeCoreOptions {
     readonly name: string;
     readonly leaseDurationMs: number;
   };
+  /** The EndpointPickerConfig's file or ConfigMap (`--config-file`, `--config-map`). */
+  readonly pickerConfig?: PickerConfigRef;
 }
 
 /** The Kubernetes source of `o`; `defaultPort`: the implicit listener's (no Gateway). */
@@ -29,6 +32,7 @@ export function kubeSource(o: KubeCoreOptions, defaultPort: number, logger: Logg
     kubeConfig: o.kubeConfig,
     ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),
     ...(o.gatewayClass !== undefined ? { gatewayClass: o.gatewayClass } : {}),
+    ...(o.pickerConfig ? { pickerConfig: o.pickerConfig } : {}),
     defaultPort,
     logger,
   });

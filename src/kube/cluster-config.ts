@@ -42,7 +42,7 @@ export interface ClusterConfig {
   readonly signature: string;
   /** Every object of a kind the gateway reads, with its verdict. */
   readonly verdicts: readonly ObjectVerdict[];
-  /** Objects of kinds the gateway watches but does not act on (InferenceModelRewrite). */
+  /** Objects of kinds the gateway watches but does not act on (none today; reported once). */
   readonly ignored: readonly IgnoredDocument[];
 }
 
@@ -113,6 +113,8 @@ export interface ClusterConfigOptions {
    * a verdict, and references to them raise no error.
    */
   readonly gatewayClass?: string;
+  /** An EndpointPickerConfig checked already (from a file or a ConfigMap: `picker-config-feed.ts`). */
+  readonly pickerConfig?: DecodedObject;
 }
 
 /** Decodes and assembles `objects`; never throws. */
@@ -121,7 +123,7 @@ export function clusterConfig(
   decoder: ObjectDecoder,
   options: ClusterConfigOptions,
 ): ClusterConfig {
-  const { defaultPort, gatewayClass } = options;
+  const { defaultPort, gatewayClass, pickerConfig } = options;
   const invalid = new Set<string>();
   const foreign = (o: ApiObject) =>
     gatewayClass !== undefined &&
@@ -136,7 +138,9 @@ export function clusterConfig(
   const push = (m: Map<string, ConfigIssue[]>, uid: string, issues: readonly ConfigIssue[]) => {
     if (issues.length > 0) m.set(uid, [...(m.get(uid) ?? []), ...issues]);
   };
-  let accepted: { decoded: DecodedObject; uid: string; content: string }[] = [];
+  let accepted: { decoded: DecodedObject; uid: string; content: string }[] = pickerConfig
+    ? [{ decoded: pickerConfig, uid: "", content: JSON.stringify(pickerConfig.doc) }]
+    : [];
   const ignored: IgnoredDocument[] = [];
   for (const object of sorted) {
     const { ref, result, content } = decoder.decode(object);

@@ -3,7 +3,7 @@
  * it). For the Gateways it serves (`servedGateways`): Gateway Accepted/Programmed and per-listener
  * conditions; HTTPRoute `status.parents[]` entries for those Gateways; InferencePool
  * `status.parent[]` (v1alpha2) / `status.parents[]` (v1) Accepted and ResolvedRefs per Gateway;
- * InferenceModel and InferenceObjective Accepted. Entries of other controllers are kept; a
+ * InferenceModel, InferenceObjective and InferenceModelRewrite Accepted. Entries of other controllers are kept; a
  * condition whose status, reason and message stay keeps its lastTransitionTime, so an unchanged
  * object computes to exactly its current status.
  */
@@ -207,7 +207,11 @@ export function desiredStatuses(input: StatusInput): StatusWrite[] {
         };
       });
       write(o, { ...status, [field]: [...previous.filter((p) => !isOurs(p)), ...mine] });
-    } else if (o.kind === "InferenceModel" || o.kind === "InferenceObjective") {
+    } else if (
+      o.kind === "InferenceModel" ||
+      o.kind === "InferenceObjective" ||
+      o.kind === "InferenceModelRewrite"
+    ) {
       const warnings = verdictOf.get(o.metadata?.uid ?? "")?.warnings ?? [];
       const inUse = warnings.find((w) => w.reason.includes("(ModelNameInUse)"));
       const ok = errors.length === 0 && inUse === undefined;

@@ -100,6 +100,8 @@ export class KindWatch {
     list: () => Promise<KubernetesListObject<KubernetesObject>>,
     handlers: KindWatchHandlers,
     backOff: BackOff = {},
+    /** Watch only the objects this selects (e.g. `metadata.name=x`); `list` must apply it too. */
+    fieldSelector?: string,
   ) {
     this.kind = kind;
     this.#handlers = handlers;
@@ -110,10 +112,18 @@ export class KindWatch {
       const result = await list();
       this.#failures = 0;
       this.#absent = false;
-      this.#markSynced();
+      // Once the ListWatch has put the listed objects in its cache (right after this returns).
+      setImmediate(() => this.#markSynced());
       return result;
     };
-    this.#lw = new ListWatch(collectionPath(kind, namespace), this.#watch, listed, false);
+    this.#lw = new ListWatch(
+      collectionPath(kind, namespace),
+      this.#watch,
+      listed,
+      false,
+      undefined,
+      fieldSelector,
+    );
     const changed = () => {
       this.#failures = 0;
       handlers.onChange();

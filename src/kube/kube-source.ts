@@ -4,7 +4,8 @@
  * (`cluster-config.ts`: invalid objects left out, the rest applied) with the Pods the pools
  * select as endpoints (`pod-endpoints.ts`). Invalid objects are reported as Kubernetes Events and
  * through `onRejected`; they are never applied. Changes are coalesced for `debounceMs`; when only
- * Pods changed, only the endpoints are recomputed.
+ * Pods changed, only the endpoints are recomputed. The EndpointPickerConfig, which is no API kind,
+ * comes from a file or a ConfigMap (`picker-config-feed.ts`).
  */
 import {
   CoreV1Api,
@@ -21,6 +22,7 @@ import { type ApiObject, type ClusterConfig, clusterConfig, ObjectDecoder } from
 import { EventRecorder } from "./event-recorder.ts";
 import { formatIssueText } from "./issue-text.ts";
 import { type BackOff, KindWatch } from "./kind-watch.ts";
+import { PickerConfigFeed, type PickerConfigRef } from "./picker-config-feed.ts";
 import { type PodLike, podEndpoints } from "./pod-endpoints.ts";
 import { apiVersionOf, CONFIG_KINDS, POD_KIND, type WatchedKind } from "./watched-kinds.ts";
 
@@ -36,6 +38,8 @@ export interface KubeSourceOptions {
   /** Changes arriving within this many ms are applied together. Default 20. */
   readonly debounceMs?: number;
   readonly backOff?: BackOff;
+  /** Where the EndpointPickerConfig comes from (`--config-file`, `--config-map`); none: defaults. */
+  readonly pickerConfig?: PickerConfigRef;
 }
 
 /** What the source saw in its latest rebuild (for status writers). */
@@ -65,6 +69,7 @@ export class KubeSource implements ConfigSource {
   readonly #watches: KindWatch[];
   readonly #podWatch: KindWatch;
   readonly #classWatch: KindWatch;
+  readonly #picker: PickerConfigFeed | undefined;
   readonly #decoder = new ObjectDecoder();
   readonly #events: EventRecorder;
   readonly #viewListeners = new Set<(view: ClusterView) => void>();
@@ -117,10 +122,22 @@ export class KubeSource implements ConfigSource {
     this.#podWatch = watchOf(POD_KIND, () =>
       namespace !== undefined ? core.listNamespacedPod({ namespace }) : core.listPodForAllNamespaces(),
     );
+    this.#picker = options.pickerConfig
+      ? new PickerConfigFeed(options.pickerConfig, {
+          kubeConfig,
+          logger: this.#logger,
+          onChange: () => this.#changed(true),
+          ...(options.backOff ? { backOff: options.backOff } : {}),
+        })
+      : undefined;
   }
 
-  /** Waits until every kind is listed (or known absent), then returns the first update. */
+  /**
+   * Waits until every kind is listed (or known absent), then returns the first update. Throws
+   * ConfigError when the `--config-file` EndpointPickerConfig is missing or invalid.
+   */
   async load(): Promise<SourceUpdate> {
+    await this.#picker?.start();
     const all = [...this.#watches, this.#classWatch, this.#podWatch];
     for (const w of all) w.start();
     await Promise.all(all.map((w) => w.synced()));
@@ -153,6 +170,7 @@ export class KubeSource implements ConfigSource {
     this.#handlers = undefined;
     if (this.#timer) clearTimeout(this.#timer);
     await Promise.all([...this.#watches, this.#classWatch, this.#podWatch].map((w) => w.stop()));
+    await this.#picker?.stop();
   }
 
   /** A change arrived; `config`: of a configuration kind (else only Pods changed). */
@@ -204,9 +222,11 @@ export class KubeSource implements ConfigSource {
   #rebuild(): { update: SourceUpdate; rejected: ConfigError | undefined } {
     this.#configDirty = false;
     const objects = this.#watches.flatMap((w) => w.objects() as ApiObject[]);
+    const pickerConfig = this.#picker?.current();
     const built = clusterConfig(objects, this.#decoder, {
       defaultPort: this.#options.defaultPort,
       ...(this.#options.gatewayClass !== undefined ? { gatewayClass: this.#options.gatewayClass } : {}),
+      ...(pickerConfig ? { pickerConfig } : {}),
     });
     const live = new Set(objects.map((o) => o.metadata?.uid ?? ""));
     this.#decoder.retain(live);
@@ -234,6 +254,11 @@ export class KubeSource implements ConfigSource {
         );
       else if (v.warnings.length > 0)
         this.#events.warn(v.ref, WARNING_REASON, v.warnings.map((i) => formatIssueText(i)).join("; "));
+    }
+    for (const issue of this.#picker?.issues() ?? []) {
+      const key = `picker|${issue.file}|${issue.line}|${issue.field}|${issue.reason}`;
+      reported.add(key);
+      if (!this.#reported.has(key)) fresh.push(issue);
     }
     this.#reported = reported;
     for (const d of built.ignored) {

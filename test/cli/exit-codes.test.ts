@@ -26,6 +26,11 @@ test("igw serve: a missing option, a bad value and an alias bomb each exit 2", a
   assertUsageError(await runIgw(["serve", "-f", "examples/seed", "--namespace", "x"]), /need --kube/);
   assertUsageError(await runIgw(["serve", "--kube", "-f", "examples/seed"]), /-f and --kube are exclusive/);
   assertUsageError(
+    await runIgw(["serve", "-f", "examples/seed", "--config-map", "default/epp"]),
+    /--config-map need --kube/,
+  );
+  assertUsageError(await runIgw(["epp", "--kube", "--config-map", "epp"]), /expected NAMESPACE\/NAME/);
+  assertUsageError(
     await runIgw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
   );

@@ -227,3 +227,64 @@ spec:
     "RE2 syntax JavaScript lacks is accepted",
   );
 });
+
+test("InferenceModelRewrite rules: exact matches beat generic rules, then the oldest object, then rule order", () => {
+  const rewrite = (name: string, ts: string, rules: string) => `---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: ${name}, creationTimestamp: "${ts}"}
+spec:
+  poolRef: {name: p}
+  rules:
+${rules}`;
+  const c = load(
+    POOL +
+      rewrite(
+        "newer",
+        "2025-02-01T00:00:00Z",
+        "  - matches: [{model: {value: qwen}}]\n    targets: [{modelRewrite: qwen-v2}]\n" +
+          "  - targets: [{modelRewrite: fallback-new}]\n",
+      ) +
+      rewrite(
+        "older",
+        "2025-01-01T00:00:00Z",
+        "  - targets: [{modelRewrite: fallback-old}]\n" +
+          "  - matches: [{model: {value: qwen}}, {model: {type: Exact, value: q}}]\n" +
+          "    targets: [{modelRewrite: qwen-v1, weight: 9}, {modelRewrite: qwen-v2, weight: 1}]\n" +
+          "  - matches: [{model: {value: qwen}}]\n    targets: [{modelRewrite: never}]\n",
+      ),
+  );
+  const table = c.rewrites.get("default/p");
+  assert.deepEqual(table?.exact.get("qwen")?.targets, [
+    { name: "qwen-v1", weight: 9 },
+    { name: "qwen-v2", weight: 1 },
+  ]);
+  assert.equal(table?.exact.get("q"), table?.exact.get("qwen"));
+  assert.deepEqual(table?.generic?.targets, [{ name: "fallback-old", weight: 1 }]);
+  assert.equal(table?.generic?.rewriteKey, "default/older");
+});
+
+test("an InferenceModelRewrite with some weights unset, or naming no pool, is an error with file and line", () => {
+  assert.deepEqual(
+    issuesOf(`${POOL}---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: half}
+spec:
+  poolRef: {name: p}
+  rules:
+  - targets: [{modelRewrite: a, weight: 1}, {modelRewrite: b}]
+---
+apiVersion: inference.networking.x-k8s.io/v1alpha2
+kind: InferenceModelRewrite
+metadata: {name: lost}
+spec:
+  poolRef: {name: nope}
+  rules: []
+`),
+    [
+      "m.yaml:16: InferenceModelRewrite default/half: spec.rules[0].targets[1].weight: weights must be set on all targets or on none",
+      "m.yaml:22: InferenceModelRewrite default/lost: spec.poolRef.name: InferencePool default/nope is not defined",
+    ],
+  );
+});

@@ -24,6 +24,7 @@ function config(...pools: PoolRecord[]): ConfigSnapshot {
     pools: new Map(pools.map((p) => [p.key, p])),
     models: new Map(),
     objectives: new Map(),
+    rewrites: new Map(),
     gateways: [],
     listeners: [],
     routes: [],

@@ -7,89 +7,34 @@
  * server restarted under load loses no request and the watches resume.
  */
 import assert from "node:assert/strict";
-import { randomInt, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { request } from "undici";
 import { EXT_PROC_SERVICE } from "../../src/extproc/protocol.ts";
 import { type EppProcess, startEppProcess } from "../helpers/epp-process.ts";
 import { type GatewayProcess, startGatewayProcess } from "../helpers/gateway-process.ts";
 import { healthClient } from "../helpers/grpc-health.ts";
 import { type KubeEnv, startKubeEnv } from "../helpers/kube-env.ts";
-import { SEED_LORA_ARGS, type SimProcess, startSimProcess } from "../helpers/sim-process.ts";
+import {
+  assertPodsLeaveAndReturn,
+  assertSeedModelsServed,
+  complete,
+  kubectlOk,
+  loopbackPods,
+  startSeedPods,
+  within,
+} from "../helpers/kube-pods.ts";
+import type { SimProcess } from "../helpers/sim-process.ts";
 
 const PODS = 3;
-/** 127.A.B.1 .. 127.A.B.PODS: a random /24 of loopback, so two runs at once do not share port 8000. */
-const NET = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
-const ipOf = (i: number) => `${NET}.${i + 1}`;
-
-interface Answer {
-  status: number;
-  endpoint: string;
-  text: string;
-}
-
-async function complete(url: string, model: string, id?: string): Promise<Answer> {
-  const res = await request(`${url}/v1/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...(id ? { "x-request-id": id } : {}) },
-    // A prompt of its own, so that prefix-cache affinity does not pin every request to one Pod.
-    body: JSON.stringify({ model, prompt: `${randomUUID()} plan a trip to Kyoto`, max_tokens: 3 }),
-  });
-  return {
-    status: res.statusCode,
-    endpoint: String(res.headers["x-gateway-destination-endpoint-served"] ?? ""),
-    text: await res.body.text(),
-  };
-}
-
-/** Polls `check` every 50 ms until it holds; returns the ms it took, or fails after `limitMs`. */
-async function within(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - t0;
-    if (Date.now() - t0 > limitMs) assert.fail(`${what}: not within ${limitMs} ms`);
-    await sleep(50);
-  }
-}
-
-function pod(i: number): string {
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name: `qwen-${i}`, namespace: "default", labels: { app: "qwen" } },
-    spec: { containers: [{ name: "vllm", image: "vllm/vllm-openai", ports: [{ containerPort: 8000 }] }] },
-  });
-}
+const { net: NET, ipOf } = loopbackPods();
 
 describe("igw serve --kube against a real API server", () => {
   let kube: KubeEnv;
   const sims: SimProcess[] = [];
   let gw: GatewayProcess;
 
-  const kubectl = (args: string[], input?: string): string => {
-    const r = kube.kubectl(args, input);
-    assert.equal(r.status, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const setPodStatus = (i: number, ready: boolean, ip = ipOf(i)) =>
-    kubectl([
-      "patch",
-      "pod",
-      `qwen-${i}`,
-      "--subresource=status",
-      "--type=merge",
-      "-p",
-      JSON.stringify({
-        status: {
-          phase: "Running",
-          podIP: ip,
-          podIPs: [{ ip }],
-          conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
-        },
-      }),
-    ]);
+  const kubectl = (args: string[], input?: string): string => kubectlOk(kube, args, input);
   /** Creates or changes InferenceModel `name` (modelName the same) in default. */
   const applyModel = (name: string, spec: Record<string, unknown>) =>
     kubectl(
@@ -112,16 +57,7 @@ describe("igw serve --kube against a real API server", () => {
 
   before(async () => {
     kube = await startKubeEnv();
-    // One at a time (each pushed as it starts, so `after` stops it even when a later one fails).
-    for (let i = 0; i < PODS; i++)
-      sims.push(
-        await startSimProcess(["--model", "qwen", "--host", ipOf(i), "--port", "8000", ...SEED_LORA_ARGS]),
-      );
-    kubectl(["apply", "-f", "examples/seed/"]);
-    for (let i = 0; i < PODS; i++) {
-      kubectl(["create", "-f", "-"], pod(i));
-      setPodStatus(i, true);
-    }
+    await startSeedPods(kube, PODS, ipOf, sims);
     gw = await startGatewayProcess(["--kube", "--kubeconfig", kube.kubeconfig, "--access-log"]);
   });
   after(async () => {
@@ -131,17 +67,7 @@ describe("igw serve --kube against a real API server", () => {
   });
 
   test("the seed's manifests, applied unchanged, serve qwen and travel-helper on the Pods", async () => {
-    const seen = new Set<string>();
-    for (let n = 0; n < 12; n++) {
-      for (const model of ["qwen", "travel-helper"]) {
-        const r = await complete(gw.url, model);
-        assert.equal(r.status, 200, r.text);
-        assert.equal((JSON.parse(r.text) as { model: string }).model, model);
-        seen.add(r.endpoint);
-      }
-    }
-    for (const e of seen) assert.match(e, new RegExp(`^${NET.replaceAll(".", "\\.")}\\.\\d:8000$`));
-    assert.ok(seen.size >= 2, `requests went to ${[...seen].join(", ")} only`);
+    await assertSeedModelsServed(gw.url, NET);
   });
 
   test("InferencePool, HTTPRoute, Gateway and InferenceModel status is written, visible with kubectl get", async () => {
@@ -277,21 +203,7 @@ describe("igw serve --kube against a real API server", () => {
   });
 
   test("an unready Pod and a deleted Pod get no new request 2 s after the change", async () => {
-    setPodStatus(1, false);
-    kubectl(["delete", "pod", "qwen-2", "--wait=false"]);
-    await sleep(2000);
-    const seen = new Set<string>();
-    for (let n = 0; n < 20; n++) {
-      const r = await complete(gw.url, "qwen");
-      assert.equal(r.status, 200, r.text);
-      seen.add(r.endpoint);
-    }
-    assert.deepEqual([...seen], [`${ipOf(0)}:8000`]);
-    // Ready again: back in the pool.
-    setPodStatus(1, true);
-    await within(2000, "the Pod ready again gets requests", async () => {
-      return (await complete(gw.url, "qwen")).endpoint === `${ipOf(1)}:8000`;
-    });
+    await assertPodsLeaveAndReturn(kube, gw.url, ipOf);
   });
 
   test("the API server restarted under load: no request is lost and the watches resume", async () => {

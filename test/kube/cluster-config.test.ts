@@ -120,4 +120,43 @@ describe("clusterConfig", () => {
     );
     assert.notEqual(clusterConfig(edited, decoder, { defaultPort: 8081 }).signature, first);
   });
+
+  test("InferenceModelRewrites are applied by creationTimestamp; an invalid one is left out with its problem", () => {
+    const rewrite = (name: string, target: string, weights = true) =>
+      served({
+        apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+        kind: "InferenceModelRewrite",
+        metadata: { name },
+        spec: {
+          poolRef: { name: "qwen-pool" },
+          rules: [
+            {
+              matches: [{ model: { value: "qwen" } }],
+              targets: [
+                { modelRewrite: target, weight: 1 },
+                weights
+                  ? { modelRewrite: "b", weight: 1 }
+                  : {
+                      modelRewrite: "b",
+                    },
+              ],
+            },
+          ],
+        },
+      });
+    const older = rewrite("older", "qwen-old");
+    const newer = rewrite("newer", "qwen-new");
+    const broken = rewrite("broken", "x", false);
+    const built = clusterConfig([broken, newer, ...seed(), older], new ObjectDecoder(), {
+      defaultPort: 8081,
+    });
+    const rule = built.config.rewrites.get("default/qwen-pool")?.exact.get("qwen");
+    assert.deepEqual([rule?.rewriteKey, rule?.targets[0]?.name], ["default/older", "qwen-old"]);
+    const bad = built.verdicts.find((v) => v.ref.name === "broken");
+    assert.deepEqual(
+      bad?.errors.map((e) => `${e.field}: ${e.reason}`),
+      ["spec.rules[0].targets[1].weight: weights must be set on all targets or on none"],
+    );
+    assert.deepEqual(built.ignored, []);
+  });
 });

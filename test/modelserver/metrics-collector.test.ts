@@ -34,6 +34,7 @@ test("every scrape attempt calls onScraped, so admitters re-check with fresh num
     pools: new Map([[pool.key, pool]]),
     models: new Map(),
     objectives: new Map(),
+    rewrites: new Map(),
     gateways: [],
     listeners: [],
     routes: [],

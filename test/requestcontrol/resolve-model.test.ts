@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ModelRecord } from "../../src/api/inference-model.ts";
+import { type PoolRewrites, poolRewrites } from "../../src/api/inference-model-rewrite.ts";
 import type { ConfigSnapshot } from "../../src/datastore/config-snapshot.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { parseRequest } from "../../src/requestcontrol/parse-request.ts";
@@ -21,8 +22,9 @@ const travel: ModelRecord = {
   ],
 };
 
-function config(models: ModelRecord[]): ConfigSnapshot {
+function config(models: ModelRecord[], rewrites?: PoolRewrites): ConfigSnapshot {
   return {
+    rewrites: new Map(rewrites ? [["default/p", rewrites]] : []),
     pools: new Map(),
     models: new Map(models.length ? [["default/p", new Map(models.map((m) => [m.modelName, m]))]] : []),
     objectives: new Map([
@@ -112,4 +114,48 @@ test("request facts: flow id from the fairness header, else the client's model; 
     [s.targetModel, s.isAdapter, s.priority, s.promptTokens],
     ["travel-helper-v1", true, -1, 2],
   );
+});
+
+test("an InferenceModelRewrite rule takes the place of targetModels and makes its model names known", () => {
+  const rewrites = poolRewrites([
+    {
+      key: "default/canary",
+      poolKey: "default/p",
+      rules: [
+        {
+          rewriteKey: "default/canary",
+          models: ["travel-helper", "travel"],
+          targets: [
+            { name: "travel-helper-v3", weight: 1 },
+            { name: "travel-helper-v4", weight: 3 },
+          ],
+        },
+        { rewriteKey: "default/canary", models: ["as-is"], targets: [] },
+      ],
+    },
+  ]);
+  const c = config([travel], rewrites);
+  const low = resolveModel(c, "default/p", "travel-helper", {}, () => 0.2);
+  assert.deepEqual(
+    [low.targetModel, low.priority, low.source, low.rewrite?.rewriteKey],
+    ["travel-helper-v3", -1, "InferenceModel", "default/canary"],
+  );
+  assert.equal(resolveModel(c, "default/p", "travel-helper", {}, () => 0.3).targetModel, "travel-helper-v4");
+  const alias = resolveModel(c, "default/p", "travel", {}, () => 0.99);
+  assert.deepEqual([alias.targetModel, alias.source, alias.priority], ["travel-helper-v4", "passthrough", 0]);
+  assert.equal(resolveModel(c, "default/p", "as-is", {}).targetModel, "as-is");
+  assert.throws(() => resolveModel(c, "default/p", "gpt-4", {}), GatewayError);
+});
+
+test("a rule without matches rewrites every model name the exact rules do not", () => {
+  const rewrites = poolRewrites([
+    {
+      key: "default/all",
+      poolKey: "default/p",
+      rules: [{ rewriteKey: "default/all", models: [], targets: [{ name: "base", weight: 1 }] }],
+    },
+  ]);
+  const c = config([], rewrites);
+  assert.equal(resolveModel(c, "default/p", "anything", {}).targetModel, "base");
+  assert.equal(resolveModel(config([]), "default/p", "anything", {}).targetModel, "anything");
 });
