@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { BeginExchange } from "./exchange-port.ts";
 import type { ExtProcOptions } from "./extproc-options.ts";
 import { bindAsync, shutdown } from "./health-server.ts";
-import { loadExtProcService, type ProcessingRequest, type ProcessingResponse } from "./protocol.ts";
+import { EXT_PROC_DEFINITION, type ProcessingRequest, type ProcessingResponse } from "./protocol.ts";
 import { serverCredentials, type TlsSettings } from "./server-credentials.ts";
 import { ExtProcStream } from "./stream-machine.ts";
 
@@ -35,9 +35,11 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
     // BUFFERED mode sends the whole body in one message.
     "grpc.max_receive_message_length": config.options.bodyLimit + 64 * 1024,
     "grpc.max_send_message_length": -1,
+    // Per-call bookkeeping nobody reads (igw exposes no channelz service).
+    "grpc.enable_channelz": 0,
   });
   let open = 0;
-  server.addService(loadExtProcService(), {
+  server.addService(EXT_PROC_DEFINITION, {
     Process(call: ServerDuplexStream<ProcessingRequest, ProcessingResponse>) {
       open++;
       let done = false;

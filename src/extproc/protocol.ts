@@ -1,35 +1,32 @@
 /**
- * The ext_proc wire types: the hand-written subset of Envoy's protos in `proto/` (see its README),
- * loaded with @grpc/proto-loader, and TypeScript shapes of the messages as the loader decodes and
- * encodes them (camelCase fields, enums and 64-bit ints as numbers, bytes as Buffer, oneofs named).
+ * The ext_proc wire types: TypeScript shapes of the messages of the hand-written subset of Envoy's
+ * protos in `proto/` (see its README), as our codec (wire-reader.ts, wire-writer.ts) decodes and
+ * encodes them: camelCase fields, enums and 64-bit ints as numbers, bytes as Buffer, oneofs named;
+ * the shapes @grpc/proto-loader gives with camelCase, Number, Buffer, oneofs and no defaults.
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ServiceDefinition } from "@grpc/grpc-js";
-import { loadSync, type Options } from "@grpc/proto-loader";
-
-/** `proto/` at the package root (this file is src/extproc/ or dist/extproc/). */
-const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "proto");
+import { decodeProcessingRequest } from "./wire-reader.ts";
+import { encodeProcessingResponse } from "./wire-writer.ts";
 
 /** Full service name: gRPC path `/envoy.service.ext_proc.v3.ExternalProcessor/Process`. */
 export const EXT_PROC_SERVICE = "envoy.service.ext_proc.v3.ExternalProcessor";
 
-/** proto-loader options the types below are written for. */
-export const LOADER_OPTIONS: Options = {
-  keepCase: false,
-  longs: Number,
-  enums: Number,
-  bytes: Buffer,
-  defaults: false,
-  oneofs: true,
-  includeDirs: [PROTO_ROOT],
+const serverOnly = (): never => {
+  throw new Error("igw's ext_proc service definition is for serving; it does not make calls");
 };
 
-/** Loads the service definition (once per caller; the server keeps it). */
-export function loadExtProcService(): ServiceDefinition {
-  const pkg = loadSync("envoy/service/ext_proc/v3/external_processor.proto", LOADER_OPTIONS);
-  return pkg[EXT_PROC_SERVICE] as ServiceDefinition;
-}
+/** The service for a grpc-js Server: Process, a bidirectional stream, through our codec. */
+export const EXT_PROC_DEFINITION: ServiceDefinition = {
+  Process: {
+    path: `/${EXT_PROC_SERVICE}/Process`,
+    requestStream: true,
+    responseStream: true,
+    requestDeserialize: decodeProcessingRequest,
+    responseSerialize: encodeProcessingResponse,
+    requestSerialize: serverOnly,
+    responseDeserialize: serverOnly,
+  },
+};
 
 /** ProcessingMode.BodySendMode. */
 export const BodySendMode = {

@@ -177,6 +177,14 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
   }
 }
 
+/** Envoy's counters for the ext_proc cluster: streams it reset, and GOAWAYs it received. */
+async function extProcStats(envoy: EnvoyProcess): Promise<{ resets: number; goaways: number }> {
+  const text = await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster\\.ext_proc\\.`)).text();
+  const stat = (name: string) =>
+    Number(new RegExp(`^cluster\\.ext_proc\\.${name}: (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+  return { resets: stat("http2\\.tx_reset"), goaways: stat("upstream_cx_close_notify") };
+}
+
 const post = (url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
   fetch(`${url}/v1/completions`, {
     method: "POST",
@@ -357,6 +365,33 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     } finally {
       b.handler = saved;
     }
+  });
+
+  it("1,500 requests back to back: Envoy ends every ext_proc stream without a reset, on one connection", async () => {
+    // Before deploy/envoy/envoy.yaml enabled ext_proc_graceful_grpc_close, Envoy reset each stream
+    // as it ended it; past 1,000 resets at over 33/s Node's HTTP/2 server sent GOAWAY, and streams
+    // Envoy had opened meanwhile failed with 500 (remote_refused_stream_reset).
+    const before = await extProcStats(envoy);
+    let next = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < 1500) {
+          next++;
+          const res = await post(envoy.url, { model: "to-a", prompt: "x" });
+          await res.text();
+          statuses.push(res.status);
+        }
+      }),
+    );
+    const after = await extProcStats(envoy);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      envoy.logs().slice(-2000),
+    );
+    assert.equal(after.resets - before.resets, 0, "streams Envoy reset (http2.tx_reset)");
+    assert.equal(after.goaways - before.goaways, 0, "GOAWAYs Envoy received (upstream_cx_close_notify)");
   });
 
   it("Envoy health-checks the ext_proc cluster with grpc.health.v1; NOT_SERVING marks it failed", async () => {

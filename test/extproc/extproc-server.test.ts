@@ -8,10 +8,11 @@ import type { BeginExchange, ExchangePort } from "../../src/extproc/exchange-por
 import { extProcOptions } from "../../src/extproc/extproc-options.ts";
 import { startExtProcServer } from "../../src/extproc/extproc-server.ts";
 import { startHealthServer } from "../../src/extproc/health-server.ts";
-import { EXT_PROC_SERVICE, loadExtProcService, type ProcessingResponse } from "../../src/extproc/protocol.ts";
+import { EXT_PROC_SERVICE, type ProcessingResponse } from "../../src/extproc/protocol.ts";
 import { selfSignedCertificate } from "../../src/extproc/server-credentials.ts";
 import { asGatewayError, errorResponse } from "../../src/requestcontrol/error-response.ts";
 import { testDecision } from "../helpers/extproc-decision.ts";
+import { loadExtProcService } from "../helpers/extproc-proto.ts";
 import { healthClient } from "../helpers/grpc-health.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
