@@ -6,9 +6,12 @@
  * for the next chunk (SSE events end with a blank line, so streamed events are never held back).
  */
 
+import { ModelRewrite } from "./model-rewrite.ts";
+
 const EMPTY = Buffer.alloc(0);
-/** An SSE event that is an engine's error object (vLLM's mid-stream failure), with or without the space. */
-const ERROR_EVENTS = [Buffer.from('data: {"error"'), Buffer.from('data:{"error"')];
+/** An engine's error object; an SSE event `data: {"error"` or `data:{"error"` is vLLM's mid-stream failure. */
+const ERROR_OBJECT = Buffer.from('{"error"');
+const DATA_FIELD = Buffer.from("data:");
 const USAGE = Buffer.from('"usage"');
 /**
  * A streamed event that carries generated output: a non-empty `text` (completions), `content` or
@@ -18,23 +21,20 @@ const USAGE = Buffer.from('"usage"');
 const CONTENT_TOKEN =
   /"(?:text|content|reasoning_content|reasoning)"\s*:\s*"(?!")|"tool_calls"\s*:\s*\[\s*\{/;
 
-/** Rewrite patterns by (target, client) pair; bounded (names come from the configuration). */
-const patterns = new Map<string, RegExp>();
-
-function rewritePattern(targetJson: string): RegExp {
-  let p = patterns.get(targetJson);
-  if (!p) {
-    if (patterns.size >= 1024) patterns.clear();
-    p = new RegExp(`"model"\\s*:\\s*${targetJson.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`, "g");
-    patterns.set(targetJson, p);
-  }
-  return p;
-}
-
 /** Bytes of an unfinished line kept for the usage scan when nothing is rewritten. */
 const MAX_SCAN_TAIL = 16 * 1024;
 const PROMPT_TOKENS = Buffer.from('"prompt_tokens"');
 const COMPLETION_TOKENS = Buffer.from('"completion_tokens"');
+
+/** True when `buf` holds an SSE event whose data is an error object (`data:` and one optional space before it). */
+function hasErrorEvent(buf: Buffer): boolean {
+  for (let at = buf.indexOf(ERROR_OBJECT); at >= 0; at = buf.indexOf(ERROR_OBJECT, at + 1)) {
+    const field = (buf[at - 1] === 32 ? at - 1 : at) - DATA_FIELD.length;
+    if (field >= 0 && buf.compare(DATA_FIELD, 0, DATA_FIELD.length, field, field + DATA_FIELD.length) === 0)
+      return true;
+  }
+  return false;
+}
 
 /** The integer after `"key"` (optional spaces, a colon) within `buf[from..to)`, or undefined. */
 function numberAfter(buf: Buffer, key: Buffer, from: number, to: number): number | undefined {
@@ -52,9 +52,7 @@ function numberAfter(buf: Buffer, key: Buffer, from: number, to: number): number
 }
 
 export class ResponseRelay {
-  readonly #pattern: RegExp | undefined;
-  readonly #replacement: string;
-  readonly #targetJson: string;
+  readonly #rewrite: ModelRewrite | undefined;
   /** Bytes after the last newline seen, not yet part of a complete line. */
   #pending: Buffer[] = [];
   #pendingLength = 0;
@@ -72,9 +70,7 @@ export class ResponseRelay {
 
   /** Rewrites only when `targetModel !== clientModel`; otherwise bytes pass unchanged. */
   constructor(targetModel: string, clientModel: string) {
-    this.#targetJson = JSON.stringify(targetModel);
-    this.#replacement = `"model":${JSON.stringify(clientModel)}`;
-    this.#pattern = targetModel === clientModel ? undefined : rewritePattern(this.#targetJson);
+    this.#rewrite = targetModel === clientModel ? undefined : new ModelRewrite(targetModel, clientModel);
   }
 
   /** The body is an SSE stream (`text/event-stream`): the first token is looked for event by event. */
@@ -85,16 +81,17 @@ export class ResponseRelay {
 
   /** True when the body changes length (the adapter must drop Content-Length). */
   get rewrites(): boolean {
-    return this.#pattern !== undefined;
+    return this.#rewrite !== undefined;
   }
 
   /** Bytes to send now for one upstream chunk (possibly empty while a line is incomplete). */
   push(chunk: Buffer): Buffer {
     if (!this.#watchTokens && chunk.length > 0) this.firstTokenSeen = true;
-    const nl = chunk.lastIndexOf(10);
+    const last = chunk.length - 1;
+    const nl = last >= 0 && chunk[last] === 10 ? last : chunk.lastIndexOf(10);
     if (nl < 0) {
       this.#hold(chunk);
-      return this.#pattern ? EMPTY : chunk;
+      return this.#rewrite ? EMPTY : chunk;
     }
     const head = nl + 1 === chunk.length ? chunk : chunk.subarray(0, nl + 1);
     const complete = this.#pendingLength > 0 ? Buffer.concat([...this.#pending, head]) : head;
@@ -106,7 +103,7 @@ export class ResponseRelay {
       this.firstTokenSeen = true;
     }
     this.#scan(complete);
-    return this.#pattern ? this.#rewrite(complete) : chunk;
+    return this.#rewrite ? this.#rewrite.apply(complete) : chunk;
   }
 
   /** Bytes still held when the upstream body ends. */
@@ -116,28 +113,21 @@ export class ResponseRelay {
     this.#pending = [];
     this.#pendingLength = 0;
     this.#scan(rest);
-    return this.#pattern ? this.#rewrite(rest) : EMPTY;
+    return this.#rewrite ? this.#rewrite.apply(rest) : EMPTY;
   }
 
   /** Keeps an unfinished line: whole when it will be rewritten, else only its tail (for usage). */
   #hold(piece: Buffer): void {
     this.#pending.push(piece);
     this.#pendingLength += piece.length;
-    if (this.#pattern) return;
+    if (this.#rewrite) return;
     while (this.#pending.length > 1 && this.#pendingLength - this.#pending[0]!.length >= MAX_SCAN_TAIL)
       this.#pendingLength -= this.#pending.shift()!.length;
   }
 
-  #rewrite(buf: Buffer): Buffer {
-    const text = buf.toString("utf8");
-    if (!text.includes(this.#targetJson)) return buf;
-    return Buffer.from(text.replace(this.#pattern!, this.#replacement));
-  }
-
   /** Reads the token counts of the last `usage` object in `buf` (null usage leaves them as they are). */
   #scan(buf: Buffer): void {
-    if (this.isStream && !this.streamError)
-      this.streamError = buf.indexOf(ERROR_EVENTS[0]!) >= 0 || buf.indexOf(ERROR_EVENTS[1]!) >= 0;
+    if (this.isStream && !this.streamError) this.streamError = hasErrorEvent(buf);
     const at = buf.lastIndexOf(USAGE);
     if (at < 0) return;
     const to = Math.min(buf.length, at + 512);

@@ -184,3 +184,31 @@ test("the request-head parser never throws on arbitrary text", () => {
     { numRuns: 1000 },
   );
 });
+
+test("size lines read from the bytes (a whole line in one input) decode as the general path does, split byte by byte", () => {
+  const outcome = (wire: Buffer, bytewise: boolean): string => {
+    const got: Buffer[] = [];
+    const d = new ChunkedDecoder((p) => got.push(Buffer.from(p)));
+    try {
+      if (bytewise) for (let i = 0; i < wire.length; i++) d.push(wire.subarray(i, i + 1));
+      else d.push(wire);
+    } catch (e) {
+      assert.ok(e instanceof ChunkedDecodeError);
+      return `error: ${e.message}`;
+    }
+    return `${d.done} ${Buffer.concat(got).toString("latin1")}`;
+  };
+  const sizeLine = fc.oneof(
+    fc.constantFrom("5", "05", "0005", "A", "a", "1F", "1f", "5 ", "5;x=1", "5\t", " 5", "", "0x5", "g"),
+    fc.stringMatching(/^[0-9a-fA-F]{12,14}$/),
+  );
+  fc.assert(
+    fc.property(sizeLine, fc.constantFrom("\r\n", "\n", "\r"), (size, eol) => {
+      const wire = Buffer.from(`${size}${eol}${"x".repeat(40)}\r\n0\r\n\r\n`, "latin1");
+      assert.equal(outcome(wire, false), outcome(wire, true), JSON.stringify(size + eol));
+    }),
+    { numRuns: 400 },
+  );
+  const wire = Buffer.from("A\r\n0123456789\r\n0\r\n\r\n");
+  assert.equal(outcome(wire, false), "true 0123456789");
+});

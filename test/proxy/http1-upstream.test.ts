@@ -201,3 +201,58 @@ test("abort works before a connection exists, while queued, and mid-response; th
     server.close();
   }
 });
+
+test("the chunks of one read come as one Buffer; handed-over Buffers survive later reads of any connection", async () => {
+  // Each server writes its head split mid-line, then three chunks in one write, then more later.
+  const server = createNetServer((s: Socket) => {
+    s.once("data", async () => {
+      const tag = Math.random().toString(36).slice(2, 8);
+      const pause = () => new Promise((r) => setTimeout(r, 15));
+      s.write("HTTP/1.1 200 OK\r\ncontent-type: text/event-st");
+      await pause();
+      s.write("ream\r\ntransfer-encoding: chunked\r\n\r\n");
+      await pause();
+      const event = (i: number) => `data: {"n":${i},"tag":"${tag}","text":"é€"}\n\n`;
+      const chunk = (i: number) => `${Buffer.byteLength(event(i)).toString(16)}\r\n${event(i)}\r\n`;
+      s.write(chunk(0) + chunk(1) + chunk(2));
+      for (let i = 3; i < 8; i++) {
+        await pause();
+        s.write(chunk(i));
+      }
+      await pause();
+      s.write("0\r\n\r\n");
+    });
+  });
+  const port = await listen(server);
+  const ep = new UpstreamEndpoint("127.0.0.1", port);
+  try {
+    const runs = [0, 1, 2].map(
+      () =>
+        new Promise<Buffer[]>((resolve, reject) => {
+          const kept: Buffer[] = [];
+          ep.dispatch(REQUEST, {
+            onRequestStart() {},
+            onResponseStart() {},
+            onResponseData(_c, chunk) {
+              kept.push(chunk);
+            },
+            onResponseEnd: () => resolve(kept),
+            onResponseError: (_c, e) => reject(e),
+          });
+        }),
+    );
+    for (const kept of await Promise.all(runs)) {
+      const events = Buffer.concat(kept).toString().split("\n\n").filter(Boolean);
+      const tag = JSON.parse(events[0]!.slice(6)).tag;
+      assert.deepEqual(
+        events,
+        [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `data: {"n":${i},"tag":"${tag}","text":"é€"}`),
+        "every kept Buffer still holds its own bytes",
+      );
+      assert.equal(kept[0]!.toString().split("\n\n").length - 1, 3, "three chunks of one read: one Buffer");
+    }
+  } finally {
+    ep.destroy();
+    server.close();
+  }
+});

@@ -14,6 +14,13 @@ const MAX_SIZE_LINE = 4096;
 /** Bytes the trailer section may take. */
 const MAX_TRAILER = 16 * 1024;
 
+/** A byte's value as a hex digit, or -1. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[0-9a-fA-F]/.test(ch)) HEX_VALUE[c] = Number.parseInt(ch, 16);
+}
+
 export class ChunkedDecodeError extends Error {
   constructor(message: string) {
     super(message);
@@ -52,6 +59,13 @@ export class ChunkedDecoder {
     while (i < end && this.#state !== State.Done) {
       switch (this.#state) {
         case State.Size: {
+          if (this.#line.length === 0) {
+            const next = this.#plainSizeLine(buf, i, end);
+            if (next > 0) {
+              i = next;
+              break;
+            }
+          }
           const nl = buf.indexOf(10, i);
           const stop = nl < 0 ? end : nl + 1;
           this.#line += buf.toString("latin1", i, stop);
@@ -99,6 +113,29 @@ export class ChunkedDecoder {
       }
     }
     return i - start;
+  }
+
+  /**
+   * The common size line, `<hex>\r\n` whole in `buf`, read from the bytes (no string per chunk):
+   * the index after it, or 0 for anything else (split, extensions, errors), which the general path
+   * reads as before.
+   */
+  #plainSizeLine(buf: Buffer, from: number, end: number): number {
+    let i = from;
+    let size = 0;
+    while (i < end && i - from < 13) {
+      const d = HEX_VALUE[buf[i]!]!;
+      if (d < 0) break;
+      size = size * 16 + d;
+      i++;
+    }
+    if (i === from || i + 1 >= end || buf[i] !== 13 || buf[i + 1] !== 10) return 0;
+    if (size === 0) this.#state = State.Trailer;
+    else {
+      this.#remaining = size;
+      this.#state = State.Data;
+    }
+    return i + 2;
   }
 
   #startChunk(line: string): void {

@@ -20,7 +20,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { ChunkedDecodeError, ChunkedDecoder } from "./chunked-decoder.ts";
 import type { HeaderFields } from "./header-lines.ts";
 import { parseRequestHead, type RequestHead } from "./request-head.ts";
-import { writeFrame } from "./write-frame.ts";
+import { writeChunk, writeFrame } from "./write-frame.ts";
 
 /** A request as the handler sees it: the head now, the body on demand. */
 export interface Http1Request {
@@ -628,7 +628,9 @@ class Reply implements Http1Reply {
     const head = this.#takeHead();
     if (this.#isHead || data.length === 0) return writeFrame(this.#socket, head, undefined, "");
     if (this.#chunked)
-      return writeFrame(this.#socket, `${head}${data.length.toString(16)}\r\n`, data, "\r\n");
+      return head === ""
+        ? writeChunk(this.#socket, data)
+        : writeFrame(this.#socket, `${head}${data.length.toString(16)}\r\n`, data, "\r\n");
     return writeFrame(this.#socket, head, data, "");
   }
 

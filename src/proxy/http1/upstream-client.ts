@@ -74,6 +74,12 @@ export interface UpstreamEndpointOptions {
 
 const HEAD_END = Buffer.from("\r\n\r\n");
 const EMPTY = Buffer.alloc(0);
+/**
+ * The one buffer every upstream socket reads into (node's `onread`): no 64 KiB allocation and no
+ * stream machinery per read. A read is handled before the next one, and whatever outlives its
+ * callback (a split head, the body handed to the handler) is copied out of it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** The connections to one endpoint (`host:port`). */
 export class UpstreamEndpoint {
@@ -139,11 +145,7 @@ export class UpstreamEndpoint {
 
   #openConnection(): Connection {
     this.#open++;
-    return new Connection(
-      connect({ host: this.#host, port: this.#port, noDelay: true }),
-      this,
-      this.#connectTimeoutMs,
-    );
+    return new Connection(this.#host, this.#port, this, this.#connectTimeoutMs);
   }
 
   /** A connection finished an exchange and may be reused until `idleMs` from now. */
@@ -266,6 +268,8 @@ class Connection {
   #head: ResponseHead | undefined;
   #remaining = 0;
   #decoder: ChunkedDecoder | undefined;
+  /** Chunk payloads decoded from the current read (slices of READ_BUFFER), not yet delivered. */
+  readonly #parts: Buffer[] = [];
   #connectTimer: NodeJS.Timeout | undefined;
   idleUntil = 0;
 
@@ -274,7 +278,13 @@ class Connection {
     return [...(live.get(endpoint) ?? [])];
   }
 
-  constructor(socket: Socket, endpoint: UpstreamEndpoint, connectTimeoutMs: number) {
+  constructor(host: string, port: number, endpoint: UpstreamEndpoint, connectTimeoutMs: number) {
+    const socket = connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n) => this.#read(n) },
+    });
     this.socket = socket;
     this.#endpoint = endpoint;
     let set = live.get(endpoint);
@@ -296,7 +306,6 @@ class Connection {
     });
     // A handler that throws must not take the process down from inside a socket event: the
     // exchange fails instead, and the connection is dropped.
-    socket.on("data", (chunk: Buffer) => this.#guard(() => this.#onData(chunk)));
     socket.on("end", () => this.#guard(() => this.#onEnd()));
     socket.on("error", (e: Error) => this.#guard(() => this.#onClose(e)));
     socket.on("close", () => this.#guard(() => this.#onClose(undefined)));
@@ -306,19 +315,30 @@ class Connection {
     try {
       fn();
     } catch (e) {
-      const ex = this.#exchange;
-      this.#exchange = undefined;
-      this.socket.destroy();
-      try {
-        ex?.fail(
-          new UpstreamError(
-            "protocol",
-            `internal error while relaying the response: ${(e as Error).message}`,
-          ),
-        );
-      } catch (again) {
-        process.emitWarning(`upstream handler failed twice: ${(again as Error).message}`);
-      }
+      this.#handlerFailed(e);
+    }
+  }
+
+  /** `n` bytes arrived in READ_BUFFER (guarded as #guard, without a closure per read). True: keep reading. */
+  #read(n: number): boolean {
+    try {
+      this.#onData(READ_BUFFER.subarray(0, n));
+    } catch (e) {
+      this.#handlerFailed(e);
+    }
+    return true;
+  }
+
+  #handlerFailed(e: unknown): void {
+    const ex = this.#exchange;
+    this.#exchange = undefined;
+    this.socket.destroy();
+    try {
+      ex?.fail(
+        new UpstreamError("protocol", `internal error while relaying the response: ${(e as Error).message}`),
+      );
+    } catch (again) {
+      process.emitWarning(`upstream handler failed twice: ${(again as Error).message}`);
     }
   }
 
@@ -354,7 +374,7 @@ class Connection {
         const end = buf.indexOf(HEAD_END);
         if (end < 0) {
           if (buf.length > 64 * 1024) this.#protocolError(ex, "response head larger than 64 KiB");
-          else this.#buf = buf;
+          else this.#buf = Buffer.from(buf); // out of READ_BUFFER
           return;
         }
         const parsed = parseResponseHead(buf.toString("latin1", 0, end));
@@ -368,7 +388,7 @@ class Connection {
         this.#head = head;
         if (head.body.kind === "chunked")
           this.#decoder = new ChunkedDecoder((p) => {
-            if (!ex.done) ex.handler.onResponseData(ex, p);
+            this.#parts.push(p);
           });
         else if (head.body.kind === "length") this.#remaining = head.body.length;
         ex.handler.onResponseStart(ex, head.status, head.headers);
@@ -385,22 +405,36 @@ class Connection {
         try {
           used = this.#decoder!.push(buf);
         } catch (e) {
-          this.#protocolError(ex, e instanceof ChunkedDecodeError ? e.message : String(e));
+          this.#deliver(ex);
+          if (!ex.done) this.#protocolError(ex, e instanceof ChunkedDecodeError ? e.message : String(e));
           return;
         }
+        this.#deliver(ex);
         if (!ex.done && this.#decoder!.done) this.#finish(ex, buf.subarray(used));
         return;
       }
       if (body.kind === "close") {
-        ex.handler.onResponseData(ex, buf);
+        ex.handler.onResponseData(ex, Buffer.from(buf));
         return;
       }
       const n = Math.min(this.#remaining, buf.length);
-      ex.handler.onResponseData(ex, n === buf.length ? buf : buf.subarray(0, n));
+      ex.handler.onResponseData(ex, Buffer.from(n === buf.length ? buf : buf.subarray(0, n)));
       this.#remaining -= n;
       if (!ex.done && this.#remaining === 0) this.#finish(ex, buf.subarray(n));
       return;
     }
+  }
+
+  /**
+   * Hands the handler what one read decoded, as one Buffer of its own: a read that held several
+   * chunks (a slow relay lets SSE events pile up) becomes one client write, not one per chunk.
+   */
+  #deliver(ex: Exchange): void {
+    const parts = this.#parts;
+    if (parts.length === 0) return;
+    const data = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
+    parts.length = 0;
+    if (!ex.done) ex.handler.onResponseData(ex, data);
   }
 
   /** The response is complete: tell the handler, then reuse or close the connection. */

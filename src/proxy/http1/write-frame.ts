@@ -29,3 +29,26 @@ export function writeFrame(socket: Socket, before: string, data: Buffer | undefi
   socket.uncork();
   return !socket.writableNeedDrain;
 }
+
+const HEX_DIGITS = Buffer.from("0123456789abcdef");
+
+/**
+ * One chunk of the chunked coding, `<hex size>\r\n<data>\r\n`, as one write built from bytes (the
+ * per-chunk path of a streamed response: no strings). `data` must not be empty (that is the last
+ * chunk). Returns false when the socket wants a drain.
+ */
+export function writeChunk(socket: Socket, data: Buffer): boolean {
+  const n = data.length;
+  let digits = 1;
+  for (let v = n >>> 4; v > 0; v >>>= 4) digits++;
+  const total = digits + 2 + n + 2;
+  if (total > COALESCE_BYTES) return writeFrame(socket, `${n.toString(16)}\r\n`, data, "\r\n");
+  const buf = Buffer.allocUnsafe(total);
+  for (let i = digits - 1, v = n; i >= 0; i--, v >>>= 4) buf[i] = HEX_DIGITS[v & 15]!;
+  buf[digits] = 13;
+  buf[digits + 1] = 10;
+  buf.set(data, digits + 2);
+  buf[total - 2] = 13;
+  buf[total - 1] = 10;
+  return socket.write(buf);
+}
