@@ -9,9 +9,9 @@
  *
  * 1. Closed loop, `connections` keep-alive connections, non-streaming (`max_tokens: 1`), against
  *    the instant engine: throughput, and CPU µs per request of each proxy (its /proc utime+stime /
- *    requests). An instant engine finishes requests before a scrape can see them running, so the
- *    seed pool's detector counts the gateway's in-flight work as a queue and flow control holds
- *    requests: this is the pool under pressure.
+ *    requests). An instant engine finishes requests before a scrape can see them running; the
+ *    seed pool's detector counts only the change in in-flight work since a scrape as queued, so
+ *    flow control holds requests only while that change passes the queue threshold.
  * 2. The same with `room-connections` (default 4, below the detector's 5-request queue threshold),
  *    so nothing can wait in flow control: the path's own cost. The share of requests that waited
  *    is read from igw's queue-duration histogram.
@@ -327,7 +327,7 @@ function formatReport(
   );
   lines.push(
     "",
-    `Against the instant engine, ${f1(100 * pressureWaited)}% of the seed pool's requests waited ≥ 1 ms in flow control (its detector counts in-flight work not yet scraped as running).`,
+    `Against the instant engine, ${f1(100 * pressureWaited)}% of the seed pool's requests waited ≥ 1 ms in flow control (its detector counts in-flight work sent since a scrape as queued).`,
     "",
     `Nothing waiting (${ROOM_CONNECTIONS} connections, below the detector's queue threshold; ${f1(100 * room.waited)}% of the seed pool's requests waited ≥ 1 ms):`,
     "",

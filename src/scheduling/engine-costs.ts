@@ -2,9 +2,12 @@
  * What an endpoint's work costs, learned from its scraped engine counters (EndpointMetrics.counters):
  * between two scrapes, seconds of prefill per computed prompt token, computed prompt tokens per
  * request, seconds per output token per running request, and requests admitted per second while
- * requests were waiting. Each is an exponentially weighted mean
- * over scrapes that saw new work; an endpoint that has not reported any yet gets the pool's mean of
- * the endpoints that have, else the defaults. Read by the expected-TTFT cost model.
+ * requests were waiting. Each is a ratio of exponentially decayed sums over the scrapes that saw new
+ * work (seconds ÷ tokens, tokens ÷ requests, ...), so each scrape weighs by what it measured: one
+ * output token caught during a long prefill step does not outweigh five hundred decode steps after
+ * it (the cost model would herd new work off that endpoint). An endpoint that has not reported any
+ * yet gets the pool's mean of the endpoints that have, else the defaults. Read by the expected-TTFT
+ * cost model.
  */
 import type { EngineCounters } from "../modelserver/endpoint-metrics.ts";
 import type { Candidate } from "./types.ts";
@@ -25,20 +28,32 @@ export interface EngineCosts {
   readonly admissionsPerSecond: number;
 }
 
+/** Σ numerator ÷ Σ denominator over the samples, older ones decayed by (1 − ALPHA) per new sample. */
+class DecayedRatio {
+  #num = 0;
+  #den = 0;
+
+  add(num: number, den: number): void {
+    this.#num = this.#num * (1 - ALPHA) + num;
+    this.#den = this.#den * (1 - ALPHA) + den;
+  }
+
+  /** Undefined before any sample. */
+  get value(): number | undefined {
+    return this.#den > 0 ? this.#num / this.#den : undefined;
+  }
+}
+
 interface Learned {
   updatedAt: number;
   last: EngineCounters;
-  costs: { -readonly [K in keyof EngineCosts]: number | undefined };
+  costs: Record<keyof EngineCosts, DecayedRatio>;
 }
 
-/** Weight of the newest scrape in each mean. */
+/** Share of the old evidence each new sample decays away. */
 const ALPHA = 0.2;
 /** Endpoints remembered at most (endpoints that left are forgotten first). */
 const MAX_ENDPOINTS = 10_000;
-
-function mean(old: number | undefined, sample: number): number {
-  return old === undefined ? sample : old + ALPHA * (sample - old);
-}
 
 export class EngineCostLearner {
   readonly #defaults: EngineCosts;
@@ -64,10 +79,10 @@ export class EngineCostLearner {
         updatedAt: c.metrics.updatedAt,
         last: { ...counters },
         costs: {
-          prefillSecondsPerToken: undefined,
-          computedTokensPerRequest: undefined,
-          decodeSecondsPerRunning: undefined,
-          admissionsPerSecond: undefined,
+          prefillSecondsPerToken: new DecayedRatio(),
+          computedTokensPerRequest: new DecayedRatio(),
+          decodeSecondsPerRunning: new DecayedRatio(),
+          admissionsPerSecond: new DecayedRatio(),
         },
       });
       return;
@@ -85,15 +100,12 @@ export class EngineCostLearner {
       return;
     }
     if (dTokens > 0 && dPrefill > 0 && dRequests > 0) {
-      l.costs.prefillSecondsPerToken = mean(l.costs.prefillSecondsPerToken, dPrefill / dTokens);
-      l.costs.computedTokensPerRequest = mean(l.costs.computedTokensPerRequest, dTokens / dRequests);
+      l.costs.prefillSecondsPerToken.add(dPrefill, dTokens);
+      l.costs.computedTokensPerRequest.add(dTokens, dRequests);
     }
-    if (c.metrics.waiting > 0 && dSeconds > 0) {
-      l.costs.admissionsPerSecond = mean(l.costs.admissionsPerSecond, dRequests / dSeconds);
-    }
+    if (c.metrics.waiting > 0 && dSeconds > 0) l.costs.admissionsPerSecond.add(dRequests, dSeconds);
     if (dTpotCount > 0 && dTpot > 0) {
-      const perRunning = dTpot / dTpotCount / Math.max(1, c.metrics.running);
-      l.costs.decodeSecondsPerRunning = mean(l.costs.decodeSecondsPerRunning, perRunning);
+      l.costs.decodeSecondsPerRunning.add(dTpot / Math.max(1, c.metrics.running), dTpotCount);
     }
     l.last = { ...counters };
     this.#poolMeans = undefined;
@@ -106,7 +118,7 @@ export class EngineCostLearner {
     const key = own === undefined ? "" : endpointId;
     let answer = this.#answers.get(key);
     if (answer === undefined) {
-      const pick = (k: keyof EngineCosts): number => own?.[k] ?? this.#poolMean(k) ?? this.#defaults[k];
+      const pick = (k: keyof EngineCosts): number => own?.[k].value ?? this.#poolMean(k) ?? this.#defaults[k];
       answer = {
         prefillSecondsPerToken: pick("prefillSecondsPerToken"),
         computedTokensPerRequest: pick("computedTokensPerRequest"),
@@ -132,7 +144,7 @@ export class EngineCostLearner {
         let sum = 0;
         let n = 0;
         for (const l of this.#learned.values()) {
-          const v = l.costs[key];
+          const v = l.costs[key].value;
           if (v !== undefined) {
             sum += v;
             n++;

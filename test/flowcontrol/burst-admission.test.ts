@@ -1,7 +1,7 @@
 /**
  * Bursts: admission counts the gateway's own dispatches at once. Requests arriving together are
  * charged in-flight at admission (onAdmitted), and the utilisation detector counts in-flight
- * requests beyond the scraped running batch as queued, so a burst saturates the pool before any
+ * requests sent since the last scrape as queued, so a burst saturates the pool before any
  * scrape shows it: Standard stops where the room left is within the active reserve, Critical goes
  * on to its higher limit, and what waits is released Critical first once the next scrape frees room.
  */

@@ -31,9 +31,37 @@ test("utilization: metrics older than 200 ms, or marked stale by the datastore, 
 
 test("utilization: requests the gateway sent since the scrape count as waiting", () => {
   const d = new UtilizationDetector();
-  // Scraped: 3 running, 0 waiting. The gateway has 8 in flight: 5 are not in the batch yet.
-  assert.equal(d.saturation([candidate("a:1", { running: 3, updatedAt: now }, 8)], now), 1);
-  assert.equal(d.saturation([candidate("a:1", { running: 3, updatedAt: now }, 4)], now), 0.2);
+  // Scraped with 3 in flight, all running. The gateway has 8 in flight now: 5 sent since.
+  const scraped = { running: 3, inFlightRequestsAtScrape: 3, updatedAt: now };
+  assert.equal(d.saturation([candidate("a:1", scraped, 8)], now), 1);
+  assert.equal(d.saturation([candidate("a:1", scraped, 4)], now), 0.2);
+  // Never scraped (and not stale): every in-flight request counts.
+  assert.equal(d.saturation([candidate("a:1", { updatedAt: 0 }, 5)], now), 1);
+});
+
+test("utilization: in-flight work the scrape already saw is not counted again", () => {
+  const d = new UtilizationDetector();
+  // An instant server: 32 in flight when the scrape started and now, none running or waiting
+  // there (answered already, or on the way): no queue, whatever the gateway holds in flight.
+  const instant = candidate(
+    "a:1",
+    { running: 0, waiting: 0, inFlightRequestsAtScrape: 32, updatedAt: now },
+    32,
+  );
+  assert.equal(d.saturation([instant], now), 0);
+  // Fewer in flight than at the scrape: the finished requests freed places for the waiting ones.
+  const draining = candidate(
+    "a:1",
+    { running: 8, waiting: 6, inFlightRequestsAtScrape: 14, updatedAt: now },
+    11,
+  );
+  assert.equal(d.saturation([draining], now), 0.6);
+  const drained = candidate(
+    "a:1",
+    { running: 8, waiting: 2, inFlightRequestsAtScrape: 14, updatedAt: now },
+    6,
+  );
+  assert.equal(d.saturation([drained], now), 0);
 });
 
 test("every detector: no endpoints at all is saturated, so requests wait for one", () => {

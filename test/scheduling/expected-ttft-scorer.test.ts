@@ -119,6 +119,22 @@ test("costs are learned from scrape deltas per endpoint; others get the pool's m
   assert.deepEqual(l.costs("10.1.0.2:8000"), DEFAULT_ENGINE_COSTS);
 });
 
+test("each scrape weighs by what it measured: one token caught in a prefill step does not outweigh 500 decodes", () => {
+  const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
+  const id = "10.1.0.3:8000";
+  const at = (updatedAt: number, c: Partial<EngineCounters>, running: number) =>
+    candidate({ id, updatedAt, running, counters: counters(c) });
+  l.observe(at(1, {}, 0));
+  // The first output token came after a 282 ms prefill step, 11 running: 25.6 ms per running request.
+  l.observe(at(2, { tpotSeconds: 0.282, tpotCount: 1 }, 11));
+  // Then 521 decode gaps in 16.18 s at 12 running: 2.6 ms each.
+  l.observe(at(3, { tpotSeconds: 16.462, tpotCount: 522 }, 12));
+  const perRunning = l.costs(id).decodeSecondsPerRunning;
+  const expected = (0.8 * (0.282 / 11) + 16.18 / 12) / (0.8 * 1 + 521);
+  assert.ok(Math.abs(perRunning - expected) < 1e-12, `${perRunning}`);
+  assert.ok(perRunning < 0.0027, "an equal-weight mean of the two samples would say 21 ms");
+});
+
 test("EndpointPickerConfig: over a declared precise or approximate prefix scorer; a bad reference names the field", () => {
   const epc = (plugins: unknown[]) =>
     buildEndpointPickerConfig({

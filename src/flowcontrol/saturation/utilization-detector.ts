@@ -2,8 +2,10 @@
  * `utilization-detector` (default): a pod's saturation is max(queue / queueDepthThreshold,
  * kv / kvCacheUtilThreshold), 1.0 when its metrics are stale (older than the threshold, or marked
  * stale by the datastore — a never-scraped endpoint is, once scrapers run); the pool's is the mean.
- * Queue depth is the scraped waiting count, or — fresher — the gateway's in-flight requests not
- * in the scraped running batch, whichever is larger (so dispatches between scrapes count at once).
+ * Queue depth is the scraped waiting count plus the change in the gateway's in-flight requests
+ * since that scrape started: what it dispatched since counts as waiting at once (a burst is seen
+ * before the next scrape), what finished since frees a place; work the scrape already saw running
+ * (or an instant server already answered) is not counted again.
  */
 import { z } from "zod";
 import { definePlugin } from "../../plugins/registry.ts";
@@ -75,9 +77,13 @@ export class UtilizationDetector implements SaturationDetector {
   }
 }
 
-/** Requests waiting at the server: scraped, or in-flight beyond the scraped running batch if larger. */
+/**
+ * Requests waiting at the server now: the scraped waiting count, plus the gateway's dispatches since
+ * the scrape started, less its requests that finished since (each freed a place a waiting one takes).
+ */
 function queueDepth(c: Candidate): number {
-  return Math.max(c.metrics.waiting, c.inFlight.requests - c.metrics.running);
+  const sinceScrape = c.inFlight.requests - (c.metrics.inFlightRequestsAtScrape ?? 0);
+  return Math.max(0, c.metrics.waiting + sinceScrape);
 }
 
 export const utilizationDetectorPlugin = definePlugin({
