@@ -34,11 +34,20 @@ test("igw serve: a missing option, a bad value and an alias bomb each exit 2", a
     await runIgw(["serve", "-f", "examples/seed", "--port", "x"]),
     /--port <n>.*expected an integer/,
   );
-  const t = tempFiles({ "bomb.yaml": BOMB });
+  const t = tempFiles({
+    "bomb.yaml": BOMB,
+    "plugins.yaml":
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins:\n- type: queue-scorr\n",
+  });
   try {
     assertUsageError(
-      await runIgw(["serve", "-f", t.dir, "--port", "0"]),
+      await runIgw(["serve", "-f", t.path("bomb.yaml"), "--port", "0"]),
       /bomb\.yaml:2: its aliases expand to too much data .*alias bomb/,
+    );
+    // With -f, upstream's --config-file is one more manifest, checked as such.
+    assertUsageError(
+      await runIgw(["serve", "-f", "examples/seed", "--config-file", t.path("plugins.yaml"), "--port", "0"]),
+      /plugins\.yaml:4: EndpointPickerConfig[^\n]*plugins\[0\]\.type[^\n]*queue-scorr/,
     );
   } finally {
     t.cleanup();

@@ -145,6 +145,40 @@ describe("Helm chart inference-gateway", { timeout: 240_000 }, () => {
     assert.ok(find(objects, "Role", "igw-inference-gateway-leader-election"));
   });
 
+  it("pickerConfig.text: a ConfigMap igw watches (--config-map), readable by the ServiceAccount in the release namespace", () => {
+    const file = join(kube.dir, "picker-config.yaml");
+    const config =
+      "apiVersion: inference.networking.x-k8s.io/v1alpha1\nkind: EndpointPickerConfig\nplugins:\n- type: queue-scorer\n";
+    writeFileSync(file, config);
+    const r = kube.tool("helm", [
+      ...["template", "pc", CHART, "--namespace", "default", ...EPP_SEED.flatMap((v) => ["--set", v])],
+      ...["--set", "kube.watchNamespace=team-a", "--set-file", `pickerConfig.text=${file}`],
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const objects = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as K8sObject & { data?: Record<string, string> })
+      .filter(Boolean);
+    assert.deepEqual(args(objects)?.slice(-4), [
+      "--config-map",
+      "default/pc-inference-gateway-picker-config",
+      "--config-map-key",
+      "default-plugins.yaml",
+    ]);
+    const cm = find(objects, "ConfigMap", "pc-inference-gateway-picker-config") as {
+      data?: Record<string, string>;
+    };
+    assert.equal(cm.data?.["default-plugins.yaml"], config);
+    kube.kubectl(["create", "namespace", "team-a"]);
+    const applied = kube.kubectl(["apply", "-f", "-"], r.stdout);
+    assert.equal(applied.status, 0, applied.stderr);
+    const sa = "pc-inference-gateway";
+    assert.deepEqual(
+      [canI(sa, "watch", "configmaps", "default"), canI(sa, "create", "events", "default")],
+      ["yes", "yes"],
+    );
+    assert.equal(canI(sa, "watch", "configmaps", "kube-system"), "no");
+  });
+
   it("fails to render epp mode without a pool, and an unknown mode", () => {
     const noPool = kube.tool("helm", ["template", "x", CHART, "--set", "mode=epp"]);
     assert.notEqual(noPool.status, 0);
@@ -154,15 +188,10 @@ describe("Helm chart inference-gateway", { timeout: 240_000 }, () => {
     assert.match(bad.stderr, /mode must be proxy or epp, not "sidecar"/);
   });
 
-  it("renders a ServiceMonitor on the metrics port that prometheus-operator's CRD accepts", () => {
+  it("renders a ServiceMonitor on the metrics port that prometheus-operator's CRD accepts", async () => {
     const crd = kube.kubectl(["apply", "--server-side", "-f", testTool("servicemonitor-crd", "kube")]);
     assert.equal(crd.status, 0, crd.stderr);
-    const established = kube.kubectl([
-      "wait",
-      "--for=condition=Established",
-      "crd/servicemonitors.monitoring.coreos.com",
-    ]);
-    assert.equal(established.status, 0, established.stderr);
+    await kube.waitForCrd("servicemonitors.monitoring.coreos.com");
     for (const sets of [[...EPP_SEED, "serviceMonitor.enabled=true"], ["serviceMonitor.enabled=true"]]) {
       const { text, objects } = template("igw", sets);
       const sm = find(objects, "ServiceMonitor").spec as { endpoints: { port: string; path: string }[] };

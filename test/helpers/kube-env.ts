@@ -7,6 +7,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { REPO_ROOT, testTool } from "./testenv.ts";
 
@@ -29,6 +30,12 @@ export interface KubeEnv {
   readonly server: string;
   /** Runs the real kubectl against this API server; `input` is its stdin. Never throws on exit code. */
   kubectl(args: readonly string[], input?: string): KubectlResult;
+  /**
+   * Waits until the CRD `name` (`plural.group`) is Established and its resource is served: the
+   * server updates discovery and its handler for the new resource after it reports Established,
+   * and a request in between fails ("no matches for kind", 404), more often the busier the machine.
+   */
+  waitForCrd(name: string, timeoutMs?: number): Promise<void>;
   /** Runs a testenv tool (e.g. helm) with KUBECONFIG set to this server. */
   tool(name: string, args: readonly string[], input?: string): KubectlResult;
   /**
@@ -80,6 +87,24 @@ export async function startKubeEnv(): Promise<KubeEnv> {
     kubeconfig: cluster.kubeconfig,
     server: cluster.server,
     kubectl: (args, input) => exec(kubectlPath, args, input),
+    async waitForCrd(name, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      const established = exec(kubectlPath, [
+        "wait",
+        "--for=condition=Established",
+        `crd/${name}`,
+        `--timeout=${Math.ceil(timeoutMs / 1000)}s`,
+      ]);
+      if (established.status !== 0) throw new Error(`CRD ${name} not Established: ${established.stderr}`);
+      for (;;) {
+        // Mapped through discovery and answered by the resource's handler: both lag Established.
+        const r = exec(kubectlPath, ["get", name, "--all-namespaces", "-o", "name"]);
+        if (r.status === 0) return;
+        if (Date.now() > deadline)
+          throw new Error(`CRD ${name} not served ${timeoutMs} ms after it was created: ${r.stderr}`);
+        await sleep(200);
+      }
+    },
     tool: (name, args, input) => exec(testTool(name, "kube"), args, input),
     async restartApiserver(downMs = 0) {
       const { stdout } = await run(

@@ -141,7 +141,7 @@ describe("igw epp --kube behind Envoy, against a real API server", () => {
     );
   });
 
-  test("an InferenceModelRewrite sends a model alias to its target and answers with the alias", async () => {
+  test("an InferenceModelRewrite sends a model alias to its target, answers with the alias, and is Accepted", async () => {
     apply({
       apiVersion: "inference.networking.x-k8s.io/v1alpha2",
       kind: "InferenceModelRewrite",
@@ -162,6 +162,16 @@ describe("igw epp --kube behind Envoy, against a real API server", () => {
     assert.equal((JSON.parse(r.text) as { model: string }).model, "kyoto-guide");
     await within(1000, "access log line", async () => logged(id) !== undefined);
     assert.equal(logged(id)?.targetModel, "travel-helper-v1");
+    await within(5000, "Accepted on the InferenceModelRewrite", async () => {
+      const out = kubectl([
+        "get",
+        "inferencemodelrewrite",
+        "kyoto-alias",
+        "-o",
+        "jsonpath={.status.conditions[0].status} {.status.conditions[0].reason}",
+      ]);
+      return out === "True Accepted";
+    });
   });
 
   test("the EndpointPickerConfig comes from the ConfigMap; an invalid edit gets an Event and is not applied", async () => {

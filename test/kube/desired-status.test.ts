@@ -135,6 +135,37 @@ describe("desiredStatuses", () => {
     assert.match(c?.message ?? "", /spec\.poolRef\.name: InferencePool default\/nope is not defined/);
   });
 
+  test("an InferenceModelRewrite is Accepted, or Accepted=False with its problem", () => {
+    const rewrite = (name: string, weights: { weight?: number }[]): Obj => ({
+      apiVersion: "inference.networking.x-k8s.io/v1alpha2",
+      kind: "InferenceModelRewrite",
+      metadata: { name, namespace: "default", uid: name, resourceVersion: "1", generation: 1 },
+      spec: {
+        poolRef: { name: "qwen-pool" },
+        rules: [{ targets: weights.map((w, i) => ({ modelRewrite: `m${i}`, ...w })) }],
+      },
+    });
+    const ws = statuses([
+      ...seed(),
+      rewrite("good", [{ weight: 1 }, { weight: 3 }]),
+      rewrite("half", [{ weight: 1 }, {}]),
+    ]);
+    const conditionOf = (name: string) =>
+      (
+        find(ws, "InferenceModelRewrite", name)!.status["conditions"] as {
+          status: string;
+          reason: string;
+          message: string;
+        }[]
+      )[0];
+    assert.deepEqual([conditionOf("good")?.status, conditionOf("good")?.reason], ["True", "Accepted"]);
+    assert.deepEqual([conditionOf("half")?.status, conditionOf("half")?.reason], ["False", "Invalid"]);
+    assert.match(
+      conditionOf("half")?.message ?? "",
+      /spec\.rules\[0\]\.targets\[1\]\.weight: weights must be set on all targets or on none/,
+    );
+  });
+
   test("an unchanged view computes to the status already written (same lastTransitionTime)", () => {
     const objects = seed();
     const first = statuses(objects);

@@ -46,6 +46,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and (eq .Values.mode "epp") (not .Values.epp.poolName) }}
 {{- fail "epp mode needs epp.poolName: the InferencePool this endpoint picker serves" }}
 {{- end }}
+{{- if and .Values.pickerConfig.text .Values.pickerConfig.existingConfigMap }}
+{{- fail "pickerConfig.text and pickerConfig.existingConfigMap are exclusive: the EndpointPickerConfig has one source" }}
+{{- end }}
+{{- end }}
+
+{{/* The ConfigMap holding the EndpointPickerConfig; empty when there is none. */}}
+{{- define "igw.pickerConfigMap" -}}
+{{- if .Values.pickerConfig.text }}{{ include "igw.fullname" . }}-picker-config{{ else }}{{ .Values.pickerConfig.existingConfigMap }}{{ end }}
 {{- end }}
 
 {{- define "igw.leaderElection" -}}
@@ -92,6 +100,12 @@ One YAML list item per argument.
 - {{ include "igw.fullname" . | quote }}
 - --leader-elect-lease-duration
 - {{ printf "%ds" (int .Values.leaderElection.leaseDuration) | quote }}
+{{- end }}
+{{- with include "igw.pickerConfigMap" . }}
+- --config-map
+- {{ printf "%s/%s" $.Release.Namespace . | quote }}
+- --config-map-key
+- {{ $.Values.pickerConfig.key | quote }}
 {{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
