@@ -202,7 +202,13 @@ function asHash(v: unknown, path: string): bigint {
 
 function asHashes(v: unknown, path: string): bigint[] {
   if (!Array.isArray(v)) fail(path, "a list of block hashes", v);
-  return v.map((h, i) => asHash(h, `${path}[${i}]`));
+  const out = new Array<bigint>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const h: unknown = v[i];
+    // The common case without building the element's path (a string per element).
+    out[i] = typeof h === "bigint" && h >= 0n ? h : asHash(h, `${path}[${i}]`);
+  }
+  return out;
 }
 
 function asInt(v: unknown, path: string): number {
@@ -224,7 +230,12 @@ function optStr(v: unknown, path: string): string | null {
 
 function asTokens(v: unknown, path: string): number[] {
   if (!Array.isArray(v)) fail(path, "a list of token ids", v);
-  return v.map((t, i) => asInt(t, `${path}[${i}]`));
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const t: unknown = v[i];
+    out[i] = typeof t === "number" && Number.isInteger(t) ? t : asInt(t, `${path}[${i}]`);
+  }
+  return out;
 }
 
 function asExtraKeys(v: unknown, path: string): (ExtraKey[] | null)[] | null {
