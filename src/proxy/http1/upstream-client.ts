@@ -3,7 +3,8 @@
  * same reason as the server (server.ts): undici's general client costs the proxy more CPU per
  * request than the whole target budget. It sends each request as one write (head and body corked),
  * parses the answer (Content-Length, chunked, or until close; 1xx skipped), hands the body over as
- * it arrives, and reuses the connection when the server allows it. The handler mirrors undici's
+ * it arrives (one Buffer of the handler's own per socket read, however many chunks the read held),
+ * and reuses the connection when the server allows it. The handler mirrors undici's
  * dispatch handler, so the proxy reads the same either way:
  *
  *   onRequestStart(controller) → onResponseStart(status, headers) → onResponseData* → onResponseEnd
