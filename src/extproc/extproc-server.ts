@@ -19,7 +19,7 @@ import {
 import type { Logger } from "pino";
 import type { BeginExchange } from "./exchange-port.ts";
 import type { ExtProcOptions } from "./extproc-options.ts";
-import { FrameError, MessageReader, UNIMPLEMENTED, writePrefix } from "./grpc-frames.ts";
+import { FrameError, grpcMessage, MessageReader, UNIMPLEMENTED, writePrefix } from "./grpc-frames.ts";
 import { PROCESS_PATH, type ProcessingResponse } from "./protocol.ts";
 import { serverTls, type TlsSettings } from "./server-credentials.ts";
 import { ExtProcStream } from "./stream-machine.ts";
@@ -70,7 +70,7 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
           ":status": 200,
           "content-type": "application/grpc",
           "grpc-status": String(UNIMPLEMENTED),
-          "grpc-message": encodeURIComponent(`this port serves only ${PROCESS_PATH}`),
+          "grpc-message": grpcMessage(`this port serves only ${PROCESS_PATH}`),
         },
         { endStream: true },
       );
@@ -106,7 +106,7 @@ function serveProcess(stream: ServerHttp2Stream, reader: MessageReader, config: 
     stream.sendTrailers(
       message === undefined
         ? { "grpc-status": status }
-        : { "grpc-status": status, "grpc-message": encodeURIComponent(message) },
+        : { "grpc-status": status, "grpc-message": grpcMessage(message) },
     ),
   );
   const finish = (): void => {

@@ -63,3 +63,8 @@ export function writePrefix(frame: Buffer): Buffer {
   frame.writeUInt32BE(frame.length - 5, 1);
   return frame;
 }
+
+/** A `grpc-message` trailer value: percent-encoded as gRPC requires (bytes outside 0x20–0x7E, and %). */
+export function grpcMessage(text: string): string {
+  return text.replace(/[^\x20-\x24\x26-\x7e]/gu, (c) => encodeURIComponent(c));
+}
