@@ -64,6 +64,8 @@ export async function startExtProcServer(config: ExtProcServerConfig): Promise<E
   server.on("sessionError", (err) => config.logger?.debug({ err }, "ext_proc connection error"));
   server.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
     stream.on("error", (err) => config.logger?.debug({ err }, "ext_proc stream error"));
+    // Reset by Envoy before we saw it: respond() would throw.
+    if (stream.destroyed || stream.closed) return;
     if (headers[":path"] !== PROCESS_PATH) {
       stream.respond(
         {
