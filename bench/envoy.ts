@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { envoyBootstrap } from "../src/envoy/envoy-bootstrap.ts";
-import { type EnvoyProcess, startEnvoyProcess } from "../src/envoy/envoy-process.ts";
+import { clusterCounters, type EnvoyProcess, startEnvoyProcess } from "../src/envoy/envoy-process.ts";
 import { freePort, type Service, startInstantSim, startService, stopAll } from "./bench-processes.ts";
 import { summarizeCpuProfile } from "./cpu-profile-summary.ts";
 import { cpuMicros, median, runWrk, tool, writeSection, wrkScript } from "./wrk.ts";
@@ -40,6 +40,13 @@ const CONNECTIONS = Number(args.connections);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "dist/cli/main.js");
 const SEED = join(ROOT, "examples/seed");
+/** Envoy's counters of the ext_proc cluster: streams, those it reset, GOAWAYs received, retries. */
+const EXT_PROC_COUNTERS = [
+  "upstream_rq_total",
+  "http2.tx_reset",
+  "upstream_cx_close_notify",
+  "upstream_rq_retry",
+];
 
 /** One way to the engine, and the processes on it whose CPU is counted. */
 interface Path {
@@ -163,7 +170,13 @@ async function main(): Promise<void> {
       for (const p of paths) measureClosed(wrk, p, body, results.get(p.name)!);
     for (let round = 0; round < ROUNDS; round++)
       for (const p of paths) measureLatency(wrk, p, body, results.get(p.name)!);
-    const report = formatReport(paths, results, load0, loadavg());
+    const report = formatReport(
+      paths,
+      results,
+      load0,
+      loadavg(),
+      await clusterCounters(pickerEnvoy, "ext_proc", EXT_PROC_COUNTERS),
+    );
     console.log(report);
     if (args.write) writeSection(report, "<!-- bench:envoy:start -->", "<!-- bench:envoy:end -->");
     if (args["cpu-prof"]) {
@@ -184,6 +197,7 @@ function formatReport(
   results: Map<string, PathResult>,
   load0: number[],
   load1: number[],
+  extProc: Record<string, number>,
 ): string {
   const f1 = (x: number) => x.toFixed(1);
   const f2 = (x: number) => x.toFixed(2);
@@ -219,6 +233,11 @@ function formatReport(
       `${f1(cpu(picker, "envoy") - cpu(stat, "envoy"))} µs (the ext_proc stream) and igw epp spends ${f1(cpu(picker, "epp"))} µs, ` +
       `against ${f1(cpu(serve, "serve"))} µs for \`igw serve\` moving the bytes itself ` +
       `(Envoy + epp together: ${f2((cpu(picker, "envoy") + cpu(picker, "epp")) / cpu(serve, "serve"))}× igw serve).`,
+  );
+  lines.push(
+    "",
+    `Envoy's ext_proc cluster over the run: ${extProc["upstream_rq_total"]} streams, ${extProc["http2.tx_reset"]} reset by Envoy, ` +
+      `${extProc["upstream_cx_close_notify"]} GOAWAYs received, ${extProc["upstream_rq_retry"]} retried.`,
   );
   if (errors.length > 0) lines.push("", `Failed requests: ${errors.join("; ")}.`);
   return lines.join("\n");

@@ -83,3 +83,18 @@ export async function startEnvoyProcess(
     throw e;
   }
 }
+
+/** Counters of one cluster (`cluster.<cluster>.<counter>`) from the admin interface; 0 for those absent. */
+export async function clusterCounters(
+  envoy: EnvoyProcess,
+  cluster: string,
+  counters: readonly string[],
+): Promise<Record<string, number>> {
+  const text = await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster\\.${cluster}\\.`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const colon = line.lastIndexOf(": ");
+    if (colon > 0) values.set(line.slice(0, colon), Number(line.slice(colon + 2)));
+  }
+  return Object.fromEntries(counters.map((c) => [c, values.get(`cluster.${cluster}.${c}`) ?? 0]));
+}

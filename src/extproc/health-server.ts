@@ -31,12 +31,7 @@ export async function startHealthServer(host: string, port: number): Promise<Hea
 }
 
 /** `server.bindAsync` as a promise of the bound port; IPv6 literals get brackets. */
-export function bindAsync(
-  server: Server,
-  host: string,
-  port: number,
-  creds: ServerCredentials,
-): Promise<number> {
+function bindAsync(server: Server, host: string, port: number, creds: ServerCredentials): Promise<number> {
   const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) =>
     server.bindAsync(address, creds, (err, bound) => (err ? reject(err) : resolve(bound))),
@@ -44,7 +39,7 @@ export function bindAsync(
 }
 
 /** Graceful shutdown, forced after 5 s (open ext_proc streams last as long as their requests). */
-export function shutdown(server: Server): Promise<void> {
+function shutdown(server: Server): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

@@ -4,29 +4,11 @@
  * encodes them: camelCase fields, enums and 64-bit ints as numbers, bytes as Buffer, oneofs named;
  * the shapes @grpc/proto-loader gives with camelCase, Number, Buffer, oneofs and no defaults.
  */
-import type { ServiceDefinition } from "@grpc/grpc-js";
-import { decodeProcessingRequest } from "./wire-reader.ts";
-import { encodeProcessingResponse } from "./wire-writer.ts";
-
 /** Full service name: gRPC path `/envoy.service.ext_proc.v3.ExternalProcessor/Process`. */
 export const EXT_PROC_SERVICE = "envoy.service.ext_proc.v3.ExternalProcessor";
 
-const serverOnly = (): never => {
-  throw new Error("igw's ext_proc service definition is for serving; it does not make calls");
-};
-
-/** The service for a grpc-js Server: Process, a bidirectional stream, through our codec. */
-export const EXT_PROC_DEFINITION: ServiceDefinition = {
-  Process: {
-    path: `/${EXT_PROC_SERVICE}/Process`,
-    requestStream: true,
-    responseStream: true,
-    requestDeserialize: decodeProcessingRequest,
-    responseSerialize: encodeProcessingResponse,
-    requestSerialize: serverOnly,
-    responseDeserialize: serverOnly,
-  },
-};
+/** The HTTP/2 path of Process, a bidirectional stream of ProcessingRequest / ProcessingResponse. */
+export const PROCESS_PATH = `/${EXT_PROC_SERVICE}/Process`;
 
 /** ProcessingMode.BodySendMode. */
 export const BodySendMode = {

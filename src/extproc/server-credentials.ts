@@ -6,7 +6,6 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ServerCredentials } from "@grpc/grpc-js";
 import { generate } from "selfsigned";
 
 export interface TlsSettings {
@@ -16,8 +15,14 @@ export interface TlsSettings {
   readonly secureServing?: boolean;
 }
 
-/** Credentials for the ext_proc server; reads or generates the certificate (throws naming a missing file). */
-export async function serverCredentials(tls: TlsSettings): Promise<ServerCredentials> {
+/** A certificate chain and its private key (PEM). */
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/** The ext_proc server's certificate, read or generated (throws naming a missing file); undefined = plaintext. */
+export async function serverTls(tls: TlsSettings): Promise<TlsMaterial | undefined> {
   if (tls.certPath !== undefined) {
     const read = (name: string): Buffer => {
       try {
@@ -26,19 +31,11 @@ export async function serverCredentials(tls: TlsSettings): Promise<ServerCredent
         throw new Error(`--cert-path ${tls.certPath}: cannot read ${name} (${(e as Error).message})`);
       }
     };
-    return ServerCredentials.createSsl(
-      null,
-      [{ cert_chain: read("tls.crt"), private_key: read("tls.key") }],
-      false,
-    );
+    return { cert: read("tls.crt"), key: read("tls.key") };
   }
-  if (tls.secureServing !== true) return ServerCredentials.createInsecure();
+  if (tls.secureServing !== true) return undefined;
   const pems = await selfSignedCertificate();
-  return ServerCredentials.createSsl(
-    null,
-    [{ cert_chain: Buffer.from(pems.cert), private_key: Buffer.from(pems.private) }],
-    false,
-  );
+  return { cert: Buffer.from(pems.cert), key: Buffer.from(pems.private) };
 }
 
 /** A fresh self-signed certificate for "localhost" and 127.0.0.1, valid for ten years (PEM). */

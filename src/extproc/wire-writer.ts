@@ -73,9 +73,13 @@ class Writer {
   }
 }
 
-/** One ProcessingResponse message (the bytes of one gRPC message). */
-export function encodeProcessingResponse(m: ProcessingResponse): Buffer {
-  const w = new Writer(Buffer.allocUnsafe(responseSize(m)));
+/**
+ * One ProcessingResponse message (the bytes of one gRPC message), after `offset` bytes left
+ * uninitialised for the caller (the gRPC frame prefix), so the message is not copied again.
+ */
+export function encodeProcessingResponse(m: ProcessingResponse, offset = 0): Buffer {
+  const w = new Writer(Buffer.allocUnsafe(offset + responseSize(m)));
+  w.pos = offset;
   writeResponse(w, m);
   return w.buf;
 }

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { AbortLike } from "../../src/cancellation.ts";
+import { clusterCounters } from "../../src/envoy/envoy-process.ts";
 import { GatewayError } from "../../src/errors.ts";
 import type {
   BeginExchange,
@@ -175,14 +176,6 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** Envoy's counters for the ext_proc cluster: streams it reset, and GOAWAYs it received. */
-async function extProcStats(envoy: EnvoyProcess): Promise<{ resets: number; goaways: number }> {
-  const text = await (await fetch(`${envoy.adminUrl}/stats?filter=^cluster\\.ext_proc\\.`)).text();
-  const stat = (name: string) =>
-    Number(new RegExp(`^cluster\\.ext_proc\\.${name}: (\\d+)$`, "m").exec(text)?.[1] ?? 0);
-  return { resets: stat("http2\\.tx_reset"), goaways: stat("upstream_cx_close_notify") };
 }
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) =>
@@ -371,7 +364,8 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
     // Before deploy/envoy/envoy.yaml enabled ext_proc_graceful_grpc_close, Envoy reset each stream
     // as it ended it; past 1,000 resets at over 33/s Node's HTTP/2 server sent GOAWAY, and streams
     // Envoy had opened meanwhile failed with 500 (remote_refused_stream_reset).
-    const before = await extProcStats(envoy);
+    const counters = ["http2.tx_reset", "upstream_cx_close_notify"];
+    const before = await clusterCounters(envoy, "ext_proc", counters);
     let next = 0;
     const statuses: number[] = [];
     await Promise.all(
@@ -384,14 +378,22 @@ describe("Envoy with igw's ext_proc server (FULL_DUPLEX_STREAMED, deploy/envoy/e
         }
       }),
     );
-    const after = await extProcStats(envoy);
+    const after = await clusterCounters(envoy, "ext_proc", counters);
     assert.deepEqual(
       statuses.filter((s) => s !== 200),
       [],
       envoy.logs().slice(-2000),
     );
-    assert.equal(after.resets - before.resets, 0, "streams Envoy reset (http2.tx_reset)");
-    assert.equal(after.goaways - before.goaways, 0, "GOAWAYs Envoy received (upstream_cx_close_notify)");
+    assert.equal(
+      after["http2.tx_reset"]! - before["http2.tx_reset"]!,
+      0,
+      "streams Envoy reset (http2.tx_reset)",
+    );
+    assert.equal(
+      after["upstream_cx_close_notify"]! - before["upstream_cx_close_notify"]!,
+      0,
+      "GOAWAYs Envoy received (upstream_cx_close_notify)",
+    );
   });
 
   it("Envoy health-checks the ext_proc cluster with grpc.health.v1; NOT_SERVING marks it failed", async () => {

@@ -128,6 +128,21 @@ describe("ext_proc gRPC server", () => {
     );
   });
 
+  it("answers another method on the port with UNIMPLEMENTED", async () => {
+    const { client } = await serve([]);
+    const call = client.makeBidiStreamRequest(
+      "/envoy.service.ext_proc.v3.ExternalProcessor/Other",
+      (m: Buffer) => m,
+      (b: Buffer) => b,
+    );
+    const status = await new Promise<{ code: number; details: string }>((resolve) => {
+      call.on("error", () => {});
+      call.on("status", resolve);
+    });
+    assert.equal(status.code, 12);
+    assert.match(status.details, /serves only \/envoy\.service\.ext_proc\.v3\.ExternalProcessor\/Process/);
+  });
+
   it("a cancelled stream aborts a held decision and ends the exchange once", async () => {
     const calls: Calls[] = [];
     const { server, client } = await serve(calls);
