@@ -22,6 +22,7 @@ import { runPhase } from "../src/demo/run-phase.ts";
 import { readSeedDeployment } from "../src/demo/seed-deployment.ts";
 import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
 import { demoSimArgs } from "../src/demo/sim-args.ts";
+import { CELLS, ENGINE_LEAD_S, promptsPerClass } from "./priority-cells.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -29,34 +30,11 @@ const SEED_DIR = join(ROOT, "examples", "seed");
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = process.argv.includes("--quick");
-/** Prompts per class: --prompts, else enough to keep the cell's concurrency busy (at least 1.5× it with --quick, 3× otherwise). */
 const promptsFor = (concurrency: number | null) =>
-  Number(flag("prompts") ?? Math.max(quick ? 40 : 150, Math.ceil((concurrency ?? 0) * (quick ? 1.5 : 3))));
+  promptsPerClass(concurrency, quick, flag("prompts") === undefined ? undefined : Number(flag("prompts")));
 const timeScale = Number(flag("time-scale") ?? 2);
 const lengthScale = Number(flag("length-scale") ?? 0.1);
 const seed = Number(flag("seed") ?? 0);
-
-/** One load of the family: concurrency per class (null = all at once) and KV blocks per server. */
-interface PriorityCell {
-  name: string;
-  concurrency: number | null;
-  kvBlocks: number;
-  /** The issue's bound on Critical mean TTFT / Critical alone, when it sets one. */
-  criticalVsAlone?: number;
-  /** Engine priority on, Standard admitted ENGINE_LEAD_S before Critical. */
-  engine?: boolean;
-}
-
-/** Seconds Standard runs alone before Critical starts in the engine cell. */
-const ENGINE_LEAD_S = 1;
-
-const CELLS: PriorityCell[] = [
-  { name: "room", concurrency: 8, kvBlocks: 5000 },
-  { name: "moderate", concurrency: 60, kvBlocks: 700, criticalVsAlone: 1.2 },
-  { name: "heavy", concurrency: 100, kvBlocks: 400, criticalVsAlone: 1.2 },
-  { name: "burst", concurrency: null, kvBlocks: 500, criticalVsAlone: 1.1 },
-  { name: "engine", concurrency: 60, kvBlocks: 700, criticalVsAlone: 1.1, engine: true },
-];
 
 const re = flag("cells") ? new RegExp(flag("cells")!) : null;
 const cells = CELLS.filter((c) => re === null || re.test(c.name));

@@ -119,7 +119,7 @@ export class Engine {
     return this.waiting;
   }
 
-  /** Builds the next step at time now, or null if nothing can run. */
+  /** Builds the next step at time now, or null if nothing can run (then only add() brings new work). */
   schedule(now: number): StepPlan | null {
     const cfg = this.config;
     const bs = cfg.blockSize;
@@ -211,7 +211,14 @@ export class Engine {
     if (this.events !== null)
       for (const h of this.pool.takeEvicted())
         this.events.push({ type: "BlockRemoved", blockHashes: [h], medium: "GPU", groupIdx: 0 });
-    if (chunks.length === 0) return null;
+    if (chunks.length === 0) {
+      // Every running request it reached preempted itself (priority: the first was the worst):
+      // vLLM's engine loop schedules again at once; idling here would strand the rest.
+      if (preempted === 0) return null;
+      const next = this.schedule(now);
+      if (next !== null) next.preempted += preempted;
+      return next;
+    }
 
     let prefillTokens = 0;
     let decodeSeqs = 0;

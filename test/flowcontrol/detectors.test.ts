@@ -49,6 +49,15 @@ test("utilization: in-flight work the scrape already saw is not counted again", 
     32,
   );
   assert.equal(d.saturation([instant], now), 0);
+  // It answered 32 between two scrapes, so 32 more since are no queue either; 2 of 4 answered: 6 − 2.
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 64, tokens: 0 } }], now), 0);
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 65, tokens: 0 } }], now), 0.2);
+  const partly = candidate(
+    "a:1",
+    { running: 2, waiting: 0, inFlightRequestsAtScrape: 4, updatedAt: now },
+    10,
+  );
+  assert.equal(d.saturation([partly], now), 0.8);
   // Fewer in flight than at the scrape: the finished requests freed places for the waiting ones.
   const draining = candidate(
     "a:1",

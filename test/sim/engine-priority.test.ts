@@ -87,6 +87,32 @@ test("among equal priorities the latest arrival is preempted, not the request th
   assert.ok(e.runningSeqs.some((s) => s.id === "X") && e.runningSeqs.some((s) => s.id === "Z"));
 });
 
+test("a step whose only scheduled request preempted itself still runs the others (no idle engine with work)", () => {
+  // Two 4-token blocks. low runs first; high (more important) is admitted beside it. When low needs
+  // its second block none is free and low, the worst, is its own victim: the running pass stops
+  // with nothing scheduled. vLLM's loop schedules again at once; the engine must not go idle there.
+  const e = new Engine(priority({ numGpuBlocks: 2, blockSize: 4, maxModelLen: 16 }));
+  let now = 0;
+  const step = () => {
+    const p = e.schedule(now);
+    assert.ok(p !== null, "an engine with running work schedules a step");
+    now += p.durationMs;
+    e.complete(p, now);
+    return p;
+  };
+  e.add(req("low", 3, 4, { priority: 5 }, 0), 0);
+  step();
+  e.add(req("high", 3, 4, { priority: 0 }, 100), now);
+  step();
+  const p = step();
+  assert.equal(p.preempted, 1);
+  assert.deepEqual(
+    p.chunks.map((c) => c.seq.id),
+    ["high"],
+  );
+  assert.deepEqual(finishOrder(e), ["high", "low"]);
+});
+
 test("a higher-priority waiting request does not preempt running ones (vLLM V1); it goes first once there is room", () => {
   const e = new Engine(priority({ maxNumSeqs: 1 }));
   const running = e.add(req("running-low", 4, 8, { priority: 9 }, 0), 0);

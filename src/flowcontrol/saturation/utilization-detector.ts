@@ -4,8 +4,8 @@
  * stale by the datastore — a never-scraped endpoint is, once scrapers run); the pool's is the mean.
  * Queue depth is the scraped waiting count plus the change in the gateway's in-flight requests
  * since that scrape started: what it dispatched since counts as waiting at once (a burst is seen
- * before the next scrape), what finished since frees a place; work the scrape already saw running
- * (or an instant server already answered) is not counted again.
+ * before the next scrape), what finished since frees a place, and what the scrape found already
+ * answered lets as many more through (an instant server's in-flight swings are no queue).
  */
 import { z } from "zod";
 import { definePlugin } from "../../plugins/registry.ts";
@@ -79,11 +79,16 @@ export class UtilizationDetector implements SaturationDetector {
 
 /**
  * Requests waiting at the server now: the scraped waiting count, plus the gateway's dispatches since
- * the scrape started, less its requests that finished since (each freed a place a waiting one takes).
+ * the scrape started, less its requests that finished since (each freed a place a waiting one takes),
+ * less those the scrape no longer found there (in flight at its start, neither running nor waiting:
+ * answered already). A server that answers faster than it is scraped (an instant engine) absorbs as
+ * many again, so the in-flight count's swings between scrapes are no queue there.
  */
 function queueDepth(c: Candidate): number {
-  const sinceScrape = c.inFlight.requests - (c.metrics.inFlightRequestsAtScrape ?? 0);
-  return Math.max(0, c.metrics.waiting + sinceScrape);
+  const m = c.metrics;
+  const atScrape = m.inFlightRequestsAtScrape ?? 0;
+  const answered = Math.max(0, atScrape - m.running - m.waiting);
+  return Math.max(0, m.waiting + c.inFlight.requests - atScrape - answered);
 }
 
 export const utilizationDetectorPlugin = definePlugin({

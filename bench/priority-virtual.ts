@@ -1,0 +1,289 @@
+/**
+ * The priority family on one virtual clock (`npm run bench:priority-virtual`): the gateway's own
+ * FlowController (the seed pool's flow control, the default detector) and scorer profile
+ * (expected-ttft over the approximate prefix index) in front of five simulated engines (src/sim's
+ * Engine, a10-7b, the cell's KV blocks), driven by closed-loop clients, all on bench/virtual-clock.ts.
+ * No process competes for CPU, so the figures measure policy only and repeat exactly per seed; they
+ * complement `bench:priority` (real processes, noisy on a loaded machine). Same cells
+ * (bench/priority-cells.ts), same three phases (both classes through the gateway, Critical alone,
+ * both through round robin with no flow control and no engine priority), the seed's lengths × 0.1
+ * (as `igw demo`). Simplified: no HTTP (1 ms each way), no LoRA adapter for Standard, scrapes every
+ * 50 ms, the engine clock 2× the gateway's (`--time-scale 2`).
+ *
+ * Usage: npm run bench:priority-virtual -- [--quick] [--cells=REGEX] [--prompts=N] [--seeds=N]
+ */
+
+import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
+import { parseFlowControl } from "../src/flowcontrol/config.ts";
+import { FlowController } from "../src/flowcontrol/flow-controller.ts";
+import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
+import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
+import { seededRng } from "../src/scheduling/random.ts";
+import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
+import { Engine, type StepPlan } from "../src/sim/engine.ts";
+import { defaultOptions, engineConfig } from "../src/sim/options.ts";
+import { Rng } from "../src/sim/rng.ts";
+import type { Sequence } from "../src/sim/sequence.ts";
+import { CELLS, ENGINE_LEAD_S, type PriorityCell, promptsPerClass } from "./priority-cells.ts";
+import { VirtualClock } from "./virtual-clock.ts";
+
+const SERVERS = 5;
+/** Engine ms per gateway ms (`igw sim --time-scale 2`, as bench:priority). */
+const TIME_SCALE = 2;
+const SCRAPE_MS = 50;
+/** One way between the gateway and a server. */
+const HOP_MS = 1;
+const LENGTH_SCALE = 0.1;
+
+type ClassKey = "critical" | "standard";
+type Front = "gateway" | "round-robin";
+
+/** Mean TTFT (ms, from the client's send) and completions per class. */
+type PhaseResult = Partial<Record<ClassKey, { meanTtftMs: number; completed: number }>>;
+
+/** One phase: fresh engines and front, `classes` as closed-loop clients of `concurrency` each. */
+function runVirtualPhase(
+  cell: PriorityCell,
+  front: Front,
+  classes: readonly ClassKey[],
+  prompts: number,
+  seed: number,
+): PhaseResult {
+  const clock = new VirtualClock();
+  const enginePriority = cell.engine === true && front === "gateway";
+  // What `igw sim --profile a10-7b --num-gpu-blocks-override N` runs, without LoRA.
+  const options = {
+    ...defaultOptions(),
+    profile: "a10-7b" as const,
+    numGpuBlocksOverride: cell.kvBlocks,
+    maxModelLen: Math.ceil(8192 * LENGTH_SCALE),
+    schedulingPolicy: cell.engine ? ("priority" as const) : ("fcfs" as const),
+    hashSeed: "0",
+    seed,
+  };
+  const engines = Array.from({ length: SERVERS }, (_, i) => new Engine(engineConfig(options, i)));
+  const candidates: Candidate[] = engines.map((_, i) => ({
+    endpoint: { id: `10.0.0.${i + 1}:8000`, host: `10.0.0.${i + 1}`, port: 8000, labels: {} },
+    metrics: { ...emptyMetrics(), numGpuBlocks: cell.kvBlocks, blockSize: 16 },
+    inFlight: { requests: 0, tokens: 0 },
+    stale: false,
+  }));
+  const stepping = engines.map(() => false);
+  const onToken = new Map<Sequence, () => void>();
+  const step = (i: number): void => {
+    if (stepping[i]) return;
+    const plan = engines[i]!.schedule(clock.now() * TIME_SCALE);
+    if (plan === null) return;
+    stepping[i] = true;
+    clock.at(clock.now() + plan.durationMs / TIME_SCALE, () => endStep(i, plan));
+  };
+  const endStep = (i: number, plan: StepPlan): void => {
+    stepping[i] = false;
+    for (const ev of engines[i]!.complete(plan, clock.now() * TIME_SCALE)) onToken.get(ev.seq)?.();
+    step(i);
+  };
+
+  const controller =
+    front === "gateway"
+      ? new FlowController({
+          settings: parseFlowControl({}),
+          candidates: () => candidates,
+          timers: clock,
+          enginePriority,
+        })
+      : undefined;
+  const scrape = (i: number): void => {
+    const c = candidates[i]!;
+    const atStart = c.inFlight.requests;
+    clock.at(clock.now() + HOP_MS, () => {
+      const st = engines[i]!.stats;
+      Object.assign(c.metrics, {
+        waiting: st.numWaiting,
+        running: st.numRunning,
+        kvCacheUsage: st.kvUsage,
+        counters: {
+          prefillSeconds: st.prefill.sum,
+          prefilledRequests: st.prefill.count,
+          computedPromptTokens: Math.max(0, st.promptTokens - st.prefixHits),
+          tpotSeconds: st.tpot.sum,
+          tpotCount: st.tpot.count,
+        },
+        inFlightRequestsAtScrape: atStart,
+        updatedAt: clock.now(),
+      });
+      controller?.notify();
+    });
+    clock.at(clock.now() + SCRAPE_MS, () => scrape(i));
+  };
+  for (let i = 0; i < SERVERS; i++) clock.at((i * SCRAPE_MS) / SERVERS, () => scrape(i));
+
+  const profiles = defaultScorerProfiles(seededRng(seed));
+  let rrNext = 0;
+  const pick = (request: SchedulingRequest): number => {
+    if (front === "round-robin") return rrNext++ % SERVERS;
+    const { scorers, picker } = profiles.profile;
+    const totals = candidates.map(() => 0);
+    for (const { scorer, weight } of scorers) {
+      const scores = scorer.score(request, candidates);
+      for (let i = 0; i < totals.length; i++) totals[i]! += weight * scores[i]!;
+    }
+    const chosen = picker.pick(candidates.map((candidate, i) => ({ candidate, score: totals[i]! })))[0]!;
+    for (const hook of profiles.hooks) hook.preRequest(request, chosen);
+    return candidates.indexOf(chosen);
+  };
+
+  const rng = new Rng(seed);
+  const token = () => 1000 + rng.int(30_000);
+  const prefixLen = Math.round(SEED_WORKLOAD.prefixLen * LENGTH_SCALE);
+  const prefixes = {
+    critical: Array.from({ length: prefixLen }, token),
+    standard: Array.from({ length: prefixLen }, token),
+  };
+  const ranged = (n: number) =>
+    Math.max(
+      1,
+      Math.round(
+        n * LENGTH_SCALE * (1 - SEED_WORKLOAD.rangeRatio + 2 * SEED_WORKLOAD.rangeRatio * rng.next()),
+      ),
+    );
+  const ttfts: Record<ClassKey, number[]> = { critical: [], standard: [] };
+  const left: Record<ClassKey, number> = { critical: prompts, standard: prompts };
+  const completed: Record<ClassKey, number> = { critical: 0, standard: 0 };
+  let nextId = 0;
+
+  const send = (cls: ClassKey): void => {
+    if (left[cls] === 0) return;
+    left[cls]--;
+    const sentAt = clock.now();
+    const priority = cls === "critical" ? 1 : 0;
+    const prompt = [...prefixes[cls], ...Array.from({ length: ranged(SEED_WORKLOAD.inputLen) }, token)];
+    const maxTokens = ranged(SEED_WORKLOAD.outputLen);
+    const id = `${cls}-${nextId++}`;
+    const dispatch = (): void => {
+      const i = pick({
+        requestId: id,
+        targetModel: cls,
+        isAdapter: false,
+        priority,
+        prefixText: prompt.map((t) => `w${t}`).join(" "),
+        promptTokens: prompt.length,
+        maxTokens,
+        headers: {},
+      });
+      const c = candidates[i]!;
+      c.inFlight.requests++;
+      c.inFlight.tokens += prompt.length + maxTokens;
+      clock.at(clock.now() + HOP_MS, () => {
+        const seq = engines[i]!.add(
+          {
+            id,
+            promptTokens: prompt,
+            maxTokens,
+            ignoreEos: true,
+            adapter: null,
+            priority: enginePriority ? -priority : 0,
+          },
+          clock.now() * TIME_SCALE,
+        );
+        let first = true;
+        onToken.set(seq, () => {
+          if (first) {
+            first = false;
+            clock.at(clock.now() + HOP_MS, () => ttfts[cls].push(clock.now() - sentAt));
+          }
+          if (seq.status !== "finished") return;
+          onToken.delete(seq);
+          clock.at(clock.now() + HOP_MS, () => {
+            c.inFlight.requests--;
+            c.inFlight.tokens -= prompt.length + maxTokens;
+            completed[cls]++;
+            controller?.notify(priority);
+            send(cls);
+          });
+        });
+        step(i);
+      });
+    };
+    if (controller === undefined) {
+      dispatch();
+      return;
+    }
+    controller
+      .admit({
+        id,
+        priority,
+        flowId: cls,
+        bytes: 1000,
+        signal: new AbortController().signal,
+        onAdmitted: dispatch,
+      })
+      .catch((e: Error) => {
+        throw new Error(`${id} was refused: ${e.message}`);
+      });
+  };
+
+  const concurrency = cell.concurrency ?? prompts;
+  const both = classes.length === 2;
+  const lead = cell.engine && both ? ENGINE_LEAD_S * 1000 : 0;
+  const start = 100;
+  if (lead === 0) {
+    // Both classes start together, their clients interleaved (as two benchmark classes do).
+    clock.at(start, () => {
+      for (let k = 0; k < concurrency; k++) for (const cls of classes) send(cls);
+    });
+  } else {
+    clock.at(start, () => {
+      for (let k = 0; k < concurrency; k++) send("standard");
+    });
+    clock.at(start + lead, () => {
+      for (let k = 0; k < concurrency; k++) send("critical");
+    });
+  }
+  clock.run(() => classes.every((cls) => completed[cls] === prompts), 3_600_000);
+  controller?.close();
+  const out: PhaseResult = {};
+  for (const cls of classes) {
+    const t = ttfts[cls];
+    out[cls] = { meanTtftMs: t.reduce((a, b) => a + b, 0) / t.length, completed: completed[cls] };
+  }
+  return out;
+}
+
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = process.argv.includes("--quick");
+const re = flag("cells") ? new RegExp(flag("cells")!) : null;
+const seeds = Number(flag("seeds") ?? 2);
+const f2 = (x: number) => x.toFixed(2);
+
+console.log(
+  `## bench:priority-virtual (${SERVERS} × a10-7b on one virtual clock, engine time-scale ${TIME_SCALE}, lengths × ${LENGTH_SCALE}; ${seeds} seed(s), means over seeds; Node ${process.version})\n`,
+);
+console.log(`Command: npm run bench:priority-virtual -- ${process.argv.slice(2).join(" ")}`.trimEnd());
+console.log(
+  "\n| cell | prompts | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded |",
+);
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
+for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
+  const prompts = promptsPerClass(
+    cell.concurrency,
+    quick,
+    flag("prompts") === undefined ? undefined : Number(flag("prompts")),
+  );
+  const sums = [0, 0, 0, 0, 0];
+  let done = 0;
+  for (let s = 1; s <= seeds; s++) {
+    const g = runVirtualPhase(cell, "gateway", ["critical", "standard"], prompts, s);
+    const a = runVirtualPhase(cell, "gateway", ["critical"], prompts, s);
+    const r = runVirtualPhase(cell, "round-robin", ["critical", "standard"], prompts, s);
+    const vals = [g.critical!, g.standard!, a.critical!, r.critical!, r.standard!];
+    vals.forEach((v, i) => {
+      sums[i]! += v.meanTtftMs / seeds;
+    });
+    done += g.critical!.completed + g.standard!.completed;
+  }
+  const [gc, gs, ac, rc, rs] = sums as [number, number, number, number, number];
+  console.log(
+    `| ${cell.name}${cell.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${prompts} + ${prompts} | ${gc.toFixed(0)} | ${gs.toFixed(0)} | ${ac.toFixed(0)} | ${rc.toFixed(0)} | ${rs.toFixed(0)} | ` +
+      `${f2(gc / ac)} | ${f2(gc / gs)} | ${f2(gs / rs)} | ${f2(rc / gc)} | ${done}/${2 * prompts * seeds} |`,
+  );
+}
