@@ -11,7 +11,9 @@ import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts
 import { type CandidateSpec, candidate, request } from "./fixtures.ts";
 
 function pool(specs: CandidateSpec[]): Candidate[] {
-  return specs.map((s, i) => candidate({ id: `10.9.0.${i}:8000`, numGpuBlocks: 10_000, blockSize: 16, ...s }));
+  return specs.map((s, i) =>
+    candidate({ id: `10.9.0.${i}:8000`, numGpuBlocks: 10_000, blockSize: 16, ...s }),
+  );
 }
 
 /** Schedules each request in turn with no scrape in between; returns requests per endpoint index. */
@@ -43,7 +45,8 @@ test("identical idle endpoints: 20 unique prompts between two scrapes spread (â‰
 
 test("equal costs are broken at random: the first pick is not always the first endpoint", () => {
   const firsts = new Set<number>();
-  for (let seed = 1; seed <= 20; seed++) firsts.add(dispatch(scheduler(seed), pool([{}, {}, {}, {}, {}]), unique(1)).indexOf(1));
+  for (let seed = 1; seed <= 20; seed++)
+    firsts.add(dispatch(scheduler(seed), pool([{}, {}, {}, {}, {}]), unique(1)).indexOf(1));
   assert.ok(firsts.size >= 3, [...firsts].join(","));
 });
 
@@ -65,9 +68,17 @@ test("a busy endpoint whose learned per-request decode cost is low does not attr
   const s = scheduler(1);
   const zero = counters(0, 0);
   const specs = [0, 1, 2, 3, 4].map((i) => ({ running: i === 0 ? 30 : 1 }));
-  const first = pool(specs.map((x) => ({ ...x, updatedAt: 1, counters: { ...zero, prefillSeconds: 0, prefilledRequests: 0, computedPromptTokens: 0 } })));
+  const first = pool(
+    specs.map((x) => ({
+      ...x,
+      updatedAt: 1,
+      counters: { ...zero, prefillSeconds: 0, prefilledRequests: 0, computedPromptTokens: 0 },
+    })),
+  );
   s.schedule(request({ prefixText: "warm-up" }), first); // the learner's baseline scrape
-  const cs = pool(specs.map((x, i) => ({ ...x, updatedAt: 2, counters: counters(i === 0 ? 11.75 : 5.95, 3000) })));
+  const cs = pool(
+    specs.map((x, i) => ({ ...x, updatedAt: 2, counters: counters(i === 0 ? 11.75 : 5.95, 3000) })),
+  );
   const counts = dispatch(s, cs, unique(20));
   assert.ok(counts[0]! <= 1, `the busy endpoint took ${counts[0]} of 20: ${counts}`);
   assert.ok(Math.max(...counts) <= 6, `${counts}`);
@@ -80,9 +91,17 @@ test("a shared prefix goes to its holder until the queue there makes an idle end
   const ask = (q: string) => request({ prefixText: `${system}${q}`, promptTokens: 2100 });
   const holder = cs[2]!;
   s.preRequest(ask("seed"), holder); // the index believes endpoint 2 holds the prefix (scraped idle)
-  const early = dispatch(s, cs, [0, 1, 2].map((i) => ask(`early ${i}`)));
+  const early = dispatch(
+    s,
+    cs,
+    [0, 1, 2].map((i) => ask(`early ${i}`)),
+  );
   assert.deepEqual(early, [0, 0, 3, 0, 0], "the group's first followers join the holder");
-  const later = dispatch(s, cs, Array.from({ length: 27 }, (_, i) => ask(`later ${i}`)));
+  const later = dispatch(
+    s,
+    cs,
+    Array.from({ length: 27 }, (_, i) => ask(`later ${i}`)),
+  );
   assert.ok(later.filter((n) => n > 0).length >= 2, `spilled once the holder queued: ${later}`);
   assert.ok(later[2]! < 27, `${later}`);
 });

@@ -131,8 +131,24 @@ test("the unit costs are one pool value: a busy endpoint's low cost per running 
   l.observe(at("10.2.0.1:8000", 1, 30, {}));
   l.observe(at("10.2.0.2:8000", 1, 1, {}));
   // 100 tokens each: 11.75 ms per token at 30 running (0.39 ms each), 5.95 ms at 1 running.
-  l.observe(at("10.2.0.1:8000", 2, 30, { tpotSeconds: 1.175, tpotCount: 100, prefilledRequests: 4, computedPromptTokens: 400, prefillSeconds: 0.04 }));
-  l.observe(at("10.2.0.2:8000", 2, 1, { tpotSeconds: 0.595, tpotCount: 100, prefilledRequests: 1, computedPromptTokens: 1000, prefillSeconds: 0.02 }));
+  l.observe(
+    at("10.2.0.1:8000", 2, 30, {
+      tpotSeconds: 1.175,
+      tpotCount: 100,
+      prefilledRequests: 4,
+      computedPromptTokens: 400,
+      prefillSeconds: 0.04,
+    }),
+  );
+  l.observe(
+    at("10.2.0.2:8000", 2, 1, {
+      tpotSeconds: 0.595,
+      tpotCount: 100,
+      prefilledRequests: 1,
+      computedPromptTokens: 1000,
+      prefillSeconds: 0.02,
+    }),
+  );
   const busy = l.costs("10.2.0.1:8000");
   const idle = l.costs("10.2.0.2:8000");
   assert.equal(busy.decodeSecondsPerRunning, idle.decodeSecondsPerRunning);
