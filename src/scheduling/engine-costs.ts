@@ -5,9 +5,15 @@
  * requests were waiting. Each is a ratio of exponentially decayed sums over the scrapes that saw new
  * work (seconds ÷ tokens, tokens ÷ requests, ...), so each scrape weighs by what it measured: one
  * output token caught during a long prefill step does not outweigh five hundred decode steps after
- * it (the cost model would herd new work off that endpoint). An endpoint that has not reported any
- * yet gets the pool's mean of the endpoints that have, else the defaults. Read by the expected-TTFT
- * cost model.
+ * it (the cost model would herd new work off that endpoint).
+ *
+ * The two unit costs (s/prefill token, s/running request) are learned over the whole pool, one value
+ * for every endpoint: measured per endpoint they depend on its load, not its hardware (an engine
+ * step has a fixed part, so a server running 30 requests shows a fraction of an idle one's cost per
+ * running request, and a busy prefill step more per token), and the cost model then herded new work
+ * onto the busiest endpoint. Tokens per request and admissions per second describe the endpoint's
+ * own cache and queue and stay per endpoint (an endpoint with none yet gets the pool's mean, else
+ * the defaults). Read by the expected-TTFT cost model.
  */
 import type { EngineCounters } from "../modelserver/endpoint-metrics.ts";
 import type { Candidate } from "./types.ts";
@@ -33,9 +39,10 @@ class DecayedRatio {
   #num = 0;
   #den = 0;
 
-  add(num: number, den: number): void {
-    this.#num = this.#num * (1 - ALPHA) + num;
-    this.#den = this.#den * (1 - ALPHA) + den;
+  /** `alpha`: the share of the old evidence this sample decays away. */
+  add(num: number, den: number, alpha = ALPHA): void {
+    this.#num = this.#num * (1 - alpha) + num;
+    this.#den = this.#den * (1 - alpha) + den;
   }
 
   /** Undefined before any sample. */
@@ -44,10 +51,15 @@ class DecayedRatio {
   }
 }
 
+/** The costs learned over the whole pool (see the module comment). */
+type PoolKey = "prefillSecondsPerToken" | "decodeSecondsPerRunning";
+/** The costs learned per endpoint. */
+type OwnKey = Exclude<keyof EngineCosts, PoolKey>;
+
 interface Learned {
   updatedAt: number;
   last: EngineCounters;
-  costs: Record<keyof EngineCosts, DecayedRatio>;
+  costs: Record<OwnKey, DecayedRatio>;
 }
 
 /** Share of the old evidence each new sample decays away. */
@@ -58,8 +70,12 @@ const MAX_ENDPOINTS = 10_000;
 export class EngineCostLearner {
   readonly #defaults: EngineCosts;
   readonly #learned = new Map<string, Learned>();
+  readonly #pool: Record<PoolKey, DecayedRatio> = {
+    prefillSecondsPerToken: new DecayedRatio(),
+    decodeSecondsPerRunning: new DecayedRatio(),
+  };
   /** The pool means, recomputed on the first read after something was learned. */
-  #poolMeans: Partial<Record<keyof EngineCosts, number>> | undefined;
+  #poolMeans: Partial<Record<OwnKey, number>> | undefined;
   /** costs() answers, per endpoint (and "" for unknown ones), until something is learned. */
   readonly #answers = new Map<string, EngineCosts>();
 
@@ -78,12 +94,7 @@ export class EngineCostLearner {
       this.#learned.set(id, {
         updatedAt: c.metrics.updatedAt,
         last: { ...counters },
-        costs: {
-          prefillSecondsPerToken: new DecayedRatio(),
-          computedTokensPerRequest: new DecayedRatio(),
-          decodeSecondsPerRunning: new DecayedRatio(),
-          admissionsPerSecond: new DecayedRatio(),
-        },
+        costs: { computedTokensPerRequest: new DecayedRatio(), admissionsPerSecond: new DecayedRatio() },
       });
       return;
     }
@@ -99,30 +110,33 @@ export class EngineCostLearner {
       l.last = { ...counters }; // the server restarted: counters started over
       return;
     }
+    // Each endpoint's scrape is one pool sample: decay by ALPHA per round of scrapes, not per sample.
+    const poolAlpha = ALPHA / this.#learned.size;
     if (dTokens > 0 && dPrefill > 0 && dRequests > 0) {
-      l.costs.prefillSecondsPerToken.add(dPrefill, dTokens);
+      this.#pool.prefillSecondsPerToken.add(dPrefill, dTokens, poolAlpha);
       l.costs.computedTokensPerRequest.add(dTokens, dRequests);
     }
     if (c.metrics.waiting > 0 && dSeconds > 0) l.costs.admissionsPerSecond.add(dRequests, dSeconds);
     if (dTpotCount > 0 && dTpot > 0) {
-      l.costs.decodeSecondsPerRunning.add(dTpot / Math.max(1, c.metrics.running), dTpotCount);
+      this.#pool.decodeSecondsPerRunning.add(dTpot / Math.max(1, c.metrics.running), dTpotCount, poolAlpha);
     }
     l.last = { ...counters };
     this.#poolMeans = undefined;
     this.#answers.clear();
   }
 
-  /** The endpoint's costs: learned, else the pool's mean of learned endpoints, else the defaults. */
+  /** The endpoint's costs: the pool's unit costs; its own tokens/request and admissions, else the pool's mean; else the defaults. */
   costs(endpointId: string): EngineCosts {
     const own = this.#learned.get(endpointId)?.costs;
     const key = own === undefined ? "" : endpointId;
     let answer = this.#answers.get(key);
     if (answer === undefined) {
-      const pick = (k: keyof EngineCosts): number => own?.[k].value ?? this.#poolMean(k) ?? this.#defaults[k];
+      const pick = (k: OwnKey): number => own?.[k].value ?? this.#poolMean(k) ?? this.#defaults[k];
+      const pooled = (k: PoolKey): number => this.#pool[k].value ?? this.#defaults[k];
       answer = {
-        prefillSecondsPerToken: pick("prefillSecondsPerToken"),
+        prefillSecondsPerToken: pooled("prefillSecondsPerToken"),
         computedTokensPerRequest: pick("computedTokensPerRequest"),
-        decodeSecondsPerRunning: pick("decodeSecondsPerRunning"),
+        decodeSecondsPerRunning: pooled("decodeSecondsPerRunning"),
         admissionsPerSecond: pick("admissionsPerSecond"),
       };
       this.#answers.set(key, answer);
@@ -137,10 +151,10 @@ export class EngineCostLearner {
     this.#answers.clear();
   }
 
-  #poolMean(k: keyof EngineCosts): number | undefined {
+  #poolMean(k: OwnKey): number | undefined {
     if (this.#poolMeans === undefined) {
-      const means: Partial<Record<keyof EngineCosts, number>> = {};
-      for (const key of Object.keys(this.#defaults) as (keyof EngineCosts)[]) {
+      const means: Partial<Record<OwnKey, number>> = {};
+      for (const key of ["computedTokensPerRequest", "admissionsPerSecond"] as const) {
         let sum = 0;
         let n = 0;
         for (const l of this.#learned.values()) {

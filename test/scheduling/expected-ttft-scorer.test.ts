@@ -116,7 +116,46 @@ test("costs are learned from scrape deltas per endpoint; others get the pool's m
   l.observe(at(3, {}));
   assert.deepEqual(l.costs("10.1.0.1:8000"), k);
   l.remove("10.1.0.1:8000");
-  assert.deepEqual(l.costs("10.1.0.2:8000"), DEFAULT_ENGINE_COSTS);
+  // The unit costs are the pool's (they outlive the endpoint); its tokens per request are not.
+  assert.deepEqual(l.costs("10.1.0.2:8000"), {
+    ...DEFAULT_ENGINE_COSTS,
+    prefillSecondsPerToken: k.prefillSecondsPerToken,
+    decodeSecondsPerRunning: k.decodeSecondsPerRunning,
+  });
+});
+
+test("the unit costs are one pool value: a busy endpoint's low cost per running request is not its own", () => {
+  const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
+  const at = (id: string, updatedAt: number, running: number, c: Partial<EngineCounters>) =>
+    candidate({ id, updatedAt, running, counters: counters(c) });
+  l.observe(at("10.2.0.1:8000", 1, 30, {}));
+  l.observe(at("10.2.0.2:8000", 1, 1, {}));
+  // 100 tokens each: 11.75 ms per token at 30 running (0.39 ms each), 5.95 ms at 1 running.
+  l.observe(
+    at("10.2.0.1:8000", 2, 30, {
+      tpotSeconds: 1.175,
+      tpotCount: 100,
+      prefilledRequests: 4,
+      computedPromptTokens: 400,
+      prefillSeconds: 0.04,
+    }),
+  );
+  l.observe(
+    at("10.2.0.2:8000", 2, 1, {
+      tpotSeconds: 0.595,
+      tpotCount: 100,
+      prefilledRequests: 1,
+      computedPromptTokens: 1000,
+      prefillSeconds: 0.02,
+    }),
+  );
+  const busy = l.costs("10.2.0.1:8000");
+  const idle = l.costs("10.2.0.2:8000");
+  assert.equal(busy.decodeSecondsPerRunning, idle.decodeSecondsPerRunning);
+  assert.equal(busy.prefillSecondsPerToken, idle.prefillSecondsPerToken);
+  assert.ok(busy.decodeSecondsPerRunning > 0.0039 / 2 && busy.decodeSecondsPerRunning < 0.00595);
+  assert.equal(busy.computedTokensPerRequest, 100, "tokens per request stay the endpoint's own");
+  assert.equal(idle.computedTokensPerRequest, 1000);
 });
 
 test("each scrape weighs by what it measured: one token caught in a prefill step does not outweigh 500 decodes", () => {

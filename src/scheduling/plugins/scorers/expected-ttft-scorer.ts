@@ -16,8 +16,9 @@
  * with the cached tokens from a prefix scorer (approximate or precise: PrefixMatchSource), the
  * queue ahead = scraped waiting × computed tokens per request + the uncached tokens of every request
  * the gateway itself sent since that scrape (so a burst is seen before the next scrape, and
- * consecutive picks do not herd onto the endpoint an old scrape shows idle), and the per-endpoint
- * costs learned from the scraped engine counters (engine-costs.ts). Score = (lowest TTFT + 1 ms) ÷
+ * consecutive picks do not herd onto the endpoint an old scrape shows idle), and the costs learned
+ * from the scraped engine counters (engine-costs.ts: unit costs over the pool, tokens per request
+ * and admissions per endpoint). Score = (lowest TTFT + 1 ms) ÷
  * (this TTFT + 1 ms): 1 for the best, smaller the longer the wait. It is a PreRequestHook (records each
  * dispatch's uncached tokens) and an EndpointRemovedListener.
  */
