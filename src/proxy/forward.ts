@@ -12,6 +12,7 @@
  */
 import type { AbortLike } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
+import { headerRecord } from "../header-record.ts";
 import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
 import type { Exchange } from "../requestcontrol/exchange.ts";
 import type { HeaderFields } from "./http1/header-lines.ts";
@@ -214,7 +215,7 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
 }
 
 function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = headerRecord();
   for (const name in inbound) {
     if (HOP_BY_HOP.has(name) || (d.bodyRewritten && name === "accept-encoding")) continue;
     out[name] = inbound[name]!;
@@ -225,7 +226,7 @@ function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, str
 }
 
 function responseHeaders(upstream: HeaderFields, head: ResponseHead): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = headerRecord();
   for (const name in upstream) {
     if (HOP_BY_HOP.has(name) && name !== "content-length") continue;
     out[name] = upstream[name]!;
