@@ -129,7 +129,9 @@ export class EndpointScraper {
       });
       if (res.status !== 200) throw new Error(`GET ${this.#path} returned HTTP ${res.status}`);
       const text = res.text;
-      const load = this.#mapping.extract(scanPrometheusText(text, this.#mapping.families));
+      const load = this.#mapping.extract(
+        scanPrometheusText(text, this.#mapping.families, { buckets: this.#mapping.buckets === true }),
+      );
       const m = this.#record.metrics;
       m.waiting = load.waiting;
       m.running = load.running;

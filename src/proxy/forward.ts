@@ -12,13 +12,18 @@
  */
 import type { AbortLike } from "../cancellation.ts";
 import { GatewayError } from "../errors.ts";
+import { headerRecord } from "../header-record.ts";
 import type { AttemptFailure, Decision, ResponseHead } from "../requestcontrol/decision.ts";
 import type { Exchange } from "../requestcontrol/exchange.ts";
 import type { HeaderFields } from "./http1/header-lines.ts";
 import type { Http1Reply } from "./http1/server.ts";
 import { type UpstreamController, UpstreamError, type UpstreamHandler } from "./http1/upstream-client.ts";
+import { type Deadline, RequestDeadlines } from "./request-deadlines.ts";
 import { writeErrorResponse } from "./send-error.ts";
 import type { UpstreamPools } from "./upstream-pools.ts";
+
+/** Every request's timeout, on shared timers (one per route duration, not one per request). */
+const DEADLINES = new RequestDeadlines();
 
 /** Hop-by-hop and framing headers: never copied between the two connections. */
 const HOP_BY_HOP = new Set([
@@ -47,7 +52,7 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
   #decision: Decision | undefined;
   #headers: Record<string, string> | undefined;
   #controller: UpstreamController | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #deadline: Deadline | undefined;
   #timedOut = false;
   #committed = false;
   /** The current attempt's response is being dropped (a status the exchange retries). */
@@ -87,6 +92,11 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
     this.#controller?.abort(new Error("client disconnected"));
   };
 
+  readonly #timeout = (): void => {
+    this.#timedOut = true;
+    this.#controller?.abort(new Error("request timeout"));
+  };
+
   get #stopped(): boolean {
     return this.aborted || this.#timedOut;
   }
@@ -94,11 +104,7 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
   /** Sends the decided request; ends the exchange when the response (or its failure) is over. */
   start(decision: Decision): void {
     this.#decision = decision;
-    if (decision.timeoutMs !== undefined)
-      this.#timer = setTimeout(() => {
-        this.#timedOut = true;
-        this.#controller?.abort(new Error("request timeout"));
-      }, decision.timeoutMs);
+    if (decision.timeoutMs !== undefined) this.#deadline = DEADLINES.start(decision.timeoutMs, this.#timeout);
     this.#headers = upstreamHeaders(this.#inboundHeaders, decision);
     this.#try(decision.endpoints[0]);
   }
@@ -183,7 +189,7 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#deadline?.cancel();
     if (this.#timedOut && !this.aborted) {
       const ms = this.#decision?.timeoutMs;
       if (!this.#committed)
@@ -214,7 +220,7 @@ export class ProxiedRequest implements UpstreamHandler, AbortLike {
 }
 
 function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = headerRecord();
   for (const name in inbound) {
     if (HOP_BY_HOP.has(name) || (d.bodyRewritten && name === "accept-encoding")) continue;
     out[name] = inbound[name]!;
@@ -225,7 +231,7 @@ function upstreamHeaders(inbound: HeaderFields, d: Decision): Record<string, str
 }
 
 function responseHeaders(upstream: HeaderFields, head: ResponseHead): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = headerRecord();
   for (const name in upstream) {
     if (HOP_BY_HOP.has(name) && name !== "content-length") continue;
     out[name] = upstream[name]!;

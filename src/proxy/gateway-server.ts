@@ -84,7 +84,8 @@ async function handle(
     { method, url, headers: req.headers },
     { kind: "listeners", listenerKeys: keys },
   );
-  const path = url.split("?", 1)[0]!;
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
   if (!deps.director.proxiesPath(keys, path)) {
     // Refused before the body is read; still an exchange, so metrics and logs see it.
     writeErrorResponse(res, ex.fail(new GatewayError("noRoute", notProxiedMessage(path))));

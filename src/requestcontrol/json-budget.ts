@@ -54,7 +54,8 @@ export class JsonBudget {
   bytes = 0;
   /** The last top-level `"model": "…"` value's span (undefined: none seen, or its key was escaped). */
   modelSpan: ByteSpan | undefined = undefined;
-  readonly #stack: Uint8Array;
+  /** OBJECT or ARRAY per open level (a plain array: a typed array costs ~0.7 µs to allocate per body). */
+  readonly #stack: number[] = [0];
   #depth = 0;
   #inString = false;
   #inKey = false;
@@ -72,7 +73,6 @@ export class JsonBudget {
 
   constructor(limits: JsonLimits = DEFAULT_JSON_LIMITS) {
     this.limits = limits;
-    this.#stack = new Uint8Array(limits.maxDepth + 1);
   }
 
   /** Scans `chunk`; returns false once the body is over a limit (then `error` says which). */

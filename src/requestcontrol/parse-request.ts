@@ -6,6 +6,7 @@
  * facts routing and scheduling need, and the raw bytes to forward.
  */
 import { GatewayError } from "../errors.ts";
+import { headerRecord } from "../header-record.ts";
 import type { InboundRequest } from "./decision.ts";
 import { type ByteSpan, JsonBudget } from "./json-budget.ts";
 import { DESTINATION_HEADER_PREFIX, MODEL_NAME_HEADER, REQUEST_ID_HEADER } from "./wire-headers.ts";
@@ -46,7 +47,7 @@ export function parseRequest(
   id: string,
   budget?: JsonBudget,
 ): ParsedRequest {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = headerRecord();
   const removedHeaders: string[] = [];
   for (const name in req.headers) {
     if (name.startsWith(DESTINATION_HEADER_PREFIX)) {

@@ -152,6 +152,32 @@ test("only whole names at line starts match; HELP text and longer names do not",
   );
 });
 
+test("buckets: false leaves out a histogram's _bucket samples and keeps _sum and _count", () => {
+  const text = [
+    "# TYPE h histogram",
+    'h_bucket{le="0.1"} 1',
+    'h_bucket{le="+Inf"} 3',
+    "h_sum 0.5",
+    "h_count 3",
+    "# TYPE g gauge",
+    "g 4",
+  ].join("\n");
+  const names = (scan: ReturnType<typeof scanPrometheusText>) =>
+    scan.families.get("h")!.map((s) => `${s.name}=${s.value}`);
+  assert.deepEqual(names(scanPrometheusText(text, ["h", "g"])), [
+    "h_bucket=1",
+    "h_bucket=3",
+    "h_sum=0.5",
+    "h_count=3",
+  ]);
+  const lean = scanPrometheusText(text, ["h", "g"], { buckets: false });
+  assert.deepEqual(names(lean), ["h_sum=0.5", "h_count=3"]);
+  assert.deepEqual(
+    lean.families.get("g")!.map((s) => s.value),
+    [4],
+  );
+});
+
 test("malformed lines of a wanted family are skipped and counted; good ones still read", () => {
   const text = [
     'm{a="unterminated} 1',

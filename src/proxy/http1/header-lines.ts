@@ -4,6 +4,7 @@
  * fields joined with ", ". Strict: no obs-fold, no whitespace before the colon, no control
  * characters in values, names made of token characters only.
  */
+import { headerRecord } from "../../header-record.ts";
 
 /** Token characters (RFC 9110 §5.6.2), by char code. */
 const TOKEN = new Uint8Array(128);
@@ -65,7 +66,7 @@ export function parseHeaderLines(
   end: number,
   maxFields: number,
 ): { fields: HeaderFields; count: number } | { error: string; tooMany?: true } {
-  const fields: HeaderFields = Object.create(null);
+  const fields: HeaderFields = headerRecord();
   let count = 0;
   let pos = start;
   while (pos < end) {
