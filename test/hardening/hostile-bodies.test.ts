@@ -172,12 +172,15 @@ test("50 concurrent 15 MB hostile bodies: 400s, bounded RSS, /health answers, Cr
     );
     assert.ok(critical > 0, "Critical requests were served");
     assert.ok(peak <= 1024 ** 3, `peak RSS ${peak} bytes is over 1 GB`);
-    // 100 ms on an idle machine; on shared cores scaled by the run queue (load average per core),
+    // A bound on an idle machine; on shared cores scaled by the run queue (load average per core),
     // which slows every process here alike. Before the fix one body alone blocked for seconds.
+    // The bound is 250 ms, not 100: the poller shares this process's event loop with the 50
+    // uploaders, and the one-minute load average lags the suite's bursts, so on 2 shared cores
+    // unchanged code measured 33–98 ms alone and up to 236 ms inside the full suite.
     const share = Math.max(1, loadavg()[0]! / availableParallelism());
     assert.ok(
-      p99(health) < 100 * share,
-      `/health p99 ${p99(health).toFixed(1)} ms, allowed ${(100 * share).toFixed(0)} ms ` +
+      p99(health) < 250 * share,
+      `/health p99 ${p99(health).toFixed(1)} ms, allowed ${(250 * share).toFixed(0)} ms ` +
         `(${p99(calm).toFixed(1)} ms without hostile traffic)`,
     );
   } finally {
