@@ -5,7 +5,7 @@
  * histogram is observed once per request that passes through a controller.
  */
 import { Gauge, type Registry } from "prom-client";
-import { HistogramFamily, type HistogramSeries } from "../observability/hot-metrics.ts";
+import { HistogramFamily } from "../observability/hot-metrics.ts";
 
 /** What a controller exposes at scrape time. */
 export interface FlowControlSource {
@@ -37,8 +37,6 @@ export class FlowControlMetrics {
   readonly queueDuration: HistogramFamily<"inference_pool" | "priority" | "outcome">;
   readonly poolSaturation: Gauge<"inference_pool">;
   private readonly sources = new Set<FlowControlSource>();
-  /** queueDuration's series by pool, priority and outcome, bound once (no label key per request). */
-  private readonly durationSeries = new Map<string, Map<number, Map<QueueOutcome, HistogramSeries>>>();
 
   constructor(registry: Registry) {
     const sources = this.sources;
@@ -89,22 +87,9 @@ export class FlowControlMetrics {
 
   /** Records one request's time in flow control (seconds) and how it left. */
   observe(poolName: string, priority: number, outcome: QueueOutcome, seconds: number): void {
-    let byPriority = this.durationSeries.get(poolName);
-    if (!byPriority) {
-      byPriority = new Map();
-      this.durationSeries.set(poolName, byPriority);
-    }
-    let byOutcome = byPriority.get(priority);
-    if (!byOutcome) {
-      byOutcome = new Map();
-      byPriority.set(priority, byOutcome);
-    }
-    let series = byOutcome.get(outcome);
-    if (!series) {
-      series = this.queueDuration.series({ inference_pool: poolName, priority: String(priority), outcome });
-      byOutcome.set(outcome, series);
-    }
-    series.observe(seconds);
+    this.queueDuration
+      .series({ inference_pool: poolName, priority: String(priority), outcome })
+      .observe(seconds);
   }
 }
 

@@ -29,8 +29,6 @@ export interface EngineMapping {
   readonly engine: string;
   /** Families to scan (passed to scanPrometheusText). */
   readonly families: readonly string[];
-  /** Whether extract() reads histogram buckets (default false: they are not scanned, only `_sum`/`_count`). */
-  readonly buckets?: boolean;
   extract(scan: ScanResult): ScrapedLoad;
 }
 
