@@ -130,7 +130,9 @@ export class EndpointScraper {
       if (res.status !== 200) throw new Error(`GET ${this.#path} returned HTTP ${res.status}`);
       const text = res.text;
       // No mapping reads histogram buckets (only `_sum`/`_count`), so they are not scanned.
-      const load = this.#mapping.extract(scanPrometheusText(text, this.#mapping.families, { buckets: false }));
+      const load = this.#mapping.extract(
+        scanPrometheusText(text, this.#mapping.families, { buckets: false }),
+      );
       const m = this.#record.metrics;
       m.waiting = load.waiting;
       m.running = load.running;
