@@ -2,9 +2,10 @@
  * One request as an exchange owned by the core. The adapter (proxy, ext_proc) only moves bytes and
  * reports what happened; the exchange runs the stages and keeps the books:
  *
- *   decide()           parse → route (or the given pool) → resolve → admit (an empty pool: for at
- *                      most its no-endpoint TTL) → schedule; charges the target's in-flight count
- *                      in the same event-loop turn as the admission
+ *   decide()           parse → route (or the given pool) → resolve → prepare (the scheduler's
+ *                      request preparers) → admit (an empty pool: for at most its no-endpoint TTL)
+ *                      → schedule; charges the target's in-flight count in the same event-loop
+ *                      turn as the admission
  *   attempt(id)        an attempt starts on `id` (the charge moves there when it is a fallback)
  *   responseStarted()  the engine's status line: relay it (head for the client) or retry elsewhere
  *   attemptFailed()    no usable response: the next endpoint to try, or none
@@ -185,6 +186,9 @@ export class Exchange {
         ctx.datastore.servedModels(routed.poolKey)?.adapters.has(resolution.targetModel) ?? false;
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
+      // The request's own preparation (tokens, block hashes), once, before it queues: the decision
+      // then only matches it against the endpoints, and the admitter's dispatch does not wait for it.
+      for (const p of runtime.scheduling.preparers) p.prepareRequest(scheduling);
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
       // An empty pool: queueing may hold the request until an endpoint joins, for at most the TTL.
       const expiry =

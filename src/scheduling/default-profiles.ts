@@ -18,7 +18,7 @@ import { LoraAffinityScorer } from "./plugins/scorers/lora-affinity-scorer.ts";
 import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
 import type { SchedulerProfile, WeightedScorer } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
-import type { PreRequestHook, ProfileHandler } from "./types.ts";
+import type { PreRequestHook, ProfileHandler, RequestPreparer } from "./types.ts";
 
 /** Target + 2 fallbacks. */
 export const DEFAULT_MAX_ENDPOINTS = 3;
@@ -33,6 +33,8 @@ export interface DefaultScorerProfiles {
   readonly handler: ProfileHandler;
   /** The shared prefix scorer. */
   readonly prefix: PrefixCacheScorer;
+  /** The profiles' request preparers: the prefix scorer (the prompt's block hashes). */
+  readonly preparers: readonly RequestPreparer[];
   /** The profiles' pre-request hooks: the cost model (its dispatch log) and the prefix scorer. */
   readonly hooks: readonly PreRequestHook[];
 }
@@ -62,7 +64,7 @@ export function defaultScorerProfiles(rng: Rng): DefaultScorerProfiles {
     name: "adapter-aware-profile-handler",
     selectProfile: (request) => (request.isAdapter ? loraProfile : profile),
   };
-  return { profile, loraProfile, handler, prefix, hooks: [ttft, prefix] };
+  return { profile, loraProfile, handler, prefix, preparers: [prefix], hooks: [ttft, prefix] };
 }
 
 /** The legacy decision-tree profile. */

@@ -22,7 +22,7 @@ import type { PoolScheduling } from "./pool-scheduling.ts";
 import type { PluginObserver, SchedulerProfile } from "./profile-runner.ts";
 import { ProfileScheduler } from "./profile-scheduler.ts";
 import type { Rng } from "./random.ts";
-import { isPreRequestHook, type ProfileHandler } from "./types.ts";
+import { isPreRequestHook, isRequestPreparer, type ProfileHandler } from "./types.ts";
 
 export interface PoolSchedulerDeps {
   /**
@@ -62,7 +62,7 @@ export function builtInSchedulerKind(pool: PoolRecord): Exclude<SchedulerKind, "
     : "legacy-decision-tree";
 }
 
-/** The pool's scheduler, its pre-request hooks and response headers, found among its plugins by capability. */
+/** The pool's scheduler, its request preparers, pre-request hooks and response headers, found among its plugins by capability. */
 export function createPoolScheduler(
   pool: PoolRecord,
   pickerConfigs: readonly PickerConfigRecord[],
@@ -81,6 +81,7 @@ export function createPoolScheduler(
       ...(deps.explain ? { explain: deps.explain } : {}),
       ...(deps.observe ? { observe: deps.observe } : {}),
     }),
+    preparers: plugins.filter(isRequestPreparer),
     preRequestHooks: plugins.filter(isPreRequestHook),
     // A session token goes back to the client, which sends it on its next turn.
     ...(headers.length > 0

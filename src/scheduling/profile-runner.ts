@@ -75,21 +75,28 @@ export function runProfile(
   if (current.length === 0) return { endpoints: [], eligible: 0 };
 
   const n = current.length;
-  const totals = new Array<number>(n).fill(0);
-  const perScorer: number[][] = [];
+  const totals = new Float64Array(n);
+  const perScorer: Float64Array[] = [];
   for (const { scorer, weight } of profile.scorers) {
+    // A scorer of weight 0 cannot move a total: it runs only to be explained or timed.
+    if (weight === 0 && !options.explain && !observe) continue;
     const t0 = observe ? performance.now() : 0;
     const raw = scorer.score(request, current);
     if (observe) observe("scorer", scorer, (performance.now() - t0) / 1000);
-    const clamped = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      const s = clamp01(raw[i] ?? 0);
-      clamped[i] = s;
-      totals[i]! += weight * s;
+    if (options.explain) {
+      const clamped = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const s = clamp01(raw[i] ?? 0);
+        clamped[i] = s;
+        totals[i]! += weight * s;
+      }
+      perScorer.push(clamped);
+    } else if (weight !== 0) {
+      for (let i = 0; i < n; i++) totals[i]! += weight * clamp01(raw[i] ?? 0);
     }
-    if (options.explain) perScorer.push(clamped);
   }
-  const scored: ScoredCandidate[] = current.map((candidate, i) => ({ candidate, score: totals[i]! }));
+  const scored = new Array<ScoredCandidate>(n);
+  for (let i = 0; i < n; i++) scored[i] = { candidate: current[i]!, score: totals[i]! };
   const t0 = observe ? performance.now() : 0;
   const picked = profile.picker.pick(scored);
   if (observe) observe("picker", profile.picker, (performance.now() - t0) / 1000);
@@ -110,8 +117,8 @@ export function runProfile(
 function explain(
   profile: SchedulerProfile,
   scored: readonly Candidate[],
-  totals: readonly number[],
-  perScorer: readonly (readonly number[])[],
+  totals: Float64Array,
+  perScorer: readonly Float64Array[],
   chosenIndex: number,
 ): Omit<DecisionExplanation, "filteredOut"> {
   const rest: number[] = [];

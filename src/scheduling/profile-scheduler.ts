@@ -1,6 +1,7 @@
 /**
  * The Scheduler the director calls: avoids stale endpoints, lets the profile handler choose a
- * profile, runs it, and forwards preRequest to the plugins that learn from decisions.
+ * profile, runs it, and forwards prepare (once per request, before its decision) and preRequest
+ * (the endpoint chosen) to the plugins that take them.
  */
 
 import { type PluginObserver, runProfile, type SchedulerProfile } from "./profile-runner.ts";
@@ -8,6 +9,7 @@ import type {
   Candidate,
   PreRequestHook,
   ProfileHandler,
+  RequestPreparer,
   Scheduler,
   SchedulingRequest,
   SchedulingResult,
@@ -18,6 +20,8 @@ export interface ProfileSchedulerOptions {
   readonly profiles: readonly SchedulerProfile[];
   /** Chooses the profile; default: the first (single-profile handler). */
   readonly handler?: ProfileHandler;
+  /** Plugins that prepare each request before its decision (e.g. the prefix scorers' hashes). */
+  readonly preparers?: readonly RequestPreparer[];
   /** Plugins told where each request went (e.g. prefix-cache-scorer). */
   readonly preRequestHooks?: readonly PreRequestHook[];
   /** Attach a DecisionExplanation to every result; a function is asked once per decision (a runtime switch). */
@@ -33,6 +37,7 @@ export interface ProfileSchedulerOptions {
 /** A Scheduler over configured profiles. */
 export class ProfileScheduler implements Scheduler {
   readonly profiles: readonly SchedulerProfile[];
+  readonly preparers: readonly RequestPreparer[];
   readonly preRequestHooks: readonly PreRequestHook[];
   readonly #handler: ProfileHandler | undefined;
   readonly #explain: () => boolean;
@@ -42,6 +47,7 @@ export class ProfileScheduler implements Scheduler {
   constructor(options: ProfileSchedulerOptions) {
     if (options.profiles.length === 0) throw new Error("a scheduler needs at least one profile");
     this.profiles = options.profiles;
+    this.preparers = options.preparers ?? [];
     this.preRequestHooks = options.preRequestHooks ?? [];
     this.#handler = options.handler;
     const explain = options.explain ?? false;
@@ -64,6 +70,11 @@ export class ProfileScheduler implements Scheduler {
     return run.explanation
       ? { endpoints: run.endpoints, explanation: run.explanation }
       : { endpoints: run.endpoints };
+  }
+
+  /** The request's preparation, once per request before schedule() (the director's PoolScheduling.preparers). */
+  prepare(request: SchedulingRequest): void {
+    for (const p of this.preparers) p.prepareRequest(request);
   }
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {

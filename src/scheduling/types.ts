@@ -74,6 +74,22 @@ export function isPreRequestHook(p: Plugin): p is PreRequestHook {
   return typeof (p as Partial<PreRequestHook>).preRequest === "function";
 }
 
+/**
+ * A capability any plugin may have: the request's own preparation (upstream's PrepareData step),
+ * run once per request before it is queued and scheduled, e.g. tokenizing the prompt and hashing
+ * its blocks. It depends on the request alone, never on endpoints or on other decisions, so the
+ * decision itself only matches what it prepared against the endpoints' state. What it keeps is
+ * keyed by the request object (request ids are the client's and may repeat); a request that was
+ * not prepared is prepared by the decision. Found with isRequestPreparer.
+ */
+export interface RequestPreparer extends Plugin {
+  prepareRequest(request: SchedulingRequest): void;
+}
+
+export function isRequestPreparer(p: Plugin): p is RequestPreparer {
+  return typeof (p as Partial<RequestPreparer>).prepareRequest === "function";
+}
+
 /** The outcome of one scheduling decision. */
 export interface SchedulingResult {
   /** First entry is the target; the rest are fallbacks, in order. Empty = no endpoint (503/429). */

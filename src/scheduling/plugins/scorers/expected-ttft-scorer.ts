@@ -29,7 +29,7 @@ import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveRunning, sentSinceScrape } from "../../effective-load.ts";
 import { EngineCostLearner, type EngineCosts } from "../../engine-costs.ts";
 import { isPrefixMatchSource, type PrefixMatchSource } from "../../prefix-match.ts";
-import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import type { Candidate, PreRequestHook, RequestPreparer, SchedulingRequest, Scorer } from "../../types.ts";
 import { PrefixCacheScorer } from "./prefix-cache-scorer.ts";
 
 /** Added to every estimate before the ratio, so estimates of 0 (an idle pool) still order the rest. */
@@ -70,7 +70,7 @@ class DispatchLog {
   }
 }
 
-export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemovedListener {
+export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHook, EndpointRemovedListener {
   readonly type = "expected-ttft-scorer";
   readonly name: string;
   readonly prefix: PrefixMatchSource;
@@ -80,7 +80,7 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
   readonly #ownsPrefix: boolean;
   readonly #dispatches = new Map<string, DispatchLog>();
   /** The last estimate, keyed by the request object (request ids are the client's and may repeat). */
-  #last: { request: SchedulingRequest; candidates: readonly Candidate[]; uncached: number[] } | undefined;
+  #last: { request: SchedulingRequest; candidates: readonly Candidate[]; uncached: Float64Array } | undefined;
 
   /** `prefix`: a prefix scorer of the same profile; none = an approximate one of its own. */
   constructor(
@@ -100,37 +100,49 @@ export class ExpectedTtftScorer implements Scorer, PreRequestHook, EndpointRemov
   estimate(
     request: SchedulingRequest,
     candidates: readonly Candidate[],
-  ): { ttft: number[]; uncached: number[] } {
+  ): { ttft: Float64Array; uncached: Float64Array } {
     const match = this.prefix.prefixMatch(request, candidates);
-    const uncached = match.cachedTokens.map((c) => Math.max(0, match.promptTokens - c));
-    const ttft = candidates.map((c, i) => {
+    const n = candidates.length;
+    const ttft = new Float64Array(n);
+    const uncached = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = candidates[i]!;
+      const u = Math.max(0, match.promptTokens - match.cachedTokens[i]!);
+      uncached[i] = u;
       this.learner.observe(c);
       const k = this.learner.costs(c.endpoint.id);
       const sent = sentSinceScrape(c);
       const waiting = c.metrics.waiting;
-      const sentTokens = this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0;
+      const sentTokens = sent === 0 ? 0 : (this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0);
       // Every request queued behind it there also waits for its uncached prefill.
-      const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * uncached[i]!;
+      const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * u;
       // A queue held back by something else than prefill (KV blocks, max_num_seqs) clears at the
       // engine's admission rate; otherwise by the prefill work ahead.
       const byTokens = k.prefillSecondsPerToken * (waiting * k.computedTokensPerRequest + sentTokens);
       const byAdmissions =
         waiting > 0 && k.admissionsPerSecond > 0 ? (waiting + sent) / k.admissionsPerSecond : 0;
-      return (
+      ttft[i] =
         k.prefillSecondsPerToken * own +
         Math.max(byTokens, byAdmissions) +
-        k.decodeSecondsPerRunning * effectiveRunning(c)
-      );
-    });
+        k.decodeSecondsPerRunning * effectiveRunning(c);
+    }
     this.#last = { request, candidates, uncached };
     return { ttft, uncached };
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
     const { ttft } = this.estimate(request, candidates);
+    const n = ttft.length;
     let best = Number.POSITIVE_INFINITY;
-    for (const t of ttft) best = Math.min(best, t);
-    return ttft.map((t) => (best + SCORE_EPSILON_S) / (t + SCORE_EPSILON_S));
+    for (let i = 0; i < n; i++) best = Math.min(best, ttft[i]!);
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = (best + SCORE_EPSILON_S) / (ttft[i]! + SCORE_EPSILON_S);
+    return out;
+  }
+
+  /** Prepares the request for its own prefix scorer (a profile's prefix scorer is prepared by the profile). */
+  prepareRequest(request: SchedulingRequest): void {
+    if (this.#ownsPrefix) (this.prefix as PrefixCacheScorer).prepareRequest(request);
   }
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {

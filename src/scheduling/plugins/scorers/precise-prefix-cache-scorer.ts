@@ -28,7 +28,7 @@ import type {
 } from "../../../plugins/capabilities.ts";
 import { definePlugin } from "../../../plugins/registry.ts";
 import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
-import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import type { Candidate, PreRequestHook, RequestPreparer, SchedulingRequest, Scorer } from "../../types.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
 
 /** An endpoint's events source as configured: a PUB endpoint, or both endpoints. */
@@ -64,26 +64,53 @@ export interface PrecisePrefixCacheScorerOptions {
   trustEvictions: boolean;
 }
 
+/** A request's own preparation (prepareRequest): its tokens and block keys, no endpoint involved. */
+interface Prepared {
+  /** The request's prefix text (the request's own string). */
+  readonly text: string;
+  /** Tokens were counted up to this many (maxPrefixBlocksToMatch × the largest block size known). */
+  readonly maxTokens: number;
+  /** The prompt's token count, at most maxTokens. */
+  readonly tokens: number;
+  /** LoRA name mixed into the keys (adapter requests), else null. */
+  readonly lora: string | null;
+  /** The token ids; dropped once keys exist for every block size seen (a new one re-tokenizes). */
+  ids: number[] | null;
+  /** Per block size: the request's block keys. */
+  readonly keys: Map<number, number[]>;
+}
+
+/** One decision's view of a request: its preparation and what each candidate holds of it. */
 interface Scored {
   /** The request itself: request ids are the client's and may repeat, the object is one per request. */
   readonly request: SchedulingRequest;
-  /** The prompt's token ids (at most maxPrefixBlocksToMatch blocks of them). */
-  readonly ids: number[];
-  /** Per block size: the request's block keys. */
-  readonly keys: Map<number, number[]>;
+  readonly prepared: Prepared;
+  /** Prompt tokens, at most maxPrefixBlocksToMatch blocks of the largest candidate block size. */
+  readonly tokens: number;
   /** Per block size: endpoint id → leading blocks of the request the sent index holds there. */
   readonly sent: Map<number, Map<string, number>>;
-  /** The candidates `held` belongs to (score and prefixMatch of one decision share it). */
+  /** The candidates the arrays below belong to (score and prefixMatch of one decision share them). */
   heldFor: readonly Candidate[] | undefined;
-  /** Per candidate: leading blocks held (events live), or null (events stopped). */
-  held: (number | null)[];
+  /** Per candidate: leading blocks held (events live), or -1 (events stopped). */
+  held: Int32Array;
+  /** Per candidate: leading blocks the sent index holds there. */
+  sentBlocks: Int32Array;
+  /** Per candidate: the request's blocks in that candidate's block size. */
+  blocks: Int32Array;
 }
 
 /** Blocks assumed per endpoint when its cache size is not scraped (the approximate scorer's default). */
 const DEFAULT_CAPACITY_BLOCKS = 31_250;
 
 export class PrecisePrefixCacheScorer
-  implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener, Closeable
+  implements
+    Scorer,
+    PrefixMatchSource,
+    RequestPreparer,
+    PreRequestHook,
+    Closeable,
+    MetricsSource,
+    EndpointRemovedListener
 {
   readonly type = "precise-prefix-cache-scorer";
   readonly name: string;
@@ -97,6 +124,12 @@ export class PrecisePrefixCacheScorer
    * events stopped, and is warm for that because it learns every decision.
    */
   readonly #sentIndex = new Map<number, PrefixIndex<number>>();
+  /** Block sizes seen on candidates: prepareRequest keys the request for each. */
+  readonly #blockSizes = new Set<number>();
+  /** Largest of #blockSizes and the configured blockSize. */
+  #maxBlockSize: number;
+  /** Each request's preparation, keyed by the request object (gone with the request). */
+  readonly #prepared = new WeakMap<SchedulingRequest, Prepared>();
   #last: Scored | undefined;
   #hitBlocks = 0;
   #lookupBlocks = 0;
@@ -104,6 +137,7 @@ export class PrecisePrefixCacheScorer
   constructor(name: string, options: PrecisePrefixCacheScorerOptions) {
     this.name = name;
     this.options = options;
+    this.#maxBlockSize = options.blockSize;
     this.#chain = new BlockKeyChain(new VllmBlockHasher(options.hashAlgo, options.hashSeed));
     this.#tokenize =
       options.tokenizer === "huggingface"
@@ -146,55 +180,118 @@ export class PrecisePrefixCacheScorer
   }
 
   /**
-   * The request's tokens, block keys and sent-index matches (per block size), computed once per
-   * request; and, once per candidate list, what each candidate's events show held.
+   * The request's tokens and block keys for every block size seen so far (the director calls it
+   * once per request, before admission; a decision over an unprepared request calls it itself).
+   */
+  prepareRequest(request: SchedulingRequest): void {
+    this.#prepare(request, this.options.maxPrefixBlocksToMatch * this.#maxBlockSize);
+  }
+
+  #prepare(request: SchedulingRequest, maxTokens: number): Prepared {
+    const ids = this.#tokenize(request.prefixText, maxTokens);
+    const p: Prepared = {
+      text: request.prefixText,
+      maxTokens,
+      tokens: ids.length,
+      lora: request.isAdapter ? request.targetModel : null,
+      ids,
+      keys: new Map(),
+    };
+    for (const bs of this.#blockSizes) this.#keysOf(p, bs);
+    if (this.#blockSizes.size > 0) p.ids = null;
+    this.#prepared.set(request, p);
+    return p;
+  }
+
+  /** The prepared request's keys in blocks of `blockSize` (computed on first use). */
+  #keysOf(p: Prepared, blockSize: number): number[] {
+    let keys = p.keys.get(blockSize);
+    if (keys === undefined) {
+      const ids = p.ids ?? this.#tokenize(p.text, p.maxTokens);
+      keys = this.#chain.keys(ids, blockSize, p.lora, this.options.maxPrefixBlocksToMatch);
+      p.keys.set(blockSize, keys);
+    }
+    return keys;
+  }
+
+  /**
+   * The request's preparation (done now if it was not) and sent-index matches per block size, once
+   * per request; and, once per candidate list, what each candidate holds.
    */
   #request(request: SchedulingRequest, candidates: readonly Candidate[]): Scored {
     let s = this.#last;
     if (s?.request !== request) {
-      const maxTokens =
-        this.options.maxPrefixBlocksToMatch * maxBlockSize(candidates, this.options.blockSize);
-      const ids = this.#tokenize(request.prefixText, maxTokens);
-      s = { request, ids, keys: new Map(), sent: new Map(), heldFor: undefined, held: [] };
+      let maxBs = 0;
+      for (const c of candidates) {
+        const bs = this.#blockSize(c);
+        if (bs > maxBs) maxBs = bs;
+        if (!this.#blockSizes.has(bs)) {
+          this.#blockSizes.add(bs);
+          if (bs > this.#maxBlockSize) this.#maxBlockSize = bs;
+        }
+      }
+      const limit = this.options.maxPrefixBlocksToMatch * (maxBs || this.options.blockSize);
+      let p = this.#prepared.get(request);
+      // Tokens counted up to a larger limit are the same tokens, and give the same keys.
+      if (p === undefined || p.maxTokens < limit) p = this.#prepare(request, limit);
+      s = {
+        request,
+        prepared: p,
+        tokens: Math.min(p.tokens, limit),
+        sent: new Map(),
+        heldFor: undefined,
+        held: EMPTY,
+        sentBlocks: EMPTY,
+        blocks: EMPTY,
+      };
       this.#last = s;
-    }
-    const lora = request.isAdapter ? request.targetModel : null;
-    for (const c of candidates) {
-      const bs = this.#blockSize(c);
-      if (s.keys.has(bs)) continue;
-      const keys = this.#chain.keys(s.ids, bs, lora, this.options.maxPrefixBlocksToMatch);
-      s.keys.set(bs, keys);
-      s.sent.set(bs, this.#sentIndexFor(bs).matchPrefix(keys));
     }
     if (s.heldFor !== candidates) {
       s.heldFor = candidates;
-      s.held = this.#held(s, candidates);
+      this.#held(s, candidates);
     }
     return s;
   }
 
-  /** Per candidate: leading blocks held or sent and not yet confirmed (events live), or null. */
-  #held(s: Scored, candidates: readonly Candidate[]): (number | null)[] {
+  /** Fills s.held, s.sentBlocks and s.blocks for the candidates. */
+  #held(s: Scored, candidates: readonly Candidate[]): void {
+    const n = candidates.length;
     const now = this.tracker.nowMs();
-    const held = new Array<number | null>(candidates.length);
-    for (let i = 0; i < candidates.length; i++) {
+    s.held = new Int32Array(n);
+    s.sentBlocks = new Int32Array(n);
+    s.blocks = new Int32Array(n);
+    let bs = -1;
+    let keys: number[] = [];
+    let sent: Map<string, number> | undefined;
+    for (let i = 0; i < n; i++) {
       const c = candidates[i]!;
-      held[i] = this.tracker.held(c.endpoint.id, c.endpoint.host, s.keys.get(this.#blockSize(c))!, now);
+      const cbs = this.#blockSize(c);
+      if (cbs !== bs) {
+        bs = cbs;
+        keys = this.#keysOf(s.prepared, bs);
+        sent = s.sent.get(bs);
+        if (sent === undefined) {
+          sent = this.#sentIndexFor(bs).matchPrefix(keys);
+          s.sent.set(bs, sent);
+        }
+      }
+      const id = c.endpoint.id;
+      s.held[i] = this.tracker.held(id, c.endpoint.host, keys, now) ?? -1;
+      s.sentBlocks[i] = sent!.get(id) ?? 0;
+      s.blocks[i] = keys.length;
     }
-    return held;
-  }
-
-  /** Leading blocks of the request the sent index holds on candidate c. */
-  #sentBlocks(s: Scored, c: Candidate): number {
-    return s.sent.get(this.#blockSize(c))!.get(c.endpoint.id) ?? 0;
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
     const s = this.#request(request, candidates);
-    return candidates.map((c, i) => {
-      const total = s.keys.get(this.#blockSize(c))!.length;
-      return total === 0 ? 0 : (s.held[i] ?? this.#sentBlocks(s, c)) / total;
-    });
+    const n = candidates.length;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      const total = s.blocks[i]!;
+      const h = s.held[i]!;
+      out[i] = total === 0 ? 0 : (h < 0 ? s.sentBlocks[i]! : h) / total;
+    }
+    return out;
   }
 
   /**
@@ -205,20 +302,15 @@ export class PrecisePrefixCacheScorer
    */
   prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
     const s = this.#request(request, candidates);
-    const n = s.ids.length;
-    return {
-      promptTokens: n,
-      cachedTokens: candidates.map((c, i) => {
-        const h = s.held[i];
-        const blocks =
-          h === null || h === undefined
-            ? this.#sentBlocks(s, c)
-            : this.options.trustEvictions
-              ? h
-              : Math.max(h, this.#sentBlocks(s, c));
-        return Math.min(n, blocks * this.#blockSize(c));
-      }),
-    };
+    const n = s.tokens;
+    const cachedTokens = new Array<number>(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const h = s.held[i]!;
+      const sent = s.sentBlocks[i]!;
+      const blocks = h < 0 ? sent : this.options.trustEvictions ? h : Math.max(h, sent);
+      cachedTokens[i] = Math.min(n, blocks * this.#blockSize(candidates[i]!));
+    }
+    return { promptTokens: n, cachedTokens };
   }
 
   preRequest(request: SchedulingRequest, chosen: Candidate): void {
@@ -229,13 +321,13 @@ export class PrecisePrefixCacheScorer
     const i = scored.indexOf(chosen);
     const id = chosen.endpoint.id;
     const bs = this.#blockSize(chosen);
-    const keys = s.keys.get(bs)!;
+    const keys = this.#keysOf(s.prepared, bs);
     this.#hitBlocks += this.tracker.watch(id, chosen.endpoint.host).leadingHeld(keys);
     this.#lookupBlocks += keys.length;
     this.tracker.dispatched(id, keys);
     // The sent index ages by what the server allocates: the uncached prompt tokens plus the output.
-    const cached = Math.max(s.held[i] ?? 0, this.#sentBlocks(s, chosen)) * bs;
-    const newTokens = Math.max(0, s.ids.length - cached) + (request.maxTokens ?? 0);
+    const cached = Math.max(s.held[i]!, s.sentBlocks[i]!) * bs;
+    const newTokens = Math.max(0, s.tokens - cached) + (request.maxTokens ?? 0);
     const capacity = (chosen.metrics.numGpuBlocks ?? DEFAULT_CAPACITY_BLOCKS) * bs;
     this.#sentIndexFor(bs).add(id, keys, newTokens, capacity);
     this.#last = undefined; // the index changed: a retry of this request recomputes its matches
@@ -261,11 +353,7 @@ export class PrecisePrefixCacheScorer
   }
 }
 
-function maxBlockSize(candidates: readonly Candidate[], dflt: number): number {
-  let m = 0;
-  for (const c of candidates) m = Math.max(m, c.metrics.blockSize ?? dflt);
-  return m || dflt;
-}
+const EMPTY = new Int32Array(0);
 
 /**
  * The prompt text the simulator tokenizes: the canonical chat form's `<|role|>` markers

@@ -1,6 +1,7 @@
 /**
  * prefix-cache-scorer (approximate): score = leading blocks of the request's prefix text the
- * endpoint was sent before and still holds / blocks in the request. It is also a PreRequestHook (the
+ * endpoint was sent before and still holds / blocks in the request. It is also a RequestPreparer
+ * (the text's block hashes, once per request before its decision), a PreRequestHook (the
  * index learns the blocks of each request on the endpoint actually chosen), a MetricsSource (index
  * size, hit ratio) and an EndpointRemovedListener (a departed endpoint's blocks are dropped).
  *
@@ -13,7 +14,7 @@ import { z } from "zod";
 import type { EndpointRemovedListener, MetricsSource, PluginMetrics } from "../../../plugins/capabilities.ts";
 import { definePlugin } from "../../../plugins/registry.ts";
 import type { PrefixMatch, PrefixMatchSource } from "../../prefix-match.ts";
-import type { Candidate, PreRequestHook, SchedulingRequest, Scorer } from "../../types.ts";
+import type { Candidate, PreRequestHook, RequestPreparer, SchedulingRequest, Scorer } from "../../types.ts";
 import { prefixBlockHashes } from "../prefix/prefix-hasher.ts";
 import { PrefixIndex } from "../prefix/prefix-index.ts";
 
@@ -32,7 +33,13 @@ export interface PrefixCacheScorerOptions {
 const CHARS_PER_TOKEN = 4;
 
 export class PrefixCacheScorer
-  implements Scorer, PreRequestHook, PrefixMatchSource, MetricsSource, EndpointRemovedListener
+  implements
+    Scorer,
+    RequestPreparer,
+    PreRequestHook,
+    PrefixMatchSource,
+    MetricsSource,
+    EndpointRemovedListener
 {
   readonly type = "prefix-cache-scorer";
   readonly name: string;
@@ -40,8 +47,10 @@ export class PrefixCacheScorer
   readonly index: PrefixIndex;
   #hitBlocks = 0;
   #lookupBlocks = 0;
+  /** Each request's block hashes (prepareRequest), keyed by the request object (gone with the request). */
+  readonly #prepared = new WeakMap<SchedulingRequest, bigint[]>();
   /**
-   * The last scored request (schedule and preRequest run back to back), to hash once; keyed by the
+   * The last scored request (schedule and preRequest run back to back), to match once; keyed by the
    * request object, as request ids are the client's and may repeat.
    */
   #last: { request: SchedulingRequest; hashes: bigint[]; matched: Map<string, number> } | undefined;
@@ -65,15 +74,30 @@ export class PrefixCacheScorer
     return this.options.lruCapacityPerServer * this.index.tokensPerEntry;
   }
 
-  /** The request's block hashes and each endpoint's match, computed once per request. */
+  /** Hashes the request's prefix text into blocks, once per request, before its decision (the director calls it). */
+  prepareRequest(request: SchedulingRequest): void {
+    this.#hashes(request);
+  }
+
+  /** The request's block hashes: prepared, else computed now. */
+  #hashes(request: SchedulingRequest): bigint[] {
+    let hashes = this.#prepared.get(request);
+    if (hashes === undefined) {
+      hashes = prefixBlockHashes(
+        request.prefixText,
+        request.targetModel,
+        this.options.hashBlockSize,
+        this.options.maxPrefixBlocksToMatch,
+      );
+      this.#prepared.set(request, hashes);
+    }
+    return hashes;
+  }
+
+  /** The request's block hashes and each endpoint's match, matched once per request. */
   #matched(request: SchedulingRequest): { hashes: bigint[]; matched: Map<string, number> } {
     if (this.#last?.request === request) return this.#last;
-    const hashes = prefixBlockHashes(
-      request.prefixText,
-      request.targetModel,
-      this.options.hashBlockSize,
-      this.options.maxPrefixBlocksToMatch,
-    );
+    const hashes = this.#hashes(request);
     const matched = this.index.matchPrefix(hashes);
     this.#last = { request, hashes, matched };
     return this.#last;
