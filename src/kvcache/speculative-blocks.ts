@@ -6,13 +6,14 @@
  * the block (then the events rule, including its later removal) or until it expires (ttlMs).
  * Bounded: beyond maxEntries the oldest go first.
  */
+import { RecencyMap } from "./recency-map.ts";
 import type { ResidentBlocks } from "./resident-blocks.ts";
 
 export class SpeculativeBlocks {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
-  /** key → expiry (ms); Map order = expiry order (same TTL, refreshed entries re-inserted). */
-  readonly #expires = new Map<number, number>();
+  /** key → expiry (ms), in expiry order (same TTL: the order the keys were last sent in). */
+  readonly #expires = new RecencyMap<number>();
 
   constructor(ttlMs: number, maxEntries: number) {
     this.#ttlMs = ttlMs;
@@ -26,13 +27,11 @@ export class SpeculativeBlocks {
   /** The request's blocks were sent at `now`. */
   add(keys: readonly number[], now: number): void {
     const until = now + this.#ttlMs;
-    for (const k of keys) {
-      this.#expires.delete(k);
-      this.#expires.set(k, until);
-    }
-    for (const [k, t] of this.#expires) {
-      if (t > now && this.#expires.size <= this.#maxEntries) break;
-      this.#expires.delete(k);
+    const expires = this.#expires;
+    for (const k of keys) expires.set(k, until);
+    while (expires.size > 0) {
+      if (expires.oldestValue()! > now && expires.size <= this.#maxEntries) break;
+      expires.deleteOldest();
     }
   }
 

@@ -6,14 +6,17 @@
  * request makes the server allocate (its uncached prompt tokens plus its output). A request's blocks
  * are stamped with the clock after it; a block stamped s is still resident while clock − s < the
  * endpoint's capacity in tokens (its KV cache, num_gpu_blocks × block_size), which is what an LRU of
- * that many tokens keeps. Entries are held in last-use order, so aging out is popping the oldest. An
+ * that many tokens keeps. Entries are held in last-use order (a RecencyMap: a plain Map iterated
+ * from its oldest entry walks every deleted one), so aging out is popping the oldest. An
  * entry cap of capacity ÷ tokens per entry bounds memory even when the clock stands still; within a
  * request the tail goes first, as vLLM frees a request's blocks in reverse order.
  */
 
+import { RecencyMap } from "../../../kvcache/recency-map.ts";
+
 interface EndpointEntries<K> {
-  /** hash → clock value at its last use; Map order = last-use order (oldest first). */
-  readonly stamps: Map<K, number>;
+  /** hash → clock value at its last use, in last-use order (oldest first). */
+  readonly stamps: RecencyMap<K>;
   /** Tokens the server allocated for requests this index saw, since the endpoint appeared. */
   clock: number;
 }
@@ -52,7 +55,7 @@ export class PrefixIndex<K extends bigint | number = bigint> {
   add(endpointId: string, hashes: readonly K[], newTokens: number, capacityTokens: number): void {
     let ep = this.#endpoints.get(endpointId);
     if (ep === undefined) {
-      ep = { stamps: new Map(), clock: 0 };
+      ep = { stamps: new RecencyMap<K>(), clock: 0 };
       this.#endpoints.set(endpointId, ep);
     }
     const { stamps } = ep;
@@ -62,11 +65,7 @@ export class PrefixIndex<K extends bigint | number = bigint> {
     // so its prefix is the last to go: insert the tail first (older in Map order).
     for (let i = hashes.length - 1; i >= 0; i--) {
       const h = hashes[i]!;
-      if (stamps.delete(h)) {
-        stamps.set(h, now);
-        continue;
-      }
-      stamps.set(h, now);
+      if (!stamps.set(h, now)) continue;
       this.#size++;
       let holders = this.#holders.get(h);
       if (holders === undefined) {
@@ -78,11 +77,10 @@ export class PrefixIndex<K extends bigint | number = bigint> {
     const capacity = Math.max(this.tokensPerEntry, capacityTokens);
     const maxEntries = Math.ceil(capacity / this.tokensPerEntry);
     const oldestKept = ep.clock - capacity;
-    for (const [h, stamp] of stamps) {
-      if (stamp > oldestKept && stamps.size <= maxEntries) break;
-      stamps.delete(h);
+    while (stamps.size > 0) {
+      if (stamps.oldestValue()! > oldestKept && stamps.size <= maxEntries) break;
+      this.#drop(stamps.deleteOldest()!, endpointId);
       this.#size--;
-      this.#drop(h, endpointId);
     }
   }
 
@@ -94,20 +92,23 @@ export class PrefixIndex<K extends bigint | number = bigint> {
     const matched = new Map<string, number>();
     const first = hashes.length > 0 ? this.#holders.get(hashes[0]!) : undefined;
     if (first === undefined) return matched;
-    // Endpoints still matching; shrinks block by block (usually to one or two holders).
-    let alive = [...first];
+    // Endpoints still matching, alive[0, live); shrinks in place block by block (usually to one or
+    // two holders).
+    const alive = Array.from(first);
+    let live = alive.length;
     let i = 1;
-    for (; i < hashes.length && alive.length > 0; i++) {
+    for (; i < hashes.length && live > 0; i++) {
       const holders = this.#holders.get(hashes[i]!);
       if (holders === undefined) break;
-      const next: string[] = [];
-      for (const id of alive) {
-        if (holders.has(id)) next.push(id);
+      let kept = 0;
+      for (let j = 0; j < live; j++) {
+        const id = alive[j]!;
+        if (holders.has(id)) alive[kept++] = id;
         else matched.set(id, i);
       }
-      alive = next;
+      live = kept;
     }
-    for (const id of alive) matched.set(id, i);
+    for (let j = 0; j < live; j++) matched.set(alive[j]!, i);
     return matched;
   }
 
