@@ -12,14 +12,15 @@
  *   per request before it queues;
  * - decision = schedule() + preRequest() of a prepared request (matching against the endpoints,
  *   scoring, picking, recording the choice).
- * mitata measures single calls (no batching; each sample's fresh request is built outside the
- * timed part), so p99 is a per-request p99, once on the wall clock and once on the process CPU
- * clock (which a shared, overloaded machine does not inflate; it includes GC helper threads).
+ * Each sample is one call (the fresh request is built outside the timed part), so p99 is a
+ * per-request p99: on the wall clock; on the wall clock over the samples the kernel did not
+ * preempt (a shared machine's wall-clock tail is other processes' time slices); and on the process
+ * CPU clock (not inflated by other processes, but it counts V8's GC helper threads' work too).
  *
  * Usage: npm run bench:scheduler -- [--index=approximate|precise] [--endpoints=10,100,1000]
  *          [--chars=4000,32000]   (a subset of the cases, e.g. for `node --cpu-prof`)
  */
-import { measure } from "mitata";
+import { loadavg } from "node:os";
 import { BlockKeyChain } from "../src/kvcache/block-key-chain.ts";
 import { blockStoredOf } from "../src/kvcache/kv-events.ts";
 import { simTokenIds } from "../src/kvcache/sim-token-ids.ts";
@@ -39,11 +40,6 @@ import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
 
 const rng = seededRng(42);
 
-/** Process CPU time (user + system) in ns; 1 µs resolution. */
-function cpuNowNs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1000;
-}
 const GROUPS = 16;
 
 /** N endpoints whose records are filled the way the scraper fills them (same object shape). */
@@ -144,51 +140,73 @@ const INDEXES = list("index", "approximate,precise").map((x) => {
 const ENDPOINTS = list("endpoints", "10,100,1000").map(Number);
 const CHARS = list("chars", "4000,32000").map(Number);
 
-/** One case: the preparation and the decision, each per request, on both clocks. */
-async function measureCase(
+/** Per-sample timings of one kind of call. */
+interface Samples {
+  /** Wall-clock µs of each sample. */
+  readonly wall: number[];
+  /** Process CPU µs (user + system, all threads: GC helper threads too) of each sample. */
+  readonly cpu: number[];
+  /** Wall-clock µs of the samples the kernel did not preempt (no involuntary context switch). */
+  readonly unpreempted: number[];
+}
+
+/**
+ * Runs `setup` then `timed` (only `timed` is measured) until 0.5 s of timed work and at least
+ * 2,000 samples, at most 20,000. A sample during which the process was preempted (its involuntary
+ * context-switch count moved) is kept on both clocks, and also left out of `unpreempted`: on a
+ * shared machine that wall-clock tail is the kernel's, not the code's.
+ */
+function sample<T>(setup: () => T, timed: (x: T) => void): Samples {
+  const out: Samples = { wall: [], cpu: [], unpreempted: [] };
+  let total = 0;
+  while (out.wall.length < 20_000 && (total < 500_000 || out.wall.length < 2_000)) {
+    const x = setup();
+    const u0 = process.resourceUsage();
+    const t0 = performance.now();
+    timed(x);
+    const t1 = performance.now();
+    const u1 = process.resourceUsage();
+    const wall = (t1 - t0) * 1000;
+    total += wall;
+    out.wall.push(wall);
+    out.cpu.push(u1.userCPUTime + u1.systemCPUTime - u0.userCPUTime - u0.systemCPUTime);
+    if (u1.involuntaryContextSwitches === u0.involuntaryContextSwitches) out.unpreempted.push(wall);
+  }
+  return out;
+}
+
+/** The q-quantile (0..1) of xs, by the nearest rank. */
+function quantile(xs: readonly number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+/** One case: the preparation and the decision of fresh requests (each i once), measured apart. */
+function measureCase(
   scheduler: ProfileScheduler,
   systems: readonly string[],
   chars: number,
   first: number,
-): Promise<{ prep: Stats; prepCpu: Stats; wall: Stats; cpu: Stats }> {
+): { prep: Samples; decision: Samples } {
   let i = first;
-  const opts = { batch_unroll: 1, batch_threshold: 0, min_cpu_time: 400e6, max_samples: 20_000 };
-  const prepare = (now?: () => number) =>
-    measure(
-      function* () {
-        yield {
-          [0]: () => request(systems, chars, i++),
-          bench: (r: SchedulingRequest) => scheduler.prepare(r),
-        };
-      },
-      now ? { ...opts, now } : opts,
-    );
-  const decide = (now?: () => number) =>
-    measure(
-      function* () {
-        yield {
-          [0]: () => {
-            const r = request(systems, chars, i++);
-            scheduler.prepare(r);
-            return r;
-          },
-          bench: (r: SchedulingRequest) => {
-            const res = scheduler.schedule(r, cs);
-            scheduler.preRequest(r, res.endpoints[0]!);
-          },
-        };
-      },
-      now ? { ...opts, now } : opts,
-    );
-  const prep = await prepare();
-  const prepCpu = await prepare(cpuNowNs);
-  const wall = await decide();
-  // The same on the process's CPU clock (getrusage): immune to preemption by other processes.
-  const cpu = await decide(cpuNowNs);
-  return { prep, prepCpu, wall, cpu };
+  const prep = sample(
+    () => request(systems, chars, i++),
+    (r) => scheduler.prepare(r),
+  );
+  const decision = sample(
+    () => {
+      const r = request(systems, chars, i++);
+      scheduler.prepare(r);
+      return r;
+    },
+    (r) => {
+      const res = scheduler.schedule(r, cs);
+      scheduler.preRequest(r, res.endpoints[0]!);
+    },
+  );
+  return { prep, decision };
 }
 
-type Stats = Awaited<ReturnType<typeof measure>>;
 let cs: Candidate[] = [];
 
 const rows: string[] = [];
@@ -212,18 +230,22 @@ for (const index of INDEXES) {
         scheduler.preRequest(r, chosen);
         learn(r, chosen);
       }
-      const { prep, prepCpu, wall, cpu } = await measureCase(scheduler, systems, chars, 512);
+      const { prep, decision } = measureCase(scheduler, systems, chars, 512);
       close();
-      const us = (ns: number) => (ns / 1000).toFixed(1);
+      const f = (xs: readonly number[], q: number) => quantile(xs, q).toFixed(1);
+      const d = decision;
       rows.push(
-        `| ${index} | ${n} | ${chars / 1000}k | ${us(wall.p50)} | ${us(wall.p99)} | ${us(cpu.p50)} | ${us(cpu.avg)} | ${us(cpu.p99)} | ${us(prep.p50)} | ${us(prep.p99)} | ${us(prepCpu.p50)} | ${us(prepCpu.p99)} | ${wall.samples.length} |`,
+        `| ${index} | ${n} | ${chars / 1000}k | ${f(d.wall, 0.5)} | ${f(d.wall, 0.99)} | ${f(d.unpreempted, 0.99)} | ${f(d.cpu, 0.5)} | ${f(d.cpu, 0.99)} | ${f(prep.wall, 0.5)} | ${f(prep.unpreempted, 0.99)} | ${f(prep.cpu, 0.5)} | ${f(prep.cpu, 0.99)} | ${d.wall.length} (${d.wall.length - d.unpreempted.length}) |`,
       );
       console.log(rows.at(-1));
     }
   }
 }
 console.log(
-  "\n| prefix index | endpoints | prompt chars | decision wall p50 µs | wall p99 µs | CPU p50 µs | CPU mean µs | CPU p99 µs | preparation wall p50 µs | wall p99 µs | CPU p50 µs | CPU p99 µs | decision samples |",
+  `\n${new Date().toISOString()}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}, Node ${process.version}\n` +
+    "| prefix index | endpoints | prompt chars | decision wall p50 µs | wall p99 µs | wall p99 unpreempted µs | CPU p50 µs | CPU p99 µs | preparation wall p50 µs | wall p99 unpreempted µs | CPU p50 µs | CPU p99 µs | decision samples (preempted) |",
 );
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const r of rows) console.log(r);

@@ -143,22 +143,34 @@ test("canonical chat text: same conversation, same text whatever the JSON layout
 
 test("property: matchPrefix equals a naive per-endpoint count of leading blocks held", () => {
   const hash = fc.bigInt({ min: 1n, max: 12n });
+  // An add (endpoint, hashes, new tokens: 0 = the clock stands still) or an endpoint leaving.
+  const step = fc.oneof(
+    {
+      arbitrary: fc.tuple(fc.constantFrom("e1", "e2", "e3"), fc.array(hash, { maxLength: 6 }), fc.nat(6)),
+      weight: 9,
+    },
+    { arbitrary: fc.tuple(fc.constantFrom("e1", "e2", "e3")), weight: 1 },
+  );
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.constantFrom("e1", "e2", "e3"), fc.array(hash, { maxLength: 6 })), {
-        maxLength: 12,
-      }),
+      fc.array(step, { minLength: 1, maxLength: 80 }),
       fc.array(hash, { maxLength: 8 }),
       fc.integer({ min: 1, max: 8 }),
-      (adds, query, capacity) => {
+      (steps, query, capacity) => {
         const idx = new PrefixIndex(1);
         // The documented semantics, written plainly: stamp = clock after the add, tail inserted first,
         // keep stamps newer than clock − capacity, at most capacity entries (oldest dropped first).
         const naive = new Map<string, [bigint, number][]>();
         const clocks = new Map<string, number>();
-        for (const [id, hashes] of adds) {
-          idx.add(id, hashes, hashes.length, capacity);
-          const clock = (clocks.get(id) ?? 0) + hashes.length;
+        for (const [id, hashes, tokens] of steps) {
+          if (hashes === undefined) {
+            idx.removeEndpoint(id);
+            naive.delete(id);
+            clocks.delete(id);
+            continue;
+          }
+          idx.add(id, hashes, tokens!, capacity);
+          const clock = (clocks.get(id) ?? 0) + tokens!;
           clocks.set(id, clock);
           let lru = naive.get(id) ?? [];
           for (const h of [...hashes].reverse()) {
@@ -175,6 +187,7 @@ test("property: matchPrefix equals a naive per-endpoint count of leading blocks 
           let n = 0;
           while (n < query.length && held.has(query[n]!)) n++;
           assert.equal(got.get(id) ?? 0, n, id);
+          assert.equal(idx.sizeOf(id), naive.get(id)?.length ?? 0, id);
         }
         let size = 0;
         for (const lru of naive.values()) size += lru.length;

@@ -29,7 +29,12 @@ export class PrefixIndex<K extends bigint | number = bigint> {
   /** Estimated tokens one entry (block) stands for. */
   readonly tokensPerEntry: number;
   readonly #endpoints = new Map<string, EndpointEntries<K>>();
-  readonly #holders = new Map<K, Set<string>>();
+  /**
+   * hash → the endpoints holding it: the endpoint id itself while there is one (most blocks: a
+   * request's own tail), a Set from the second on. One Set per block was most of the index's
+   * objects, and so of the GC's marking work.
+   */
+  readonly #holders = new Map<K, string | Set<string>>();
   #size = 0;
 
   constructor(tokensPerEntry: number) {
@@ -67,12 +72,10 @@ export class PrefixIndex<K extends bigint | number = bigint> {
       const h = hashes[i]!;
       if (!stamps.set(h, now)) continue;
       this.#size++;
-      let holders = this.#holders.get(h);
-      if (holders === undefined) {
-        holders = new Set();
-        this.#holders.set(h, holders);
-      }
-      holders.add(endpointId);
+      const holders = this.#holders.get(h);
+      if (holders === undefined) this.#holders.set(h, endpointId);
+      else if (typeof holders !== "string") holders.add(endpointId);
+      else if (holders !== endpointId) this.#holders.set(h, new Set([holders, endpointId]));
     }
     const capacity = Math.max(this.tokensPerEntry, capacityTokens);
     const maxEntries = Math.ceil(capacity / this.tokensPerEntry);
@@ -94,7 +97,7 @@ export class PrefixIndex<K extends bigint | number = bigint> {
     if (first === undefined) return matched;
     // Endpoints still matching, alive[0, live); shrinks in place block by block (usually to one or
     // two holders).
-    const alive = Array.from(first);
+    const alive = typeof first === "string" ? [first] : Array.from(first);
     let live = alive.length;
     let i = 1;
     for (; i < hashes.length && live > 0; i++) {
@@ -103,7 +106,7 @@ export class PrefixIndex<K extends bigint | number = bigint> {
       let kept = 0;
       for (let j = 0; j < live; j++) {
         const id = alive[j]!;
-        if (holders.has(id)) alive[kept++] = id;
+        if (typeof holders === "string" ? holders === id : holders.has(id)) alive[kept++] = id;
         else matched.set(id, i);
       }
       live = kept;
@@ -124,7 +127,12 @@ export class PrefixIndex<K extends bigint | number = bigint> {
   #drop(hash: K, endpointId: string): void {
     const holders = this.#holders.get(hash);
     if (holders === undefined) return;
+    if (typeof holders === "string") {
+      if (holders === endpointId) this.#holders.delete(hash);
+      return;
+    }
     holders.delete(endpointId);
-    if (holders.size === 0) this.#holders.delete(hash);
+    if (holders.size === 1) this.#holders.set(hash, holders.values().next().value!);
+    else if (holders.size === 0) this.#holders.delete(hash);
   }
 }
