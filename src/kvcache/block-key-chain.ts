@@ -8,30 +8,35 @@
  */
 import { blockKey, extraKeysFor, type VllmBlockHasher } from "./vllm-block-hash.ts";
 
-interface Memo {
-  /** The second lane of the memo key (the first is the Map key). */
-  readonly check: number;
-  readonly digest: Buffer;
-  readonly key: number;
-  /** Its place in the insertion ring (the memo forgets the entry when the ring comes round). */
-  readonly slot: number;
-}
+/** Bytes of a block hash (SHA-256, both hash algorithms). */
+const DIGEST_BYTES = 32;
 
-/** Memoised block-key chains for one hasher (one pool's hash seed and algorithm). */
+/**
+ * Memoised block-key chains for one hasher (one pool's hash seed and algorithm). The memo is a ring
+ * of memoEntries slots in insertion order, held in typed arrays (no object per block for the GC to
+ * trace): a slot's memo key check lane, block key and digest; a Map from the first lane to the slot.
+ * Inserting into a full ring forgets the entry it overwrites (a Map evicted from its oldest entry
+ * instead walks every deleted one: 18 µs a block).
+ */
 export class BlockKeyChain {
   readonly #hasher: VllmBlockHasher;
-  readonly #memo = new Map<number, Memo>();
-  /**
-   * The memo keys in insertion order, a ring of memoEntries: inserting into a full ring forgets the
-   * entry it overwrites (a Map evicted from its oldest entry walks every deleted one: 18 µs a block).
-   */
-  readonly #ring: Int32Array;
+  /** First memo-key lane → slot. */
+  readonly #memo = new Map<number, number>();
+  /** Per slot: the first lane (the Map key), the second lane (checked), the block key, the digest. */
+  readonly #lanes: Int32Array;
+  readonly #checks: Int32Array;
+  readonly #keys: Int32Array;
+  readonly #digests: Buffer;
   #next = 0;
 
   /** `memoEntries`: blocks remembered at most (oldest forgotten first). */
   constructor(hasher: VllmBlockHasher, memoEntries = 200_000) {
     this.#hasher = hasher;
-    this.#ring = new Int32Array(Math.max(1, memoEntries));
+    const n = Math.max(1, memoEntries);
+    this.#lanes = new Int32Array(n);
+    this.#checks = new Int32Array(n);
+    this.#keys = new Int32Array(n);
+    this.#digests = Buffer.alloc(n * DIGEST_BYTES);
   }
 
   /** Blocks remembered now. */
@@ -39,14 +44,19 @@ export class BlockKeyChain {
     return this.#memo.size;
   }
 
-  /** The ring slot for a new entry; forgets the entry that held it, unless replaced since. */
-  #insertSlot(): number {
+  /** Remembers a block in the next slot (forgetting the entry that held it, unless replaced since); returns the slot. */
+  #remember(a: number, b: number, digest: Buffer): number {
     const slot = this.#next;
-    this.#next = (slot + 1) % this.#ring.length;
+    this.#next = (slot + 1) % this.#lanes.length;
     if (this.#memo.size > 0) {
-      const old = this.#ring[slot]!;
-      if (this.#memo.get(old)?.slot === slot) this.#memo.delete(old);
+      const old = this.#lanes[slot]!;
+      if (this.#memo.get(old) === slot) this.#memo.delete(old);
     }
+    this.#lanes[slot] = a;
+    this.#checks[slot] = b;
+    this.#keys[slot] = blockKey(digest);
+    digest.copy(this.#digests, slot * DIGEST_BYTES);
+    this.#memo.set(a, slot);
     return slot;
   }
 
@@ -67,6 +77,7 @@ export class BlockKeyChain {
       }
     }
     let parent: Buffer | null = null;
+    let parentSlot = -1;
     for (let blk = 0; blk < n; blk++) {
       const start = blk * blockSize;
       for (let i = start; i < start + blockSize; i++) {
@@ -75,8 +86,10 @@ export class BlockKeyChain {
         b = Math.imul(b ^ t, 0x5bd1e995);
         b ^= b >>> 15;
       }
-      let m = this.#memo.get(a);
-      if (m === undefined || m.check !== b) {
+      let slot = this.#memo.get(a);
+      if (slot === undefined || this.#checks[slot] !== b) {
+        if (parent === null && parentSlot >= 0)
+          parent = this.#digests.subarray(parentSlot * DIGEST_BYTES, (parentSlot + 1) * DIGEST_BYTES);
         const digest = this.#hasher.hashBlock(
           parent,
           tokens,
@@ -84,12 +97,11 @@ export class BlockKeyChain {
           start + blockSize,
           extraKeysFor(blk, loraName, null),
         );
-        m = { check: b, digest, key: blockKey(digest), slot: this.#insertSlot() };
-        this.#ring[m.slot] = a;
-        this.#memo.set(a, m);
-      }
-      out[blk] = m.key;
-      parent = m.digest;
+        slot = this.#remember(a, b, digest);
+        parent = digest;
+      } else parent = null;
+      out[blk] = this.#keys[slot]!;
+      parentSlot = slot;
     }
     return out;
   }

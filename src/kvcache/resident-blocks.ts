@@ -8,12 +8,13 @@
  * BlockRemoved cannot grow memory without bound.
  */
 import type { KvEventBatch } from "./kv-events.ts";
+import { RecencyMap } from "./recency-map.ts";
 import { externalBlockKey } from "./vllm-block-hash.ts";
 
 export class ResidentBlocks {
   readonly maxBlocks: number;
-  /** key → copies held (≥ 1); Map order = store order (oldest first). */
-  readonly #copies = new Map<number, number>();
+  /** key → copies held (≥ 1), in store order (oldest first; a RecencyMap, no Map delete + insert per store). */
+  readonly #copies = new RecencyMap<number>();
 
   constructor(maxBlocks: number) {
     this.maxBlocks = maxBlocks;
@@ -40,18 +41,16 @@ export class ResidentBlocks {
       if (e.type === "BlockStored") {
         for (const h of e.blockHashes) {
           const k = externalBlockKey(h);
-          const n = copies.get(k) ?? 0;
-          copies.delete(k); // stored again: newest
-          copies.set(k, n + 1);
+          copies.set(k, (copies.get(k) ?? 0) + 1); // stored again: newest
         }
-        while (copies.size > this.maxBlocks) copies.delete(copies.keys().next().value as number);
+        while (copies.size > this.maxBlocks) copies.deleteOldest();
       } else {
         for (const h of e.blockHashes) {
           const k = externalBlockKey(h);
           const n = copies.get(k);
           if (n === undefined) continue;
           if (n <= 1) copies.delete(k);
-          else copies.set(k, n - 1);
+          else copies.update(k, n - 1);
         }
       }
     }

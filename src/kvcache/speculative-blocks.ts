@@ -4,7 +4,7 @@
  * decisions are made; without this, every request of a burst would see an empty cache everywhere
  * and a group would be spread over every server. An entry counts until the server's events show
  * the block (then the events rule, including its later removal) or until it expires (ttlMs).
- * Bounded: beyond maxEntries the oldest go first.
+ * Bounded: beyond maxEntries the oldest go first; expired keys are dropped a few per add.
  */
 import { RecencyMap } from "./recency-map.ts";
 import type { ResidentBlocks } from "./resident-blocks.ts";
@@ -29,10 +29,12 @@ export class SpeculativeBlocks {
     const until = now + this.#ttlMs;
     const expires = this.#expires;
     for (const k of keys) expires.set(k, until);
-    while (expires.size > 0) {
-      if (expires.oldestValue()! > now && expires.size <= this.#maxEntries) break;
-      expires.deleteOldest();
-    }
+    // An expired key already counts as not held (leadingHeld reads its expiry), so dropping it only
+    // frees memory: each add drops at most twice what it added, and the keys of a burst, which
+    // expire together, are dropped over the next decisions instead of all in one.
+    let budget = 2 * keys.length + 16;
+    while (expires.size > this.#maxEntries) expires.deleteOldest();
+    while (budget-- > 0 && expires.size > 0 && expires.oldestValue()! <= now) expires.deleteOldest();
   }
 
   /**

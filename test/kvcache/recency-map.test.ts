@@ -28,6 +28,10 @@ const op = fc.oneof(
   },
   { arbitrary: fc.tuple(fc.constant("delete" as const), fc.integer({ min: 0, max: 40 })), weight: 20 },
   { arbitrary: fc.tuple(fc.constant("deleteOldest" as const)), weight: 20 },
+  {
+    arbitrary: fc.tuple(fc.constant("update" as const), fc.integer({ min: 0, max: 40 }), fc.integer()),
+    weight: 10,
+  },
   { arbitrary: fc.tuple(fc.constant("clear" as const)), weight: 1 },
 );
 
@@ -40,7 +44,11 @@ test("recency map: the same answers as a Map kept in last-set order, through rin
         if (o[0] === "set") assert.equal(r.set(o[1], o[2]), model.set(o[1], o[2]));
         else if (o[0] === "delete") assert.equal(r.delete(o[1]), model.m.delete(o[1]));
         else if (o[0] === "deleteOldest") assert.equal(r.deleteOldest(), model.deleteOldest());
-        else {
+        else if (o[0] === "update") {
+          const held = model.m.has(o[1]);
+          if (held) model.m.set(o[1], o[2]); // a Map's set of a present key keeps its place
+          assert.equal(r.update(o[1], o[2]), held);
+        } else {
           r.clear();
           model.m.clear();
         }
