@@ -269,3 +269,42 @@ test("requests that share a request id (clients reuse x-request-id) are scored o
     scorer.close();
   }
 });
+
+test("prepared requests: each keeps its own tokens; the decision matches what it prepared, whatever order", () => {
+  // The director prepares a request before it queues, so several are prepared before the first is
+  // scheduled, all with one client request id. A preparation reused across requests (keyed by id,
+  // or the scorer's last one) would score one request with another's blocks.
+  const scorer = new PrecisePrefixCacheScorer("precise", {
+    ...(precisePrefixCacheScorerPlugin.parameters.parse({
+      hashSeed: "0",
+    }) as PrecisePrefixCacheScorerOptions),
+    kvEventsEndpoints: { "10.7.0.1:8000": "tcp://127.0.0.1:9", "10.7.0.2:8000": "tcp://127.0.0.1:9" },
+  });
+  try {
+    // Block size 32 on the servers: nothing scraped it before the first preparations (default 16).
+    const a = candidate({ id: "10.7.0.1:8000", blockSize: 32 });
+    const b = candidate({ id: "10.7.0.2:8000", blockSize: 32 });
+    const ask = (group: string, q: string) =>
+      request({ requestId: "same-id", prefixText: `${words(96, group)} ${q}` });
+    const first = [ask("ga", "q1"), ask("gb", "q2")];
+    for (const r of first) scorer.prepareRequest(r);
+    // Prepared for 256 blocks of 16 tokens; decided for 256 blocks of 32: counted again, in full.
+    const long = request({ requestId: "same-id", prefixText: words(5000, "long") });
+    scorer.prepareRequest(long);
+    scorer.preRequest(first[1]!, b); // group B sent to b first (no decision: prepared alone)
+    assert.deepEqual(scorer.prefixMatch(first[1]!, [a, b]).promptTokens, 97);
+    scorer.preRequest(first[0]!, a);
+    const later = [ask("gb", "q3"), ask("ga", "q4"), ask("gc", "q5")];
+    for (const r of later) scorer.prepareRequest(r);
+    assert.deepEqual(scorer.score(later[1]!, [a, b]), [1, 0], "group A's blocks, at block size 32");
+    assert.deepEqual(scorer.score(later[0]!, [a, b]), [0, 1], "group B's");
+    assert.deepEqual(scorer.score(later[2]!, [a, b]), [0, 0], "group C was sent nowhere");
+    assert.equal(scorer.prefixMatch(long, [a, b]).promptTokens, 5000);
+    // The same as without any preparation.
+    const unprepared = ask("ga", "q4");
+    assert.deepEqual(scorer.score(unprepared, [a, b]), scorer.score(later[1]!, [a, b]));
+    assert.deepEqual(scorer.prefixMatch(unprepared, [a, b]), scorer.prefixMatch(later[1]!, [a, b]));
+  } finally {
+    scorer.close();
+  }
+});

@@ -109,6 +109,24 @@ test("scorer: matched/total blocks; learns only the endpoint actually chosen", (
   assert.equal(s.pluginMetrics().prefixIndex?.indexSize, 0);
 });
 
+test("scorer: prepared requests keep their own block hashes (one client id, prepared before any decision)", () => {
+  const s = new PrefixCacheScorer();
+  const [a, b] = [candidate(), candidate()];
+  const ga = "group A's system prompt. ".repeat(20);
+  const gb = "group B's system prompt. ".repeat(20);
+  const ask = (system: string, q: string) => request({ requestId: "same-id", prefixText: `${system}${q}` });
+  const sent = [ask(ga, "q1"), ask(gb, "q2")];
+  for (const r of sent) s.prepareRequest(r);
+  s.preRequest(sent[1]!, b);
+  s.preRequest(sent[0]!, a);
+  const later = [ask(gb, "q3"), ask(ga, "q4")];
+  for (const r of later) s.prepareRequest(r);
+  const [fromA, fromB] = [s.score(later[1]!, [a, b]), s.score(later[0]!, [a, b])];
+  assert.ok(fromA[0]! > 0.8 && fromA[1] === 0, `group A's blocks are on a: ${fromA}`);
+  assert.ok(fromB[1]! > 0.8 && fromB[0] === 0, `group B's blocks are on b: ${fromB}`);
+  assert.deepEqual(s.score(ask(ga, "q4"), [a, b]), fromA, "the same as unprepared");
+});
+
 test("canonical chat text: same conversation, same text whatever the JSON layout", () => {
   const a = requestPrefixText({
     model: "m",
