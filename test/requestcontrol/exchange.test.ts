@@ -1,7 +1,8 @@
 /**
  * The director's exchange on a fake clock, without any network: stages and hooks in order, the
  * in-flight charge (made at decision, moved on fallback, released exactly once), idempotent calls,
- * retries, refusals, client aborts, broken streams, and the ext_proc entry with a subset hint.
+ * retries, refusals, client aborts, broken streams, the ext_proc entry with a subset hint, and the
+ * request's preparation (once, before admission).
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -11,6 +12,8 @@ import type { ExchangeEntry } from "../../src/requestcontrol/decision.ts";
 import { Director } from "../../src/requestcontrol/director.ts";
 import type { ExchangeView } from "../../src/requestcontrol/exchange-view.ts";
 import { HOOK_NAMES } from "../../src/requestcontrol/lifecycle-hooks.ts";
+import { PrefixCacheScorer } from "../../src/scheduling/plugins/scorers/prefix-cache-scorer.ts";
+import type { SchedulingRequest } from "../../src/scheduling/types.ts";
 import { tempFiles } from "../helpers/temp-dir.ts";
 
 const MANIFESTS = `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -30,7 +33,13 @@ spec:
   targetModels: [{name: chat-v1}]
 `;
 
-const files = tempFiles({ "m.yaml": MANIFESTS });
+/** The same with the scorer profile, whose prefix scorer prepares requests. */
+const V2_MANIFESTS = MANIFESTS.replace(
+  "metadata: {name: p}",
+  'metadata:\n  name: p\n  annotations: {inference-epp-env.networking.x-k8s.io/experimental-use-scheduler-v2: "true"}',
+);
+
+const files = tempFiles({ "m.yaml": MANIFESTS, "v2.yaml": V2_MANIFESTS });
 after(() => files.cleanup());
 
 function setup() {
@@ -274,4 +283,50 @@ test("explanations are built only while someone asks (explainWhile); the flow id
   wanted = true;
   release();
   assert.equal((await decide()).explanation, undefined, "released");
+});
+
+test("the exchange prepares each request once, before admission; a retry's decision reuses it", async () => {
+  const datastore = new Datastore(loadConfig([files.path("v2.yaml")], { defaultPort: 8081 }));
+  datastore.apply(datastore.config, [
+    { host: "10.0.0.1", labels: { app: "t" } },
+    { host: "10.0.0.2", labels: { app: "t" } },
+    { host: "10.0.0.3", labels: { app: "t" } },
+    { host: "10.0.0.4", labels: { app: "t" } },
+  ]);
+  const director = new Director(datastore, { now: () => 1000, random: () => 0, maxAttempts: 4 });
+  const events: string[] = [];
+  director.hooks.on("admitted", (v) => events.push(`admitted ${v.id}`));
+  const prepared: SchedulingRequest[] = [];
+  const original = PrefixCacheScorer.prototype.prepareRequest;
+  PrefixCacheScorer.prototype.prepareRequest = function (this: PrefixCacheScorer, r: SchedulingRequest) {
+    prepared.push(r);
+    events.push(`prepared ${r.requestId}`);
+    original.call(this, r);
+  };
+  try {
+    for (const id of ["a", "b"]) {
+      const ex = director.begin(
+        { method: "POST", url: "/v1/completions", headers: { "x-request-id": id } },
+        { kind: "listeners", listenerKeys: ["*"] },
+      );
+      const d = await ex.decide(Buffer.from(JSON.stringify({ model: "chat", prompt: `hello ${id}` })));
+      // Every scheduled endpoint fails: the retries reach a fresh decision over the rest.
+      let next: string | undefined = d.endpoints[0];
+      let attempts = 0;
+      while (next !== undefined) {
+        ex.attempt(next);
+        attempts++;
+        next = ex.attemptFailed({ kind: "connect", reason: "ECONNREFUSED" });
+      }
+      assert.equal(attempts, 4, "the fallbacks and one fresh decision were tried");
+      ex.end();
+    }
+  } finally {
+    PrefixCacheScorer.prototype.prepareRequest = original;
+  }
+  assert.deepEqual(events, ["prepared a", "admitted a", "prepared b", "admitted b"]);
+  assert.deepEqual(
+    prepared.map((r) => r.prefixText),
+    ["hello a", "hello b"],
+  );
 });

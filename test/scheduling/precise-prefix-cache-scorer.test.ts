@@ -240,20 +240,26 @@ test("speculative blocks: sent blocks count until events confirm them or they ex
   assert.equal(bounded.size, 2);
 });
 
-test("requests that share a request id (clients reuse x-request-id) are scored on their own prompts", () => {
-  // The issue-12 defect: the per-request memo was keyed by requestId, and bench:routing's classes
-  // number their requests alike (group-0's request 3 and group-5's request 3 are both "…-3"). Under
-  // Poisson arrivals such requests are scheduled back to back, and the second was scored, and its
-  // blocks recorded as sent, with the first one's tokens: hit rate fell to round robin's.
+/** A precise scorer whose two endpoints' events never come (a silent publisher), and those endpoints. */
+function twoEndpoints(blockSize: number) {
   const scorer = new PrecisePrefixCacheScorer("precise", {
     ...(precisePrefixCacheScorerPlugin.parameters.parse({
       hashSeed: "0",
     }) as PrecisePrefixCacheScorerOptions),
     kvEventsEndpoints: { "10.7.0.1:8000": "tcp://127.0.0.1:9", "10.7.0.2:8000": "tcp://127.0.0.1:9" },
   });
+  const a = candidate({ id: "10.7.0.1:8000", blockSize });
+  const b = candidate({ id: "10.7.0.2:8000", blockSize });
+  return { scorer, a, b };
+}
+
+test("requests that share a request id (clients reuse x-request-id) are scored on their own prompts", () => {
+  // The issue-12 defect: the per-request memo was keyed by requestId, and bench:routing's classes
+  // number their requests alike (group-0's request 3 and group-5's request 3 are both "…-3"). Under
+  // Poisson arrivals such requests are scheduled back to back, and the second was scored, and its
+  // blocks recorded as sent, with the first one's tokens: hit rate fell to round robin's.
+  const { scorer, a, b } = twoEndpoints(16);
   try {
-    const a = candidate({ id: "10.7.0.1:8000", blockSize: 16 });
-    const b = candidate({ id: "10.7.0.2:8000", blockSize: 16 });
     const groupA = request({ requestId: "routing-3", prefixText: `${words(64, "ga")} qa` });
     assert.deepEqual(scorer.score(groupA, [a, b]), [0, 0]);
     scorer.preRequest(groupA, a);
@@ -274,16 +280,9 @@ test("prepared requests: each keeps its own tokens; the decision matches what it
   // The director prepares a request before it queues, so several are prepared before the first is
   // scheduled, all with one client request id. A preparation reused across requests (keyed by id,
   // or the scorer's last one) would score one request with another's blocks.
-  const scorer = new PrecisePrefixCacheScorer("precise", {
-    ...(precisePrefixCacheScorerPlugin.parameters.parse({
-      hashSeed: "0",
-    }) as PrecisePrefixCacheScorerOptions),
-    kvEventsEndpoints: { "10.7.0.1:8000": "tcp://127.0.0.1:9", "10.7.0.2:8000": "tcp://127.0.0.1:9" },
-  });
+  // Block size 32 on the servers: nothing scraped it before the first preparations (default 16).
+  const { scorer, a, b } = twoEndpoints(32);
   try {
-    // Block size 32 on the servers: nothing scraped it before the first preparations (default 16).
-    const a = candidate({ id: "10.7.0.1:8000", blockSize: 32 });
-    const b = candidate({ id: "10.7.0.2:8000", blockSize: 32 });
     const ask = (group: string, q: string) =>
       request({ requestId: "same-id", prefixText: `${words(96, group)} ${q}` });
     const first = [ask("ga", "q1"), ask("gb", "q2")];
