@@ -52,7 +52,11 @@ export interface ScoredCandidate {
   readonly score: number;
 }
 
-/** Chooses the target and an ordered fallback list (distinct endpoints, at most maxEndpoints in all). */
+/**
+ * Chooses the target and an ordered fallback list (distinct endpoints, at most maxEndpoints in all).
+ * `scored` and its entries are valid only during the call: the runner fills them again for the next
+ * decision (keep candidates, not ScoredCandidates).
+ */
 export interface Picker extends Plugin {
   pick(scored: readonly ScoredCandidate[]): Candidate[];
 }
