@@ -17,6 +17,7 @@ import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
 import { parseFlowControl } from "../src/flowcontrol/config.ts";
 import { FlowController } from "../src/flowcontrol/flow-controller.ts";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
+import { ANSWERED_WINDOW, RecentMax } from "../src/modelserver/recent-max.ts";
 import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
 import { seededRng } from "../src/scheduling/random.ts";
 import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
@@ -92,6 +93,7 @@ function runVirtualPhase(
           enginePriority,
         })
       : undefined;
+  const answered = candidates.map(() => new RecentMax(ANSWERED_WINDOW));
   const scrape = (i: number): void => {
     const c = candidates[i]!;
     const atStart = c.inFlight.requests;
@@ -109,6 +111,7 @@ function runVirtualPhase(
           tpotCount: st.tpot.count,
         },
         inFlightRequestsAtScrape: atStart,
+        answeredAtRecentScrapes: answered[i]!.record(atStart - st.numRunning - st.numWaiting),
         updatedAt: clock.now(),
       });
       controller?.notify();

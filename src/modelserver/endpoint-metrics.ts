@@ -27,6 +27,13 @@ export interface EndpointMetrics {
    * scraper), so scheduling can add only the work sent since that scrape (scheduling/effective-load.ts).
    */
   inFlightRequestsAtScrape?: number;
+  /**
+   * The most in-flight requests any of the last ~20 scrapes found already answered or on the way
+   * (in flight at its start, neither running nor waiting there; set by the scraper): how many of the
+   * gateway's in-flight requests this endpoint holds without their being its load. Large only for
+   * servers that answer faster than they are scraped.
+   */
+  answeredAtRecentScrapes?: number;
 }
 
 /**
@@ -67,5 +74,6 @@ export function emptyMetrics(): EndpointMetrics {
     counters: undefined,
     updatedAt: 0,
     inFlightRequestsAtScrape: 0,
+    answeredAtRecentScrapes: 0,
   };
 }

@@ -23,6 +23,7 @@ import {
 import type { EndpointMetrics, InFlight } from "./endpoint-metrics.ts";
 import { type EngineMapping, mappingForEndpoint, type ScrapedLoad } from "./engine-mappings.ts";
 import { scanPrometheusText } from "./prom-text-scanner.ts";
+import { ANSWERED_WINDOW, RecentMax } from "./recent-max.ts";
 
 export interface ScraperOptions {
   /** Time between scrape starts, ms (default 50). */
@@ -72,6 +73,8 @@ export class EndpointScraper {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** Per recent scrape, the in-flight requests it found answered (see answeredAtRecentScrapes). */
+  readonly #answered = new RecentMax(ANSWERED_WINDOW);
   /** Successful and failed scrape counts since creation. */
   succeeded = 0;
   failed = 0;
@@ -144,6 +147,7 @@ export class EndpointScraper {
       if (load.numGpuBlocks !== undefined) m.numGpuBlocks = load.numGpuBlocks;
       m.counters = load.counters;
       m.inFlightRequestsAtScrape = requestsAtStart;
+      m.answeredAtRecentScrapes = this.#answered.record(requestsAtStart - load.running - load.waiting);
       m.updatedAt = this.#now();
     } catch (e) {
       error = describe(e, this.#timeout);

@@ -73,6 +73,25 @@ test("utilization: in-flight work the scrape already saw is not counted again", 
   assert.equal(d.saturation([drained], now), 0);
 });
 
+test("utilization: a scrape that fell on a lull does not turn an instant server's in-flight swings into a queue", () => {
+  const d = new UtilizationDetector();
+  // The last scrape found 2 in flight (a lull); the second before it found 28 answered. 30 in
+  // flight now, none running or waiting there: they are on the way, no queue.
+  const lull = { running: 0, waiting: 0, inFlightRequestsAtScrape: 2, updatedAt: now };
+  assert.equal(d.saturation([candidate("a:1", { ...lull, answeredAtRecentScrapes: 28 }, 30)], now), 0);
+  // Without that history the same 30 count as 26 waiting: saturated.
+  assert.equal(d.saturation([candidate("a:1", lull, 30)], now), 26 / 5);
+  // A slow server answers nothing between scrapes: its history is 0, so a burst counts at once.
+  const busy = {
+    running: 4,
+    waiting: 0,
+    inFlightRequestsAtScrape: 4,
+    answeredAtRecentScrapes: 0,
+    updatedAt: now,
+  };
+  assert.equal(d.saturation([candidate("a:1", busy, 9)], now), 1);
+});
+
 test("every detector: no endpoints at all is saturated, so requests wait for one", () => {
   assert.equal(new UtilizationDetector().saturation([], now), Number.POSITIVE_INFINITY);
   assert.equal(new ConcurrencyDetector().saturation([], now), Number.POSITIVE_INFINITY);

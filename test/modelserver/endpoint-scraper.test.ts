@@ -46,6 +46,13 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   assert.deepEqual([metrics.waiting, metrics.running, metrics.kvCacheUsage], [3, 2, 0.5]);
   assert.equal(metrics.updatedAt, 1_000_000);
   assert.equal(metrics.inFlightRequestsAtScrape, 4);
+  assert.equal(metrics.answeredAtRecentScrapes, 0, "4 in flight, 5 running or waiting: none answered");
+  inFlight.requests = 12; // 12 in flight, 5 there: 7 answered or on the way
+  await scraper.scrapeOnce();
+  assert.equal(metrics.answeredAtRecentScrapes, 7);
+  inFlight.requests = 5;
+  await scraper.scrapeOnce();
+  assert.equal(metrics.answeredAtRecentScrapes, 7, "the most of the recent scrapes, not the last one");
 
   clock += 5000;
   state.status = 500;
@@ -61,7 +68,7 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   state.hang = true;
   assert.match((await scraper.scrapeOnce()).error!, /timed out after 300 ms/);
   assert.equal(scraper.failed, 3);
-  assert.equal(scraper.succeeded, 1);
+  assert.equal(scraper.succeeded, 3);
 });
 
 test("the loop polls repeatedly, follows changes and stops cleanly", async (t) => {
