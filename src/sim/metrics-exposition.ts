@@ -84,10 +84,12 @@ class Writer {
   histogram(name: string, help: string, labels: Labels, h: Histogram): void {
     this.head(name, "histogram", help);
     let cum = 0;
-    for (let i = 0; i < h.bounds.length; i++) {
-      cum += h.counts[i]!;
-      this.sample(`${name}_bucket`, [...labels, ["le", goFloat(h.bounds[i]!)]], cum);
-    }
+    // Filtered without its buckets (the gateway's scrape): skip building ~20 label sets to drop them.
+    if (this.#keep === undefined || this.#keep.has(`${name}_bucket`))
+      for (let i = 0; i < h.bounds.length; i++) {
+        cum += h.counts[i]!;
+        this.sample(`${name}_bucket`, [...labels, ["le", goFloat(h.bounds[i]!)]], cum);
+      }
     this.sample(`${name}_bucket`, [...labels, ["le", "+Inf"]], h.count);
     this.sample(`${name}_count`, labels, h.count);
     this.sample(`${name}_sum`, labels, h.sum);
