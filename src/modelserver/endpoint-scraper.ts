@@ -216,6 +216,8 @@ function withNameFilter(path: string, names: readonly string[] | undefined): str
 }
 
 const NO_BODY = Buffer.alloc(0);
+/** The most of a metrics page a scrape reads (a vLLM page is ~30 KB, ~2 KB filtered). */
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 interface PageAnswer {
   readonly status: number;
@@ -230,6 +232,7 @@ class PageRequest implements UpstreamHandler {
   #timer: NodeJS.Timeout | undefined;
   #status = 0;
   #chunks: Buffer[] = [];
+  #bytes = 0;
 
   constructor(resolve: (answer: PageAnswer) => void, reject: (e: Error) => void, timeoutMs: number) {
     this.#resolve = resolve;
@@ -249,7 +252,13 @@ class PageRequest implements UpstreamHandler {
     this.#status = status;
   }
 
-  onResponseData(_c: UpstreamController, chunk: Buffer): void {
+  onResponseData(c: UpstreamController, chunk: Buffer): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > MAX_PAGE_BYTES) {
+      // A page this large is no engine's: stop reading it rather than hold it.
+      c.abort(new Error(`metrics page larger than ${MAX_PAGE_BYTES / (1024 * 1024)} MiB`));
+      return;
+    }
     this.#chunks.push(chunk);
   }
 

@@ -111,3 +111,34 @@ test("connection refused is reported, not thrown", async () => {
   assert.equal(o.ok, false);
   assert.match(o.error!, /ECONNREFUSED/);
 });
+
+test("an endless metrics page is cut off at 8 MiB with a clear error, and the next scrape reads again", async (t) => {
+  let endless = true;
+  const chunk = Buffer.alloc(1024 * 1024, "#");
+  const server = createServer((_req, res) => {
+    if (!endless) {
+      res.writeHead(200).end(page(1));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/plain" });
+    const more = () => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once("drain", more);
+    };
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
+  const metrics = emptyMetrics();
+  const scraper = new EndpointScraper(endpoint, { metrics, inFlight: { requests: 0, tokens: 0 } });
+  t.after(() => scraper.stop());
+  const cut = await scraper.scrapeOnce();
+  assert.equal(cut.ok, false);
+  assert.match(cut.error!, /metrics page larger than 8 MiB/);
+  endless = false;
+  const again = await scraper.scrapeOnce();
+  assert.equal(again.ok, true, again.error);
+  assert.equal(metrics.waiting, 1);
+});
