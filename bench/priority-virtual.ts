@@ -62,7 +62,10 @@ function runVirtualPhase(
     hashSeed: "0",
     seed,
   };
-  const engines = Array.from({ length: SERVERS }, (_, i) => new Engine({ ...engineConfig(options, i), timeScale: TIME_SCALE }));
+  const engines = Array.from(
+    { length: SERVERS },
+    (_, i) => new Engine({ ...engineConfig(options, i), timeScale: TIME_SCALE }),
+  );
   const candidates: Candidate[] = engines.map((_, i) => ({
     endpoint: { id: `10.0.0.${i + 1}:8000`, host: `10.0.0.${i + 1}`, port: 8000, labels: {} },
     metrics: { ...emptyMetrics(), numGpuBlocks: cell.kvBlocks, blockSize: 16 },
