@@ -1,0 +1,56 @@
+// Prefix groups through the scorer profile's cost model, without timing: the decisions of a burst,
+// with no scrape in between and the director's in-flight count raised for each dispatch.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { defaultScorerProfiles } from "../../src/scheduling/default-profiles.ts";
+import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
+import { seededRng } from "../../src/scheduling/random.ts";
+import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
+import { type CandidateSpec, candidate, request } from "./fixtures.ts";
+
+function pool(specs: CandidateSpec[]): Candidate[] {
+  return specs.map((s, i) =>
+    candidate({ id: `10.8.0.${i}:8000`, numGpuBlocks: 29_205, blockSize: 16, ...s }),
+  );
+}
+
+function scheduler(seed: number): ProfileScheduler {
+  const d = defaultScorerProfiles(seededRng(seed));
+  return new ProfileScheduler({ profiles: [d.profile], handler: d.handler, preRequestHooks: d.hooks });
+}
+
+/** Schedules each request in turn; returns the endpoint index each went to. */
+function dispatch(s: ProfileScheduler, cs: Candidate[], rs: SchedulingRequest[]): number[] {
+  return rs.map((r) => {
+    const chosen = s.schedule(r, cs).endpoints[0]!;
+    s.preRequest(r, chosen);
+    (chosen.inFlight as { requests: number }).requests++; // what the director does on forward
+    return cs.indexOf(chosen);
+  });
+}
+
+/** bench:routing's prompts: words of a few letters, one simulator token each. */
+const words = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i % 97}x`).join(" ");
+
+test("a burst of a 4,000-word group stays on the replica that holds its prefix (the match window)", () => {
+  for (const seed of [1, 2, 3]) {
+    const s = scheduler(seed);
+    const cs = pool([{}, {}, {}, {}, {}]);
+    const prefix = words("p", 4000);
+    const group = (i: number) => request({ prefixText: `${prefix} ${words(`u${i}-`, 100)}`, maxTokens: 100 });
+    // The ready check: one request of the group, finished long before the burst.
+    dispatch(s, cs, [group(0)]);
+    const holder = cs.findIndex((c) => c.inFlight.requests === 1);
+    for (const c of cs) (c.inFlight as { requests: number }).requests = 0;
+    const picks = dispatch(
+      s,
+      cs,
+      Array.from({ length: 16 }, (_, i) => group(i + 1)),
+    );
+    assert.deepEqual(
+      picks.filter((p) => p !== holder),
+      [],
+      `seed ${seed}: followers left replica ${holder}: ${picks}`,
+    );
+  }
+});
