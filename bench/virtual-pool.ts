@@ -173,6 +173,7 @@ export class VirtualPool {
           prefillSeconds: st.prefill.sum,
           prefilledRequests: st.prefill.count,
           computedPromptTokens: Math.max(0, st.promptTokens - st.prefixHits),
+          promptTokens: st.promptTokens,
           tpotSeconds: st.tpot.sum,
           tpotCount: st.tpot.count,
         },

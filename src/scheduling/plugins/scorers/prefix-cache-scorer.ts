@@ -102,6 +102,7 @@ export class PrefixCacheScorer
       : request.promptTokens;
     return {
       promptTokens,
+      estimated: true,
       cachedTokens: candidates.map((c) => Math.min(promptTokens, (matched.get(c.endpoint.id) ?? 0) * per)),
     };
   }
