@@ -2,7 +2,9 @@
 // with no scrape in between and the director's in-flight count raised for each dispatch.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { EngineCounters } from "../../src/modelserver/endpoint-metrics.ts";
 import { defaultScorerProfiles } from "../../src/scheduling/default-profiles.ts";
+import { ExpectedTtftScorer } from "../../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
 import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
@@ -29,6 +31,17 @@ function dispatch(s: ProfileScheduler, cs: Candidate[], rs: SchedulingRequest[])
   });
 }
 
+function counters(c: Partial<EngineCounters>): EngineCounters {
+  return {
+    prefillSeconds: 0,
+    prefilledRequests: 0,
+    computedPromptTokens: 0,
+    tpotSeconds: 0,
+    tpotCount: 0,
+    ...c,
+  };
+}
+
 /** bench:routing's prompts: words of a few letters, one simulator token each. */
 const words = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i % 97}x`).join(" ");
 
@@ -53,4 +66,49 @@ test("a burst of a 4,000-word group stays on the replica that holds its prefix (
       `seed ${seed}: followers left replica ${holder}: ${picks}`,
     );
   }
+});
+
+test("estimated tokens (characters ÷ 4) are calibrated to the servers' own prompt tokens per request", () => {
+  const ttft = new ExpectedTtftScorer("t");
+  // 1,000 five-character words: 1,250 estimated tokens; the servers count 1,000.
+  const prompt = (i: number) =>
+    request({
+      prefixText: Array.from({ length: 1000 }, (_, j) => (i * 1000 + j).toString(36).padStart(4, "z")).join(
+        " ",
+      ),
+      maxTokens: 10,
+    });
+  assert.equal(prompt(0).promptTokens, 1250);
+  const cs = pool([{}, {}]).map((c) => ({
+    ...c,
+    metrics: { ...c.metrics, counters: counters({ promptTokens: 0 }) },
+  }));
+  for (let i = 0; i < 10; i++) {
+    const r = prompt(i);
+    ttft.score(r, cs);
+    ttft.preRequest(r, cs[i % 2]!);
+  }
+  assert.equal(ttft.tokenScale(), 1, "no scrape has shown the servers' count yet");
+  // The next scrape: each server prefilled 5 of them, 5,000 prompt tokens.
+  const scraped = cs.map((c) => ({
+    ...c,
+    metrics: {
+      ...c.metrics,
+      updatedAt: 2,
+      counters: counters({
+        prefilledRequests: 5,
+        promptTokens: 5000,
+        computedPromptTokens: 5000,
+        prefillSeconds: 0.1,
+      }),
+    },
+  }));
+  const next = prompt(99);
+  const { uncached } = ttft.estimate(next, scraped);
+  assert.ok(Math.abs(ttft.tokenScale() - 0.8) < 1e-9, `scale ${ttft.tokenScale()}`);
+  assert.deepEqual(
+    uncached.map((u) => Math.round(u)),
+    [1000, 1000],
+    "nothing cached: the whole prompt, in server tokens",
+  );
 });
