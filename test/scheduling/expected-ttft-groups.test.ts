@@ -2,13 +2,12 @@
 // with no scrape in between and the director's in-flight count raised for each dispatch.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { EngineCounters } from "../../src/modelserver/endpoint-metrics.ts";
 import { defaultScorerProfiles } from "../../src/scheduling/default-profiles.ts";
 import { ExpectedTtftScorer } from "../../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
 import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
-import { type CandidateSpec, candidate, request } from "./fixtures.ts";
+import { type CandidateSpec, candidate, counters, request } from "./fixtures.ts";
 
 function pool(specs: CandidateSpec[]): Candidate[] {
   return specs.map((s, i) =>
@@ -29,17 +28,6 @@ function dispatch(s: ProfileScheduler, cs: Candidate[], rs: SchedulingRequest[])
     (chosen.inFlight as { requests: number }).requests++; // what the director does on forward
     return cs.indexOf(chosen);
   });
-}
-
-function counters(c: Partial<EngineCounters>): EngineCounters {
-  return {
-    prefillSeconds: 0,
-    prefilledRequests: 0,
-    computedPromptTokens: 0,
-    tpotSeconds: 0,
-    tpotCount: 0,
-    ...c,
-  };
 }
 
 /** bench:routing's prompts: words of a few letters, one simulator token each. */
