@@ -15,7 +15,10 @@
  *   after the step, on the virtual clock.
  * Tables: bench/routing/report.ts (against round robin; no peer routers here).
  *
- * Usage: npm run bench:routing-virtual -- [--cells=REGEX] [--seeds=1,2] [--scale=X] [--targets=a,b] [--json=FILE]
+ * Usage: npm run bench:routing-virtual -- [--cells=REGEX] [--seeds=1,2] [--scale=X] [--targets=a,b]
+ *          [--time-scale=X] [--json=FILE]
+ *   --time-scale  engine ms per clock ms (default 0.25, as bench:routing; 1 = the engine's seconds
+ *                 are the gateway's, as with a real server)
  */
 import { writeFileSync } from "node:fs";
 import { classSamples } from "../src/bench/class-samples.ts";
@@ -44,8 +47,9 @@ import { type CellRun, cellTable, engineTable, type PhaseResult, summary } from 
 import { VirtualClock } from "./virtual-clock.ts";
 import { gatewayPick, VirtualPool, virtualPreciseScorer } from "./virtual-pool.ts";
 
-/** Engine ms per clock ms, as bench:routing's `igw sim --time-scale 0.25`. */
-const TIME_SCALE = 0.25;
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** Engine ms per clock ms: bench:routing's `igw sim --time-scale 0.25` unless --time-scale says. */
+const TIME_SCALE = Number(flag("time-scale") ?? 0.25);
 const SCRAPE_MS = 50;
 const HOP_MS = 1;
 /** bench:routing's `igw sim --seed 7`. */
@@ -178,7 +182,6 @@ function runTarget(c: Cell, seed: number, target: TargetName): PhaseResult {
   };
 }
 
-const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const cellRe = flag("cells") ? new RegExp(flag("cells")!) : null;
 const scale = Number(flag("scale") ?? 1);
 const seeds = (flag("seeds") ?? "1,2").split(",").map(Number);
