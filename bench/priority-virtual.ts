@@ -16,17 +16,15 @@
 import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
 import { parseFlowControl } from "../src/flowcontrol/config.ts";
 import { FlowController } from "../src/flowcontrol/flow-controller.ts";
-import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
-import { ANSWERED_WINDOW, RecentMax } from "../src/modelserver/recent-max.ts";
 import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
+import { ProfileScheduler } from "../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../src/scheduling/random.ts";
-import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
-import { Engine, type StepPlan } from "../src/sim/engine.ts";
-import { defaultOptions, engineConfig } from "../src/sim/options.ts";
+import type { SchedulingRequest } from "../src/scheduling/types.ts";
+import { defaultOptions } from "../src/sim/options.ts";
 import { Rng } from "../src/sim/rng.ts";
-import type { Sequence } from "../src/sim/sequence.ts";
 import { CELLS, ENGINE_LEAD_S, type PriorityCell, promptsPerClass } from "./priority-cells.ts";
 import { VirtualClock } from "./virtual-clock.ts";
+import { gatewayPick, VirtualPool } from "./virtual-pool.ts";
 
 const SERVERS = 5;
 /** Engine ms per gateway ms (`igw sim --time-scale 2`, as bench:priority). */
@@ -52,91 +50,38 @@ function runVirtualPhase(
 ): PhaseResult {
   const clock = new VirtualClock();
   const enginePriority = cell.engine === true && front === "gateway";
+  let controller: FlowController | undefined;
   // What `igw sim --profile a10-7b --num-gpu-blocks-override N` runs, without LoRA.
-  const options = {
-    ...defaultOptions(),
-    profile: "a10-7b" as const,
-    numGpuBlocksOverride: cell.kvBlocks,
-    maxModelLen: Math.ceil(8192 * LENGTH_SCALE),
-    schedulingPolicy: cell.engine ? ("priority" as const) : ("fcfs" as const),
-    hashSeed: "0",
-    seed,
-  };
-  const engines = Array.from(
-    { length: SERVERS },
-    (_, i) => new Engine({ ...engineConfig(options, i), timeScale: TIME_SCALE }),
-  );
-  const candidates: Candidate[] = engines.map((_, i) => ({
-    endpoint: { id: `10.0.0.${i + 1}:8000`, host: `10.0.0.${i + 1}`, port: 8000, labels: {} },
-    metrics: { ...emptyMetrics(), numGpuBlocks: cell.kvBlocks, blockSize: 16 },
-    inFlight: { requests: 0, tokens: 0 },
-    stale: false,
-  }));
-  const stepping = engines.map(() => false);
-  const onToken = new Map<Sequence, () => void>();
-  const step = (i: number): void => {
-    if (stepping[i]) return;
-    const plan = engines[i]!.schedule(clock.now() * TIME_SCALE);
-    if (plan === null) return;
-    stepping[i] = true;
-    clock.at(clock.now() + plan.durationMs / TIME_SCALE, () => endStep(i, plan));
-  };
-  const endStep = (i: number, plan: StepPlan): void => {
-    stepping[i] = false;
-    for (const ev of engines[i]!.complete(plan, clock.now() * TIME_SCALE)) onToken.get(ev.seq)?.();
-    step(i);
-  };
-
-  const controller =
-    front === "gateway"
-      ? new FlowController({
-          settings: parseFlowControl({}),
-          candidates: () => candidates,
-          timers: clock,
-          enginePriority,
-        })
-      : undefined;
-  const answered = candidates.map(() => new RecentMax(ANSWERED_WINDOW));
-  const scrape = (i: number): void => {
-    const c = candidates[i]!;
-    const atStart = c.inFlight.requests;
-    clock.at(clock.now() + HOP_MS, () => {
-      const st = engines[i]!.stats;
-      Object.assign(c.metrics, {
-        waiting: st.numWaiting,
-        running: st.numRunning,
-        kvCacheUsage: st.kvUsage,
-        counters: {
-          prefillSeconds: st.prefill.sum,
-          prefilledRequests: st.prefill.count,
-          computedPromptTokens: Math.max(0, st.promptTokens - st.prefixHits),
-          tpotSeconds: st.tpot.sum,
-          tpotCount: st.tpot.count,
-        },
-        inFlightRequestsAtScrape: atStart,
-        answeredAtRecentScrapes: answered[i]!.record(atStart - st.numRunning - st.numWaiting),
-        updatedAt: clock.now(),
-      });
-      controller?.notify();
+  const pool = new VirtualPool({
+    clock,
+    options: {
+      ...defaultOptions(),
+      profile: "a10-7b" as const,
+      numGpuBlocksOverride: cell.kvBlocks,
+      maxModelLen: Math.ceil(8192 * LENGTH_SCALE),
+      schedulingPolicy: cell.engine ? ("priority" as const) : ("fcfs" as const),
+      hashSeed: "0",
+      seed,
+    },
+    servers: SERVERS,
+    timeScale: TIME_SCALE,
+    scrapeMs: SCRAPE_MS,
+    hopMs: HOP_MS,
+    onScrape: () => controller?.notify(),
+  });
+  if (front === "gateway")
+    controller = new FlowController({
+      settings: parseFlowControl({}),
+      candidates: () => pool.candidates,
+      timers: clock,
+      enginePriority,
     });
-    clock.at(clock.now() + SCRAPE_MS, () => scrape(i));
-  };
-  for (let i = 0; i < SERVERS; i++) clock.at((i * SCRAPE_MS) / SERVERS, () => scrape(i));
 
-  const profiles = defaultScorerProfiles(seededRng(seed));
+  const { profile, hooks } = defaultScorerProfiles(seededRng(seed));
+  const scheduling = { scheduler: new ProfileScheduler({ profiles: [profile] }), preRequestHooks: hooks };
   let rrNext = 0;
-  const pick = (request: SchedulingRequest): number => {
-    if (front === "round-robin") return rrNext++ % SERVERS;
-    const { scorers, picker } = profiles.profile;
-    const totals = candidates.map(() => 0);
-    for (const { scorer, weight } of scorers) {
-      const scores = scorer.score(request, candidates);
-      for (let i = 0; i < totals.length; i++) totals[i]! += weight * scores[i]!;
-    }
-    const chosen = picker.pick(candidates.map((candidate, i) => ({ candidate, score: totals[i]! })))[0]!;
-    for (const hook of profiles.hooks) hook.preRequest(request, chosen);
-    return candidates.indexOf(chosen);
-  };
+  const pick = (request: SchedulingRequest): number =>
+    front === "round-robin" ? rrNext++ % SERVERS : gatewayPick(scheduling, request, pool.candidates);
 
   const rng = new Rng(seed);
   const token = () => 1000 + rng.int(30_000);
@@ -176,39 +121,18 @@ function runVirtualPhase(
         maxTokens,
         headers: {},
       });
-      const c = candidates[i]!;
-      c.inFlight.requests++;
-      c.inFlight.tokens += prompt.length + maxTokens;
-      clock.at(clock.now() + HOP_MS, () => {
-        const seq = engines[i]!.add(
-          {
-            id,
-            promptTokens: prompt,
-            maxTokens,
-            ignoreEos: true,
-            adapter: null,
-            priority: enginePriority ? -priority : 0,
-          },
-          clock.now() * TIME_SCALE,
-        );
-        let first = true;
-        onToken.set(seq, () => {
-          if (first) {
-            first = false;
-            clock.at(clock.now() + HOP_MS, () => ttfts[cls].push(clock.now() - sentAt));
-          }
-          if (seq.status !== "finished") return;
-          onToken.delete(seq);
-          clock.at(clock.now() + HOP_MS, () => {
-            c.inFlight.requests--;
-            c.inFlight.tokens -= prompt.length + maxTokens;
+      pool.send(
+        i,
+        { id, prompt, maxTokens, priority: enginePriority ? -priority : 0 },
+        {
+          onFirstToken: () => ttfts[cls].push(clock.now() - sentAt),
+          onDone: () => {
             completed[cls]++;
             controller?.notify(priority);
             send(cls);
-          });
-        });
-        step(i);
-      });
+          },
+        },
+      );
     };
     if (controller === undefined) {
       dispatch();

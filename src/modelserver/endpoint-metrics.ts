@@ -47,6 +47,8 @@ export interface EngineCounters {
   prefilledRequests: number;
   /** Prompt tokens computed: vllm:prompt_tokens_total − vllm:prefix_cache_hits_total. */
   computedPromptTokens: number;
+  /** vllm:prompt_tokens_total (cached or not), in the server's own tokens; absent when not reported. */
+  promptTokens?: number;
   /** Σ and count of time per output token (vllm:time_per_output_token_seconds, or inter_token_latency). */
   tpotSeconds: number;
   tpotCount: number;

@@ -186,6 +186,7 @@ function vllmCounters(scan: ScanResult): EngineCounters | undefined {
     prefillSeconds: prefill,
     prefilledRequests: prefilled,
     computedPromptTokens: Math.max(0, prompt - hits),
+    promptTokens: prompt,
     tpotSeconds: sumOf(scan, tpotFamily, named("_sum")) ?? 0,
     tpotCount: sumOf(scan, tpotFamily, named("_count")) ?? 0,
   };

@@ -59,7 +59,7 @@ test("vLLM page without LoRA info: no adapters, max 0", () => {
   assert.equal(load.maxActiveAdapters, 0);
 });
 
-test("vLLM's cost-model counters: prefill time, computed prompt tokens (prompt − prefix hits), TPOT", () => {
+test("vLLM's cost-model counters: prefill time, prompt tokens and computed ones (prompt − prefix hits), TPOT", () => {
   assert.equal(
     extract("vllm", VLLM_PAGE).counters,
     undefined,
@@ -81,6 +81,7 @@ vllm:inter_token_latency_seconds_count{engine="0",model_name="m"} 500.0
     prefillSeconds: 0.04,
     prefilledRequests: 10,
     computedPromptTokens: 2000,
+    promptTokens: 5000,
     tpotSeconds: 2.5,
     tpotCount: 500,
   });

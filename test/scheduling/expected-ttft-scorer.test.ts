@@ -9,7 +9,7 @@ import {
 } from "../../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
 import { PrefixCacheScorer } from "../../src/scheduling/plugins/scorers/prefix-cache-scorer.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
-import { candidate, request } from "./fixtures.ts";
+import { candidate, counters, request } from "./fixtures.ts";
 
 const system = "s".repeat(8000); // 2,000 estimated tokens
 const ask = (q: string) => request({ prefixText: `${system}${q}`, promptTokens: 2100 }); // + 100 unique
@@ -78,17 +78,6 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
   }
   assert.ok(counts.size >= 2, JSON.stringify([...counts.values()]));
 });
-
-function counters(c: Partial<EngineCounters>): EngineCounters {
-  return {
-    prefillSeconds: 0,
-    prefilledRequests: 0,
-    computedPromptTokens: 0,
-    tpotSeconds: 0,
-    tpotCount: 0,
-    ...c,
-  };
-}
 
 test("costs are learned from scrape deltas per endpoint; others get the pool's mean, then defaults", () => {
   const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);

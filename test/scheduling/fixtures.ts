@@ -1,6 +1,10 @@
 // Builders of candidates and requests for scheduling tests.
 import fc from "fast-check";
-import { type EndpointMetrics, emptyMetrics } from "../../src/modelserver/endpoint-metrics.ts";
+import {
+  type EndpointMetrics,
+  type EngineCounters,
+  emptyMetrics,
+} from "../../src/modelserver/endpoint-metrics.ts";
 import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
 
 export interface CandidateSpec extends Partial<Omit<EndpointMetrics, "activeAdapters" | "waitingAdapters">> {
@@ -32,6 +36,18 @@ export function candidate(spec: CandidateSpec = {}): Candidate {
     metrics,
     inFlight: { requests: inFlightRequests ?? 0, tokens: inFlightTokens ?? 0 },
     stale: stale ?? false,
+  };
+}
+
+/** Engine counters of a scrape: zero but for `c`. */
+export function counters(c: Partial<EngineCounters>): EngineCounters {
+  return {
+    prefillSeconds: 0,
+    prefilledRequests: 0,
+    computedPromptTokens: 0,
+    tpotSeconds: 0,
+    tpotCount: 0,
+    ...c,
   };
 }
 
