@@ -57,6 +57,11 @@ export interface InFlight {
   requests: number;
   /** Prompt + max output tokens (estimated) of in-flight requests. */
   tokens: number;
+  /**
+   * KV tokens the in-flight requests hold on average over their lives: Σ prompt + half the max
+   * output (a request's KV grows from its prompt to prompt + output, then frees at once).
+   */
+  kvTokens: number;
 }
 
 /** A fresh, empty metrics record (never scraped). */

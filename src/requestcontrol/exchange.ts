@@ -109,6 +109,7 @@ export class Exchange {
   #tried: string[] = [];
   #charge: Charge | undefined;
   #tokenCharge = 0;
+  #kvCharge = 0;
   #relay: ResponseRelay | undefined;
   #retrying = false;
   #next: string | undefined;
@@ -186,6 +187,7 @@ export class Exchange {
       const scheduling = buildSchedulingRequest(parsed, resolution, isAdapter);
       this.#scheduling = scheduling;
       this.#tokenCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0);
+      this.#kvCharge = scheduling.promptTokens + (parsed.maxTokens ?? 0) / 2;
       // An empty pool: queueing may hold the request until an endpoint joins, for at most the TTL.
       const expiry =
         ctx.datastore.poolEndpoints(routed.poolKey).length === 0
@@ -310,6 +312,7 @@ export class Exchange {
     this.#release();
     c.inFlight.requests++;
     c.inFlight.tokens += this.#tokenCharge;
+    c.inFlight.kvTokens += this.#kvCharge;
     this.#charge = { id: c.endpoint.id, inFlight: c.inFlight };
     for (const hook of this.#runtime!.scheduling.preRequestHooks) hook.preRequest(this.#scheduling!, c);
   }
@@ -320,6 +323,7 @@ export class Exchange {
     this.#charge = undefined;
     charge.inFlight.requests = Math.max(0, charge.inFlight.requests - 1);
     charge.inFlight.tokens = Math.max(0, charge.inFlight.tokens - this.#tokenCharge);
+    charge.inFlight.kvTokens = Math.max(0, charge.inFlight.kvTokens - this.#kvCharge);
   }
 
   /** An attempt starts on `endpointId` (one of the decision's endpoints or attemptFailed's answer). */

@@ -30,7 +30,7 @@ export function candidate(spec: CandidateSpec = {}): Candidate {
   return {
     endpoint: { id, host: host!, port: Number(port), labels: {} },
     metrics,
-    inFlight: { requests: inFlightRequests ?? 0, tokens: inFlightTokens ?? 0 },
+    inFlight: { requests: inFlightRequests ?? 0, tokens: inFlightTokens ?? 0, kvTokens: 0 },
     stale: stale ?? false,
   };
 }
