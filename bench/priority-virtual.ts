@@ -18,6 +18,7 @@
 import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
 import { type FlowControlInput, parseFlowControl } from "../src/flowcontrol/config.ts";
 import { FlowController } from "../src/flowcontrol/flow-controller.ts";
+import { expectedKvTokens } from "../src/flowcontrol/saturation/projected-kv.ts";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
 import { ANSWERED_WINDOW, RecentMax } from "../src/modelserver/recent-max.ts";
 import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
@@ -111,6 +112,8 @@ function runVirtualPhase(
           computedPromptTokens: Math.max(0, st.promptTokens - st.prefixHits),
           tpotSeconds: st.tpot.sum,
           tpotCount: st.tpot.count,
+          generationTokens: st.generationTokensHist.sum,
+          finishedRequests: st.generationTokensHist.count,
         },
         inFlightRequestsAtScrape: atStart,
         answeredAtRecentScrapes: answered[i]!.record(atStart - st.numRunning - st.numWaiting),
@@ -177,8 +180,9 @@ function runVirtualPhase(
       });
       const c = candidates[i]!;
       c.inFlight.requests++;
+      const kvTokens = expectedKvTokens(prompt.length, maxTokens, c.metrics.counters);
       c.inFlight.tokens += prompt.length + maxTokens;
-      c.inFlight.kvTokens += prompt.length + maxTokens / 2;
+      c.inFlight.kvTokens += kvTokens;
       clock.at(clock.now() + HOP_MS, () => {
         const seq = engines[i]!.add(
           {
@@ -202,7 +206,7 @@ function runVirtualPhase(
           clock.at(clock.now() + HOP_MS, () => {
             c.inFlight.requests--;
             c.inFlight.tokens -= prompt.length + maxTokens;
-            c.inFlight.kvTokens -= prompt.length + maxTokens / 2;
+            c.inFlight.kvTokens -= kvTokens;
             completed[cls]++;
             controller?.notify(priority);
             send(cls);

@@ -50,6 +50,9 @@ export interface EngineCounters {
   /** Σ and count of time per output token (vllm:time_per_output_token_seconds, or inter_token_latency). */
   tpotSeconds: number;
   tpotCount: number;
+  /** Σ output tokens of finished requests and their count (vllm:request_generation_tokens _sum, _count; 0 when absent). */
+  generationTokens: number;
+  finishedRequests: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
