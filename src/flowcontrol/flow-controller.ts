@@ -146,7 +146,7 @@ export class FlowController implements Admitter, FlowControlSource {
     const saturation = this.saturation(now);
     const limit = this.limitOf(band, now);
     const higherBusy = this.higherBandBusy(band, now);
-    const room = saturation < limit && (!higherBusy || this.kvRoom());
+    const room = this.hasRoom(band, saturation, now, limit, higherBusy);
     if (
       room &&
       !higherBusy &&
@@ -289,7 +289,7 @@ export class FlowController implements Admitter, FlowControlSource {
   /** Refuses sheddable requests that were queued while there was room and now face saturation. */
   private shedWaitingSheddable(saturation: number, now: number): void {
     for (const band of this.bands) {
-      if (!this.sheds(band) || saturation < this.limitOf(band, now)) continue;
+      if (!this.sheds(band) || this.hasRoom(band, saturation, now)) continue;
       for (let w = band.popNext() as Waiter | undefined; w; w = band.popNext() as Waiter | undefined) {
         this.settle(w, "rejected_shed", this.timers.now());
         w.reject(this.shedError());
@@ -401,6 +401,17 @@ export class FlowController implements Admitter, FlowControlSource {
     if (until <= now) return until;
     band.heldSince ??= now;
     return now - band.heldSince >= HOLD_CAP_WINDOWS * window ? Number.NEGATIVE_INFINITY : until;
+  }
+
+  /** Below the band's limit, and below activeKvLimit's projected KV when a higher band is busy. */
+  private hasRoom(
+    band: PriorityBand,
+    saturation: number,
+    now: number,
+    limit = this.limitOf(band, now),
+    higherBusy = this.higherBandBusy(band, now),
+  ): boolean {
+    return saturation < limit && (!higherBusy || this.kvRoom());
   }
 
   /** True while a band above this one is active or has requests waiting. */

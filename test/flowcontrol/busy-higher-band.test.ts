@@ -123,3 +123,16 @@ test("activeKvLimit 0 turns the projected-KV wait off; servers that report no KV
     (c as { metrics: Candidate["metrics"] }).metrics = { ...c.metrics, numGpuBlocks: undefined };
   await passesOverKv(unknown);
 });
+
+test("a sheddable request yielding its turn is shed, not queued, when the projected KV fills meanwhile", async () => {
+  const h = busyHarness();
+  await h.controller.admit(h.charged("c0", 1));
+  const shed = h.controller.admit(h.charged("x", -1)).then(
+    () => "dispatched",
+    (e: { status: number; toJSON(): { error: { code: string } } }) => `${e.status} ${e.toJSON().error.code}`,
+  );
+  h.servers[0]!.inFlight.kvTokens = 3200; // before its turn: projected KV 1
+  await h.timers.turns(2);
+  assert.equal(await shed, "429 request_shed");
+  assert.equal(h.controller.stats().queued, 0);
+});
