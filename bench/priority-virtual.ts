@@ -10,11 +10,13 @@
  * (as `igw demo`). Simplified: no HTTP (1 ms each way), no LoRA adapter for Standard, scrapes every
  * 50 ms, the engine clock 2× the gateway's (`--time-scale 2`).
  *
- * Usage: npm run bench:priority-virtual -- [--quick] [--cells=REGEX] [--prompts=N] [--seeds=N]
+ * Usage: npm run bench:priority-virtual -- [--quick] [--cells=REGEX] [--prompts=N] [--seeds=N] [--first-seed=N]
+ *   [--flow-control=JSON] (the pool's flowControl section, e.g. '{"activeKvLimit":0}')
+ *   [--cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]]... (cells outside the family's five, e.g. neighbours)
  */
 
 import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
-import { parseFlowControl } from "../src/flowcontrol/config.ts";
+import { type FlowControlInput, parseFlowControl } from "../src/flowcontrol/config.ts";
 import { FlowController } from "../src/flowcontrol/flow-controller.ts";
 import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
 import { ProfileScheduler } from "../src/scheduling/profile-scheduler.ts";
@@ -71,7 +73,7 @@ function runVirtualPhase(
   });
   if (front === "gateway")
     controller = new FlowController({
-      settings: parseFlowControl({}),
+      settings: parseFlowControl(FLOW_CONTROL),
       candidates: () => pool.candidates,
       timers: clock,
       enginePriority,
@@ -180,20 +182,38 @@ function runVirtualPhase(
 }
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const FLOW_CONTROL: FlowControlInput = JSON.parse(flag("flow-control") ?? "{}");
+/** `--cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]`, repeatable. */
+const extraCells: PriorityCell[] = process.argv
+  .filter((a) => a.startsWith("--cell="))
+  .map((a) => {
+    const [name, concurrency, kv, engine] = a.slice("--cell=".length).split(":");
+    if (!name || !concurrency || !kv || (engine !== undefined && engine !== "engine"))
+      throw new Error(`${a}: expected --cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]`);
+    return {
+      name,
+      concurrency: concurrency === "all" ? null : Number(concurrency),
+      kvBlocks: Number(kv),
+      ...(engine === "engine" && { engine: true }),
+    };
+  });
 const quick = process.argv.includes("--quick");
 const re = flag("cells") ? new RegExp(flag("cells")!) : null;
 const seeds = Number(flag("seeds") ?? 2);
+const firstSeed = Number(flag("first-seed") ?? 1);
 const f2 = (x: number) => x.toFixed(2);
 
 console.log(
-  `## bench:priority-virtual (${SERVERS} × a10-7b on one virtual clock, engine time-scale ${TIME_SCALE}, lengths × ${LENGTH_SCALE}; ${seeds} seed(s), means over seeds; Node ${process.version})\n`,
+  `## bench:priority-virtual (${SERVERS} × a10-7b on one virtual clock, engine time-scale ${TIME_SCALE}, lengths × ${LENGTH_SCALE}; ${seeds} seed(s) from ${firstSeed}, means over seeds; Node ${process.version})\n`,
 );
 console.log(`Command: npm run bench:priority-virtual -- ${process.argv.slice(2).join(" ")}`.trimEnd());
 console.log(
-  "\n| cell | prompts | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded |",
+  "\n| cell | concurrency, KV blocks | prompts | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
-for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+// The family's cells matching --cells (none when only --cell is given), then the --cell ones.
+const named = extraCells.length > 0 && re === null ? [] : CELLS.filter((c) => re === null || re.test(c.name));
+for (const cell of [...named, ...extraCells]) {
   const prompts = promptsPerClass(
     cell.concurrency,
     quick,
@@ -201,7 +221,7 @@ for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
   );
   const sums = [0, 0, 0, 0, 0];
   let done = 0;
-  for (let s = 1; s <= seeds; s++) {
+  for (let s = firstSeed; s < firstSeed + seeds; s++) {
     const g = runVirtualPhase(cell, "gateway", ["critical", "standard"], prompts, s);
     const a = runVirtualPhase(cell, "gateway", ["critical"], prompts, s);
     const r = runVirtualPhase(cell, "round-robin", ["critical", "standard"], prompts, s);
@@ -213,7 +233,7 @@ for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
   }
   const [gc, gs, ac, rc, rs] = sums as [number, number, number, number, number];
   console.log(
-    `| ${cell.name}${cell.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${prompts} + ${prompts} | ${gc.toFixed(0)} | ${gs.toFixed(0)} | ${ac.toFixed(0)} | ${rc.toFixed(0)} | ${rs.toFixed(0)} | ` +
+    `| ${cell.name}${cell.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${cell.concurrency ?? "all"} + ${cell.concurrency ?? "all"}, ${cell.kvBlocks} | ${prompts} + ${prompts} | ${gc.toFixed(0)} | ${gs.toFixed(0)} | ${ac.toFixed(0)} | ${rc.toFixed(0)} | ${rs.toFixed(0)} | ` +
       `${f2(gc / ac)} | ${f2(gc / gs)} | ${f2(gs / rs)} | ${f2(rc / gc)} | ${done}/${2 * prompts * seeds} |`,
   );
 }

@@ -8,6 +8,8 @@
  * reads them. Shared by bench:priority-virtual and bench:routing-virtual; the gateway's schedulers
  * run on `candidates` as they run on the datastore's.
  */
+
+import { expectedKvTokens } from "../src/flowcontrol/saturation/projected-kv.ts";
 import { decodeKvEventBatch, encodeKvEventBatch } from "../src/kvcache/kv-events.ts";
 import type { KvEventsSubscriberOptions } from "../src/kvcache/kv-events-subscriber.ts";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
@@ -80,7 +82,7 @@ export class VirtualPool {
     this.candidates = this.engines.map((_, i) => ({
       endpoint: { id: `10.0.0.${i + 1}:8000`, host: `10.0.0.${i + 1}`, port: 8000, labels: {} },
       metrics: { ...emptyMetrics(), numGpuBlocks: blocks, blockSize },
-      inFlight: { requests: 0, tokens: 0 },
+      inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
       stale: false,
     }));
     this.#stepping = this.engines.map(() => false);
@@ -97,8 +99,11 @@ export class VirtualPool {
     const { clock, hopMs, timeScale } = this.#c;
     const c = this.candidates[i]!;
     const charge = req.prompt.length + req.maxTokens;
+    // As the exchange charges it (requestcontrol/exchange.ts): the KV the request holds on average.
+    const kvTokens = expectedKvTokens(req.prompt.length, req.maxTokens, c.metrics.counters);
     c.inFlight.requests++;
     c.inFlight.tokens += charge;
+    c.inFlight.kvTokens += kvTokens;
     clock.at(clock.now() + hopMs, () => {
       const seq = this.engines[i]!.add(
         {
@@ -122,6 +127,7 @@ export class VirtualPool {
         clock.at(clock.now() + hopMs, () => {
           c.inFlight.requests--;
           c.inFlight.tokens -= charge;
+          c.inFlight.kvTokens -= kvTokens;
           response.onDone?.();
         });
       });
@@ -181,6 +187,8 @@ export class VirtualPool {
           promptTokens: st.promptTokens,
           tpotSeconds: st.tpot.sum,
           tpotCount: st.tpot.count,
+          generationTokens: st.generationTokensHist.sum,
+          finishedRequests: st.generationTokensHist.count,
         },
         inFlightRequestsAtScrape: atStart,
         answeredAtRecentScrapes: answered.record(atStart - st.numRunning - st.numWaiting),

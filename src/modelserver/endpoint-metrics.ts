@@ -52,6 +52,9 @@ export interface EngineCounters {
   /** Σ and count of time per output token (vllm:time_per_output_token_seconds, or inter_token_latency). */
   tpotSeconds: number;
   tpotCount: number;
+  /** Σ output tokens of finished requests and their count (vllm:request_generation_tokens _sum, _count; 0 when absent). */
+  generationTokens: number;
+  finishedRequests: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
@@ -59,6 +62,11 @@ export interface InFlight {
   requests: number;
   /** Prompt + max output tokens (estimated) of in-flight requests. */
   tokens: number;
+  /**
+   * KV tokens the in-flight requests hold on average over their lives: Σ prompt + half the max
+   * output (a request's KV grows from its prompt to prompt + output, then frees at once).
+   */
+  kvTokens: number;
 }
 
 /** A fresh, empty metrics record (never scraped). */

@@ -131,6 +131,7 @@ const vllm: EngineMapping = {
       "vllm:request_prefill_time_seconds",
       "vllm:time_per_output_token_seconds",
       "vllm:inter_token_latency_seconds",
+      "vllm:request_generation_tokens",
     ],
   }),
   extract(scan) {
@@ -189,6 +190,8 @@ function vllmCounters(scan: ScanResult): EngineCounters | undefined {
     promptTokens: prompt,
     tpotSeconds: sumOf(scan, tpotFamily, named("_sum")) ?? 0,
     tpotCount: sumOf(scan, tpotFamily, named("_count")) ?? 0,
+    generationTokens: sumOf(scan, "vllm:request_generation_tokens", named("_sum")) ?? 0,
+    finishedRequests: sumOf(scan, "vllm:request_generation_tokens", named("_count")) ?? 0,
   };
 }
 

@@ -28,7 +28,8 @@ test("a request is charged at once, reaches the engine a hop later, and its answ
           seen.push(`done@${clock.now().toFixed(1)} inflight=${pool.candidates[1]!.inFlight.requests}`),
       },
     );
-    assert.deepEqual(pool.candidates[1]!.inFlight, { requests: 1, tokens: 320 });
+    // KV charge: 300 prompt tokens + half of 20 (nothing finished yet, so max_tokens is the expected output).
+    assert.deepEqual(pool.candidates[1]!.inFlight, { requests: 1, tokens: 320, kvTokens: 310 });
     assert.equal(pool.engines[1]!.hasWork(), false, "not at the engine before the hop");
   });
   clock.at(11.5, () => assert.equal(pool.engines[1]!.runningSeqs.length, 1));

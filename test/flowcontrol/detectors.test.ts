@@ -50,8 +50,8 @@ test("utilization: in-flight work the scrape already saw is not counted again", 
   );
   assert.equal(d.saturation([instant], now), 0);
   // It answered 32 between two scrapes, so 32 more since are no queue either; 2 of 4 answered: 6 − 2.
-  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 64, tokens: 0 } }], now), 0);
-  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 65, tokens: 0 } }], now), 0.2);
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 64, tokens: 0, kvTokens: 0 } }], now), 0);
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 65, tokens: 0, kvTokens: 0 } }], now), 0.2);
   const partly = candidate(
     "a:1",
     { running: 2, waiting: 0, inFlightRequestsAtScrape: 4, updatedAt: now },
@@ -115,7 +115,7 @@ test("concurrency: in-flight requests or tokens over the per-endpoint limit", ()
   const requests = new ConcurrencyDetector({ maxConcurrency: 4 });
   assert.equal(requests.saturation([candidate("a:1", {}, 2), candidate("b:1", {}, 4)], now), 0.75);
   const tokens = new ConcurrencyDetector({ concurrencyMode: "tokens", maxTokenConcurrency: 1000 });
-  const c = { ...candidate("a:1"), inFlight: { requests: 1, tokens: 1500 } };
+  const c = { ...candidate("a:1"), inFlight: { requests: 1, tokens: 1500, kvTokens: 0 } };
   assert.equal(tokens.saturation([c], now), 1.5);
 });
 

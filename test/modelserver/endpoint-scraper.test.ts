@@ -35,7 +35,7 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   t.after(() => server.close());
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
   const metrics = emptyMetrics();
-  const inFlight = { requests: 4, tokens: 1000 };
+  const inFlight = { requests: 4, tokens: 1000, kvTokens: 0 };
   let clock = 1_000_000;
   const scraper = new EndpointScraper(endpoint, { metrics, inFlight }, { timeoutMs: 300, now: () => clock });
   t.after(() => scraper.stop());
@@ -79,7 +79,7 @@ test("the loop polls repeatedly, follows changes and stops cleanly", async (t) =
   const outcomes: boolean[] = [];
   const scraper = new EndpointScraper(
     endpoint,
-    { metrics, inFlight: { requests: 0, tokens: 0 } },
+    { metrics, inFlight: { requests: 0, tokens: 0, kvTokens: 0 } },
     { intervalMs: 10, onScrape: (o) => outcomes.push(o.ok) },
   );
   state.body = page(1);
@@ -104,7 +104,7 @@ test("connection refused is reported, not thrown", async () => {
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
   const scraper = new EndpointScraper(endpoint, {
     metrics: emptyMetrics(),
-    inFlight: { requests: 0, tokens: 0 },
+    inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
   });
   const o = await scraper.scrapeOnce();
   await scraper.stop();
@@ -132,7 +132,10 @@ test("an endless metrics page is cut off at 8 MiB with a clear error, and the ne
   const port = (server.address() as AddressInfo).port;
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
   const metrics = emptyMetrics();
-  const scraper = new EndpointScraper(endpoint, { metrics, inFlight: { requests: 0, tokens: 0 } });
+  const scraper = new EndpointScraper(endpoint, {
+    metrics,
+    inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
+  });
   t.after(() => scraper.stop());
   const cut = await scraper.scrapeOnce();
   assert.equal(cut.ok, false);

@@ -95,7 +95,7 @@ function scraperFor(port: number) {
   const metrics = emptyMetrics();
   return {
     metrics,
-    scraper: new EndpointScraper(endpoint, { metrics, inFlight: { requests: 0, tokens: 0 } }),
+    scraper: new EndpointScraper(endpoint, { metrics, inFlight: { requests: 0, tokens: 0, kvTokens: 0 } }),
   };
 }
 

@@ -7,7 +7,7 @@ import { ExpectedTtftScorer } from "../../src/scheduling/plugins/scorers/expecte
 import { ProfileScheduler } from "../../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../../src/scheduling/random.ts";
 import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
-import { type CandidateSpec, candidate, counters, request } from "./fixtures.ts";
+import { type CandidateSpec, candidate, engineCounters, request } from "./fixtures.ts";
 
 function pool(specs: CandidateSpec[]): Candidate[] {
   return specs.map((s, i) =>
@@ -69,7 +69,7 @@ test("estimated tokens (characters ÷ 4) are calibrated to the servers' own prom
   assert.equal(prompt(0).promptTokens, 1250);
   const cs = pool([{}, {}]).map((c) => ({
     ...c,
-    metrics: { ...c.metrics, counters: counters({ promptTokens: 0 }) },
+    metrics: { ...c.metrics, counters: engineCounters({ promptTokens: 0 }) },
   }));
   for (let i = 0; i < 10; i++) {
     const r = prompt(i);
@@ -83,7 +83,7 @@ test("estimated tokens (characters ÷ 4) are calibrated to the servers' own prom
     metrics: {
       ...c.metrics,
       updatedAt: 2,
-      counters: counters({
+      counters: engineCounters({
         prefilledRequests: 5,
         promptTokens: 5000,
         computedPromptTokens: 5000,
