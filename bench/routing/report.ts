@@ -151,11 +151,14 @@ export function summary(
       (x.ttftPeer === undefined ? "" : `; ${f(x.ttftPeer, 2)}× / ${f(x.tputPeer, 2)}× the better peer`);
     lines.push(`**${t}**`, "", `- best cell: ${show(byTtft[0]!)}`, `- worst cell: ${show(byTtft.at(-1)!)}`);
     const thrash = rs.filter((x) => thrashes(x.run, shareable(x.run.cell)));
+    const closed = thrash.filter((x) => x.run.cell.arrival === "burst");
+    const poisson = thrash.filter((x) => x.run.cell.arrival === "poisson");
     const unique = rs.filter((x) => x.run.cell.groups === 0);
     const count = (xs: Ratios[], ok: (x: Ratios) => boolean) => `${xs.filter(ok).length}/${xs.length}`;
     const withPeer = thrash.filter((x) => x.ttftPeer !== undefined);
     lines.push(
       `- thrashing cells (round robin's hit rate < half the shareable fraction): TTFT ≤ 0.5× and throughput ≥ 1.2× in ${count(thrash, (x) => x.ttftRr <= 0.5 && x.tputRr >= 1.2)}`,
+      `  - of them closed-loop (burst): ${count(closed, (x) => x.ttftRr <= 0.5 && x.tputRr >= 1.2)}; Poisson, where the cell's arrival rate caps every router's throughput: TTFT ≤ 0.5× in ${count(poisson, (x) => x.ttftRr <= 0.5)}, throughput ≥ 1.2× in ${count(poisson, (x) => x.tputRr >= 1.2)}`,
       ...(withPeer.length === 0
         ? []
         : [
