@@ -10,22 +10,23 @@
  * (as `igw demo`). Simplified: no HTTP (1 ms each way), no LoRA adapter for Standard, scrapes every
  * 50 ms, the engine clock 2× the gateway's (`--time-scale 2`).
  *
- * Usage: npm run bench:priority-virtual -- [--quick] [--cells=REGEX] [--prompts=N] [--seeds=N]
+ * Usage: npm run bench:priority-virtual -- [--quick] [--cells=REGEX] [--prompts=N] [--seeds=N] [--first-seed=N]
+ *   [--flow-control=JSON] (the pool's flowControl section, e.g. '{"activeKvLimit":0}')
+ *   [--cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]]... (cells outside the family's five, e.g. neighbours)
  */
 
 import { SEED_WORKLOAD } from "../src/demo/seed-figures.ts";
-import { parseFlowControl } from "../src/flowcontrol/config.ts";
+import { type FlowControlInput, parseFlowControl } from "../src/flowcontrol/config.ts";
 import { FlowController } from "../src/flowcontrol/flow-controller.ts";
-import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
 import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
+import { ProfileScheduler } from "../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../src/scheduling/random.ts";
-import type { Candidate, SchedulingRequest } from "../src/scheduling/types.ts";
-import { Engine, type StepPlan } from "../src/sim/engine.ts";
-import { defaultOptions, engineConfig } from "../src/sim/options.ts";
+import type { SchedulingRequest } from "../src/scheduling/types.ts";
+import { defaultOptions } from "../src/sim/options.ts";
 import { Rng } from "../src/sim/rng.ts";
-import type { Sequence } from "../src/sim/sequence.ts";
 import { CELLS, ENGINE_LEAD_S, type PriorityCell, promptsPerClass } from "./priority-cells.ts";
 import { VirtualClock } from "./virtual-clock.ts";
+import { gatewayPick, VirtualPool } from "./virtual-pool.ts";
 
 const SERVERS = 5;
 /** Engine ms per gateway ms (`igw sim --time-scale 2`, as bench:priority). */
@@ -51,86 +52,38 @@ function runVirtualPhase(
 ): PhaseResult {
   const clock = new VirtualClock();
   const enginePriority = cell.engine === true && front === "gateway";
+  let controller: FlowController | undefined;
   // What `igw sim --profile a10-7b --num-gpu-blocks-override N` runs, without LoRA.
-  const options = {
-    ...defaultOptions(),
-    profile: "a10-7b" as const,
-    numGpuBlocksOverride: cell.kvBlocks,
-    maxModelLen: Math.ceil(8192 * LENGTH_SCALE),
-    schedulingPolicy: cell.engine ? ("priority" as const) : ("fcfs" as const),
-    hashSeed: "0",
-    seed,
-  };
-  const engines = Array.from({ length: SERVERS }, (_, i) => new Engine(engineConfig(options, i)));
-  const candidates: Candidate[] = engines.map((_, i) => ({
-    endpoint: { id: `10.0.0.${i + 1}:8000`, host: `10.0.0.${i + 1}`, port: 8000, labels: {} },
-    metrics: { ...emptyMetrics(), numGpuBlocks: cell.kvBlocks, blockSize: 16 },
-    inFlight: { requests: 0, tokens: 0 },
-    stale: false,
-  }));
-  const stepping = engines.map(() => false);
-  const onToken = new Map<Sequence, () => void>();
-  const step = (i: number): void => {
-    if (stepping[i]) return;
-    const plan = engines[i]!.schedule(clock.now() * TIME_SCALE);
-    if (plan === null) return;
-    stepping[i] = true;
-    clock.at(clock.now() + plan.durationMs / TIME_SCALE, () => endStep(i, plan));
-  };
-  const endStep = (i: number, plan: StepPlan): void => {
-    stepping[i] = false;
-    for (const ev of engines[i]!.complete(plan, clock.now() * TIME_SCALE)) onToken.get(ev.seq)?.();
-    step(i);
-  };
-
-  const controller =
-    front === "gateway"
-      ? new FlowController({
-          settings: parseFlowControl({}),
-          candidates: () => candidates,
-          timers: clock,
-          enginePriority,
-        })
-      : undefined;
-  const scrape = (i: number): void => {
-    const c = candidates[i]!;
-    const atStart = c.inFlight.requests;
-    clock.at(clock.now() + HOP_MS, () => {
-      const st = engines[i]!.stats;
-      Object.assign(c.metrics, {
-        waiting: st.numWaiting,
-        running: st.numRunning,
-        kvCacheUsage: st.kvUsage,
-        counters: {
-          prefillSeconds: st.prefill.sum,
-          prefilledRequests: st.prefill.count,
-          computedPromptTokens: Math.max(0, st.promptTokens - st.prefixHits),
-          tpotSeconds: st.tpot.sum,
-          tpotCount: st.tpot.count,
-        },
-        inFlightRequestsAtScrape: atStart,
-        updatedAt: clock.now(),
-      });
-      controller?.notify();
+  const pool = new VirtualPool({
+    clock,
+    options: {
+      ...defaultOptions(),
+      profile: "a10-7b" as const,
+      numGpuBlocksOverride: cell.kvBlocks,
+      maxModelLen: Math.ceil(8192 * LENGTH_SCALE),
+      schedulingPolicy: cell.engine ? ("priority" as const) : ("fcfs" as const),
+      hashSeed: "0",
+      seed,
+    },
+    servers: SERVERS,
+    timeScale: TIME_SCALE,
+    scrapeMs: SCRAPE_MS,
+    hopMs: HOP_MS,
+    onScrape: () => controller?.notify(),
+  });
+  if (front === "gateway")
+    controller = new FlowController({
+      settings: parseFlowControl(FLOW_CONTROL),
+      candidates: () => pool.candidates,
+      timers: clock,
+      enginePriority,
     });
-    clock.at(clock.now() + SCRAPE_MS, () => scrape(i));
-  };
-  for (let i = 0; i < SERVERS; i++) clock.at((i * SCRAPE_MS) / SERVERS, () => scrape(i));
 
-  const profiles = defaultScorerProfiles(seededRng(seed));
+  const { profile, hooks } = defaultScorerProfiles(seededRng(seed));
+  const scheduling = { scheduler: new ProfileScheduler({ profiles: [profile] }), preRequestHooks: hooks };
   let rrNext = 0;
-  const pick = (request: SchedulingRequest): number => {
-    if (front === "round-robin") return rrNext++ % SERVERS;
-    const { scorers, picker } = profiles.profile;
-    const totals = candidates.map(() => 0);
-    for (const { scorer, weight } of scorers) {
-      const scores = scorer.score(request, candidates);
-      for (let i = 0; i < totals.length; i++) totals[i]! += weight * scores[i]!;
-    }
-    const chosen = picker.pick(candidates.map((candidate, i) => ({ candidate, score: totals[i]! })))[0]!;
-    for (const hook of profiles.hooks) hook.preRequest(request, chosen);
-    return candidates.indexOf(chosen);
-  };
+  const pick = (request: SchedulingRequest): number =>
+    front === "round-robin" ? rrNext++ % SERVERS : gatewayPick(scheduling, request, pool.candidates);
 
   const rng = new Rng(seed);
   const token = () => 1000 + rng.int(30_000);
@@ -170,39 +123,18 @@ function runVirtualPhase(
         maxTokens,
         headers: {},
       });
-      const c = candidates[i]!;
-      c.inFlight.requests++;
-      c.inFlight.tokens += prompt.length + maxTokens;
-      clock.at(clock.now() + HOP_MS, () => {
-        const seq = engines[i]!.add(
-          {
-            id,
-            promptTokens: prompt,
-            maxTokens,
-            ignoreEos: true,
-            adapter: null,
-            priority: enginePriority ? -priority : 0,
-          },
-          clock.now() * TIME_SCALE,
-        );
-        let first = true;
-        onToken.set(seq, () => {
-          if (first) {
-            first = false;
-            clock.at(clock.now() + HOP_MS, () => ttfts[cls].push(clock.now() - sentAt));
-          }
-          if (seq.status !== "finished") return;
-          onToken.delete(seq);
-          clock.at(clock.now() + HOP_MS, () => {
-            c.inFlight.requests--;
-            c.inFlight.tokens -= prompt.length + maxTokens;
+      pool.send(
+        i,
+        { id, prompt, maxTokens, priority: enginePriority ? -priority : 0 },
+        {
+          onFirstToken: () => ttfts[cls].push(clock.now() - sentAt),
+          onDone: () => {
             completed[cls]++;
             controller?.notify(priority);
             send(cls);
-          });
-        });
-        step(i);
-      });
+          },
+        },
+      );
     };
     if (controller === undefined) {
       dispatch();
@@ -250,20 +182,38 @@ function runVirtualPhase(
 }
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const FLOW_CONTROL: FlowControlInput = JSON.parse(flag("flow-control") ?? "{}");
+/** `--cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]`, repeatable. */
+const extraCells: PriorityCell[] = process.argv
+  .filter((a) => a.startsWith("--cell="))
+  .map((a) => {
+    const [name, concurrency, kv, engine] = a.slice("--cell=".length).split(":");
+    if (!name || !concurrency || !kv || (engine !== undefined && engine !== "engine"))
+      throw new Error(`${a}: expected --cell=NAME:CONCURRENCY|all:KV_BLOCKS[:engine]`);
+    return {
+      name,
+      concurrency: concurrency === "all" ? null : Number(concurrency),
+      kvBlocks: Number(kv),
+      ...(engine === "engine" && { engine: true }),
+    };
+  });
 const quick = process.argv.includes("--quick");
 const re = flag("cells") ? new RegExp(flag("cells")!) : null;
 const seeds = Number(flag("seeds") ?? 2);
+const firstSeed = Number(flag("first-seed") ?? 1);
 const f2 = (x: number) => x.toFixed(2);
 
 console.log(
-  `## bench:priority-virtual (${SERVERS} × a10-7b on one virtual clock, engine time-scale ${TIME_SCALE}, lengths × ${LENGTH_SCALE}; ${seeds} seed(s), means over seeds; Node ${process.version})\n`,
+  `## bench:priority-virtual (${SERVERS} × a10-7b on one virtual clock, engine time-scale ${TIME_SCALE}, lengths × ${LENGTH_SCALE}; ${seeds} seed(s) from ${firstSeed}, means over seeds; Node ${process.version})\n`,
 );
 console.log(`Command: npm run bench:priority-virtual -- ${process.argv.slice(2).join(" ")}`.trimEnd());
 console.log(
-  "\n| cell | prompts | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded |",
+  "\n| cell | concurrency, KV blocks | prompts | gateway Critical TTFT ms | gateway Standard | Critical alone | RR Critical | RR Standard | Critical / alone | Critical / Standard | Standard / RR Standard | RR Critical / gateway Critical | succeeded |",
 );
-console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
-for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
+console.log("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+// The family's cells matching --cells (none when only --cell is given), then the --cell ones.
+const named = extraCells.length > 0 && re === null ? [] : CELLS.filter((c) => re === null || re.test(c.name));
+for (const cell of [...named, ...extraCells]) {
   const prompts = promptsPerClass(
     cell.concurrency,
     quick,
@@ -271,7 +221,7 @@ for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
   );
   const sums = [0, 0, 0, 0, 0];
   let done = 0;
-  for (let s = 1; s <= seeds; s++) {
+  for (let s = firstSeed; s < firstSeed + seeds; s++) {
     const g = runVirtualPhase(cell, "gateway", ["critical", "standard"], prompts, s);
     const a = runVirtualPhase(cell, "gateway", ["critical"], prompts, s);
     const r = runVirtualPhase(cell, "round-robin", ["critical", "standard"], prompts, s);
@@ -283,7 +233,7 @@ for (const cell of CELLS.filter((c) => re === null || re.test(c.name))) {
   }
   const [gc, gs, ac, rc, rs] = sums as [number, number, number, number, number];
   console.log(
-    `| ${cell.name}${cell.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${prompts} + ${prompts} | ${gc.toFixed(0)} | ${gs.toFixed(0)} | ${ac.toFixed(0)} | ${rc.toFixed(0)} | ${rs.toFixed(0)} | ` +
+    `| ${cell.name}${cell.engine ? ` (engine priority, Standard ${ENGINE_LEAD_S} s first)` : ""} | ${cell.concurrency ?? "all"} + ${cell.concurrency ?? "all"}, ${cell.kvBlocks} | ${prompts} + ${prompts} | ${gc.toFixed(0)} | ${gs.toFixed(0)} | ${ac.toFixed(0)} | ${rc.toFixed(0)} | ${rs.toFixed(0)} | ` +
       `${f2(gc / ac)} | ${f2(gc / gs)} | ${f2(gs / rs)} | ${f2(rc / gc)} | ${done}/${2 * prompts * seeds} |`,
   );
 }

@@ -56,7 +56,7 @@ function candidates(n: number): Candidate[] {
     return {
       endpoint: { id: `${host}:8000`, host, port: 8000, labels: {} },
       metrics,
-      inFlight: { requests: Math.floor(rng() * 4), tokens: Math.floor(rng() * 8000) },
+      inFlight: { requests: Math.floor(rng() * 4), tokens: Math.floor(rng() * 8000), kvTokens: 0 },
       stale: false,
     };
   });

@@ -54,7 +54,9 @@ const f = (x: number | undefined, d: number) => (x === undefined || !Number.isFi
  */
 export function cellTable(runs: readonly CellRun[], targets: readonly string[]): string {
   const others = targets.filter((t) => t !== "round-robin");
-  const igw = targets.filter((t) => t.startsWith("igw"));
+  // The columns against the better peer only when some run has a peer's result.
+  const anyPeer = runs.some((r) => baselines(r).peerTtft !== undefined);
+  const igw = anyPeer ? targets.filter((t) => t.startsWith("igw")) : [];
   const heads = [...others.map((t) => `${t} TTFT× / tok/s×`), ...igw.map((t) => `${t} ÷ better peer`)];
   const lines = [
     `| cell | seed | KV blocks | RR TTFT ms | RR tok/s | RR hit | ${heads.join(" | ")} |`,
@@ -80,6 +82,25 @@ export function cellTable(runs: readonly CellRun[], targets: readonly string[]):
     lines.push(
       `| ${run.cell.name} | ${run.seed} | ${run.kvBlocks} | ${f(rr?.meanTtftMs, 0)} | ${f(rr?.outputTokS, 0)} | ${f(rr?.hitRate, 2)} | ${cells.join(" | ")} |`,
     );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The engine-side table: one row per (cell, seed); for each target, the engine prefix-cache hit rate
+ * and the requests each replica finished (which the benchmark machine's load does not distort).
+ */
+export function engineTable(runs: readonly CellRun[], targets: readonly string[]): string {
+  const lines = [
+    `| cell | seed | ${targets.map((t) => `${t} hit, requests per replica`).join(" | ")} |`,
+    `|---|---|${targets.map(() => "---|").join("")}`,
+  ];
+  for (const run of runs) {
+    const cells = targets.map((t) => {
+      const r = run.results.find((x) => x.target === t);
+      return r === undefined ? "–" : `${f(r.hitRate, 2)} [${r.requestsPerReplica.join(",")}]`;
+    });
+    lines.push(`| ${run.cell.name} | ${run.seed} | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
 }
@@ -130,14 +151,22 @@ export function summary(
       (x.ttftPeer === undefined ? "" : `; ${f(x.ttftPeer, 2)}× / ${f(x.tputPeer, 2)}× the better peer`);
     lines.push(`**${t}**`, "", `- best cell: ${show(byTtft[0]!)}`, `- worst cell: ${show(byTtft.at(-1)!)}`);
     const thrash = rs.filter((x) => thrashes(x.run, shareable(x.run.cell)));
+    const closed = thrash.filter((x) => x.run.cell.arrival === "burst");
+    const poisson = thrash.filter((x) => x.run.cell.arrival === "poisson");
     const unique = rs.filter((x) => x.run.cell.groups === 0);
     const count = (xs: Ratios[], ok: (x: Ratios) => boolean) => `${xs.filter(ok).length}/${xs.length}`;
+    const withPeer = thrash.filter((x) => x.ttftPeer !== undefined);
     lines.push(
       `- thrashing cells (round robin's hit rate < half the shareable fraction): TTFT ≤ 0.5× and throughput ≥ 1.2× in ${count(thrash, (x) => x.ttftRr <= 0.5 && x.tputRr >= 1.2)}`,
-      `- thrashing cells against the better peer: TTFT ≤ 0.8× and throughput ≥ 1.0× in ${count(
-        thrash.filter((x) => x.ttftPeer !== undefined),
-        (x) => x.ttftPeer! <= 0.8 && x.tputPeer! >= 1.0,
-      )}`,
+      `  - of them closed-loop (burst): ${count(closed, (x) => x.ttftRr <= 0.5 && x.tputRr >= 1.2)}; Poisson, where the cell's arrival rate caps every router's throughput: TTFT ≤ 0.5× in ${count(poisson, (x) => x.ttftRr <= 0.5)}, throughput ≥ 1.2× in ${count(poisson, (x) => x.tputRr >= 1.2)}`,
+      ...(withPeer.length === 0
+        ? []
+        : [
+            `- thrashing cells against the better peer: TTFT ≤ 0.8× and throughput ≥ 1.0× in ${count(
+              withPeer,
+              (x) => x.ttftPeer! <= 0.8 && x.tputPeer! >= 1.0,
+            )}`,
+          ]),
       `- nothing shared: throughput ≥ 0.95× and TTFT ≤ 1.15× round robin's in ${count(unique, (x) => x.tputRr >= 0.95 && x.ttftRr <= 1.15)}`,
       "",
     );

@@ -1,13 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
-import { arrivalOffsets } from "./arrivals.ts";
+import { classOffsets, classSamples } from "./class-samples.ts";
 import type { BenchConfig, TrafficClass } from "./config.ts";
 import { computeMetrics, type Slo } from "./metrics.ts";
 import { buildHeaders, buildPayload } from "./payload.ts";
 import { createRng, type Rng } from "./prng.ts";
 import { createProgress } from "./progress.ts";
-import { buildRandomRequests, type SampleRequest } from "./prompts.ts";
+import type { SampleRequest } from "./prompts.ts";
 import { pyFloatRepr } from "./python-format.ts";
 import type { RequestOutput } from "./request-output.ts";
 import type { BenchmarkRun, ClassRun } from "./run-types.ts";
@@ -22,8 +22,6 @@ interface PreparedClass {
   offsets: number[];
 }
 
-const ARRIVAL_SEED_SALT = 0x5bd1e995;
-
 function pickModels(c: TrafficClass, n: number, rng: Rng): string[] {
   const lora = c.loraModules;
   if (!lora || lora.length === 0) return Array.from({ length: n }, () => c.model);
@@ -32,8 +30,7 @@ function pickModels(c: TrafficClass, n: number, rng: Rng): string[] {
 }
 
 async function prepareClass(config: BenchConfig, c: TrafficClass, index: number, log: (l: string) => void) {
-  const rng = createRng(c.seed);
-  let samples: SampleRequest[] = buildRandomRequests(c, rng);
+  let samples: SampleRequest[] = classSamples(c).samples;
   if (config.alignPrompts) samples = await alignPromptsToServer(config.baseUrl, c.model, samples, log);
   const models = pickModels(c, samples.length, createRng(c.seed + 1));
   const idPrefix = config.multiClass ? `${config.requestIdPrefix}${c.name}-` : config.requestIdPrefix;
@@ -56,11 +53,7 @@ async function prepareClass(config: BenchConfig, c: TrafficClass, index: number,
       timeoutMs: config.requestTimeoutS * 1000,
     }),
   );
-  const offsets = arrivalOffsets(
-    { rate: c.requestRate, burstiness: c.burstiness, ...(c.rampUp ? { rampUp: c.rampUp } : {}) },
-    requests.length,
-    createRng((c.seed ^ ARRIVAL_SEED_SALT) >>> 0),
-  );
+  const offsets = classOffsets(c, requests.length);
   return { cls: c, requests, offsets };
 }
 

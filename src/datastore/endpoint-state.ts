@@ -33,7 +33,7 @@ export function newEndpointState(endpoint: Endpoint): EndpointState {
   return {
     endpoint,
     metrics: emptyMetrics(),
-    inFlight: { requests: 0, tokens: 0 },
+    inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
     unreachableUntil: 0,
     connectFailures: 0,
     connectRefused: false,

@@ -59,6 +59,8 @@ export const flowControlSchema = z
     activeReserve: z.number().min(0).optional(),
     /** Extension: a band is active when it dispatched within this duration (default 10s). */
     activeWindow: durationSchema.optional(),
+    /** Extension: projected KV use (a fraction of the pool's KV) below which bands under a busy higher band dispatch (default 1; 0 = off). */
+    activeKvLimit: z.number().min(0).optional(),
     /** Extension: after a dispatch or completion, lower bands wait this long so its band takes the room first (default 100ms). */
     reclaimWindow: durationSchema.optional(),
   })
@@ -94,6 +96,8 @@ export interface FlowControlSettings {
   readonly activeReserve: number;
   /** How long (ms) after its last dispatch a band counts as active. */
   readonly activeWindowMs: number;
+  /** Projected KV use at which bands below an active or waiting higher band stop; 0 = no such limit. */
+  readonly activeKvLimit: number;
   /** How long (ms) after a dispatch or completion only its band (and higher) may take the room. */
   readonly reclaimWindowMs: number;
 }
@@ -114,6 +118,12 @@ export const DEFAULT_PRIORITY_USAGE_LIMIT = 1.25;
 export const DEFAULT_ENGINE_PRIORITY_USAGE_LIMIT = 2;
 export const DEFAULT_ACTIVE_RESERVE = 0.2;
 export const DEFAULT_ACTIVE_WINDOW_MS = 10_000;
+/**
+ * Projected KV use (saturation/projected-kv.ts) at which lower bands stop while a higher band is
+ * active or waiting: 1 = the in-flight requests' mean KV footprints fill the pool's KV, so what the
+ * lower band adds would grow into the blocks the higher band's next requests need.
+ */
+export const DEFAULT_ACTIVE_KV_LIMIT = 1;
 /** Longer than a client's turnaround between one request's end and its next request's arrival. */
 export const DEFAULT_RECLAIM_WINDOW_MS = 100;
 
@@ -244,6 +254,7 @@ export function parseFlowControl(
     queueSheddable: input.queueSheddable ?? false,
     activeReserve: input.activeReserve ?? DEFAULT_ACTIVE_RESERVE,
     activeWindowMs: input.activeWindow ?? DEFAULT_ACTIVE_WINDOW_MS,
+    activeKvLimit: input.activeKvLimit ?? DEFAULT_ACTIVE_KV_LIMIT,
     reclaimWindowMs: input.reclaimWindow ?? DEFAULT_RECLAIM_WINDOW_MS,
   };
 }

@@ -19,6 +19,12 @@
  * wait (at most 10 windows in a row) when no more than `activeReserve` of room is left, so its
  * arriving and returning clients take the last room first. With more room nothing is held
  * (work-conserving: a Standard request on an idle pool passes at once, whatever Critical does).
+ * While a higher band is active or has requests waiting, a lower band's request never passes at
+ * once: it queues and the cycle that releases it runs on the next turn, so higher-band requests
+ * arriving in the same turn (a burst of both classes) are admitted first; and the lower band also
+ * stops while the pool's projected KV use (saturation/projected-kv.ts: what the in-flight requests
+ * will hold, not what the last scrape saw) reaches `activeKvLimit`, so the work it adds does not
+ * grow into the KV the higher band's next requests need. With no higher band busy neither applies.
  * Sheddable requests (priority < 0) are refused with 429 instead of queued unless `queueSheddable`
  * is set.
  */
@@ -36,6 +42,7 @@ import type { FlowControlMetrics, FlowControlSource, QueueOutcome } from "./metr
 import { PriorityBand } from "./priority-band.ts";
 import { QueuedRequest } from "./queued-request.ts";
 import { DrainRate } from "./retry-after.ts";
+import { projectedKvUse } from "./saturation/projected-kv.ts";
 import type { Admitter, FlowRequest, SaturationDetector } from "./types.ts";
 
 export interface FlowControllerOptions {
@@ -138,9 +145,11 @@ export class FlowController implements Admitter, FlowControlSource {
     const band = this.bandFor(request.priority);
     const saturation = this.saturation(now);
     const limit = this.limitOf(band, now);
-    const room = saturation < limit;
+    const higherBusy = this.higherBandBusy(band, now);
+    const room = this.hasRoom(band, saturation, now, limit, higherBusy);
     if (
       room &&
+      !higherBusy &&
       (this.cycle === undefined || request.onAdmitted !== undefined) &&
       this.waitingAtOrAbove(request.priority) === 0 &&
       this.reclaimedUntil(band, now, limit - saturation) <= now
@@ -179,7 +188,9 @@ export class FlowController implements Admitter, FlowControlSource {
     this.bytes += request.bytes;
     if (ttl > 0) this.armExpiry(now);
     request.onQueued?.();
-    this.notify();
+    // Yielding to a busy higher band: this turn's arrivals of that band pass first.
+    if (higherBusy && room) this.cycle ??= this.timers.nextTurn(this.dispatchCycle);
+    else this.notify();
     return promise;
   }
 
@@ -245,9 +256,11 @@ export class FlowController implements Admitter, FlowControlSource {
     let higherActive = false;
     for (const band of this.bands) {
       const limit = band.usageLimit - (higherActive ? this.settings.activeReserve : 0);
+      const guarded = higherActive;
       higherActive ||= this.isActive(band, now);
       if (band.size === 0) continue;
-      if (saturation >= limit) {
+      // Higher bands here are empty or passed: only their activity guards this one.
+      if (saturation >= limit || (guarded && !this.kvRoom())) {
         this.shedWaitingSheddable(saturation, now);
         return false; // head-of-line: nothing lower may pass
       }
@@ -276,7 +289,7 @@ export class FlowController implements Admitter, FlowControlSource {
   /** Refuses sheddable requests that were queued while there was room and now face saturation. */
   private shedWaitingSheddable(saturation: number, now: number): void {
     for (const band of this.bands) {
-      if (!this.sheds(band) || saturation < this.limitOf(band, now)) continue;
+      if (!this.sheds(band) || this.hasRoom(band, saturation, now)) continue;
       for (let w = band.popNext() as Waiter | undefined; w; w = band.popNext() as Waiter | undefined) {
         this.settle(w, "rejected_shed", this.timers.now());
         w.reject(this.shedError());
@@ -388,6 +401,34 @@ export class FlowController implements Admitter, FlowControlSource {
     if (until <= now) return until;
     band.heldSince ??= now;
     return now - band.heldSince >= HOLD_CAP_WINDOWS * window ? Number.NEGATIVE_INFINITY : until;
+  }
+
+  /** Below the band's limit, and below activeKvLimit's projected KV when a higher band is busy. */
+  private hasRoom(
+    band: PriorityBand,
+    saturation: number,
+    now: number,
+    limit = this.limitOf(band, now),
+    higherBusy = this.higherBandBusy(band, now),
+  ): boolean {
+    return saturation < limit && (!higherBusy || this.kvRoom());
+  }
+
+  /** True while a band above this one is active or has requests waiting. */
+  private higherBandBusy(band: PriorityBand, now: number): boolean {
+    for (const b of this.bands) {
+      if (b.priority <= band.priority) break;
+      if (b.size > 0 || this.isActive(b, now)) return true;
+    }
+    return false;
+  }
+
+  /** True while the pool's projected KV use is below `activeKvLimit` (or it is off, or unknown). */
+  private kvRoom(): boolean {
+    const limit = this.settings.activeKvLimit;
+    if (limit <= 0) return true;
+    const use = projectedKvUse(this.candidates());
+    return use === undefined || use < limit;
   }
 
   /** A band is active while it dispatched within the active window. */

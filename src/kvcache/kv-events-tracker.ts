@@ -12,7 +12,7 @@
  * Blocks the gateway just sent to an endpoint count as held there until its events confirm them
  * (speculative-blocks.ts): a server publishes BlockStored only once it computed the prompt.
  */
-import { KvEventsSubscriber } from "./kv-events-subscriber.ts";
+import { KvEventsSubscriber, type KvEventsSubscriberOptions } from "./kv-events-subscriber.ts";
 import { ResidentBlocks } from "./resident-blocks.ts";
 import { SpeculativeBlocks } from "./speculative-blocks.ts";
 
@@ -33,6 +33,11 @@ export interface KvEventsTrackerOptions {
   readonly speculativeTtlMs: number;
   /** Milliseconds clock (default performance.now). */
   readonly now?: () => number;
+  /**
+   * Opens one endpoint's subscription (default: a KvEventsSubscriber, ZMQ); a benchmark on a virtual
+   * clock hands its simulated engines' batches straight to the handlers instead.
+   */
+  readonly connect?: (endpointId: string, options: KvEventsSubscriberOptions) => { close(): void };
   /** A bad message or a lost range, for the log; the tracker keeps going. */
   onProblem?(endpointId: string, message: string): void;
 }
@@ -40,7 +45,7 @@ export interface KvEventsTrackerOptions {
 interface Watched {
   readonly blocks: ResidentBlocks;
   /** null when the socket could not be created (then failedAt is set). */
-  readonly subscriber: KvEventsSubscriber | null;
+  readonly subscriber: { close(): void } | null;
   readonly failedAt: number | undefined;
   /** When work was first sent with no batch since; undefined = none pending. */
   pendingSince: number | undefined;
@@ -153,9 +158,10 @@ export class KvEventsTracker {
     const blocks = new ResidentBlocks(this.#o.maxBlocksPerEndpoint);
     const problem = (m: string) => this.#o.onProblem?.(endpointId, m);
     let w: Watched | undefined;
-    let subscriber: KvEventsSubscriber | null = null;
+    let subscriber: { close(): void } | null = null;
+    const connect = this.#o.connect ?? ((_id, o) => new KvEventsSubscriber(o));
     try {
-      subscriber = new KvEventsSubscriber({
+      subscriber = connect(endpointId, {
         endpoint: source.endpoint,
         replayEndpoint: source.replayEndpoint,
         topic: this.#o.topic,

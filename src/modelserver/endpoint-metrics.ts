@@ -27,6 +27,13 @@ export interface EndpointMetrics {
    * scraper), so scheduling can add only the work sent since that scrape (scheduling/effective-load.ts).
    */
   inFlightRequestsAtScrape?: number;
+  /**
+   * The most in-flight requests any of the last ~20 scrapes found already answered or on the way
+   * (in flight at its start, neither running nor waiting there; set by the scraper): how many of the
+   * gateway's in-flight requests this endpoint holds without their being its load. Large only for
+   * servers that answer faster than they are scraped.
+   */
+  answeredAtRecentScrapes?: number;
 }
 
 /**
@@ -40,9 +47,14 @@ export interface EngineCounters {
   prefilledRequests: number;
   /** Prompt tokens computed: vllm:prompt_tokens_total − vllm:prefix_cache_hits_total. */
   computedPromptTokens: number;
+  /** vllm:prompt_tokens_total (cached or not), in the server's own tokens; absent when not reported. */
+  promptTokens?: number;
   /** Σ and count of time per output token (vllm:time_per_output_token_seconds, or inter_token_latency). */
   tpotSeconds: number;
   tpotCount: number;
+  /** Σ output tokens of finished requests and their count (vllm:request_generation_tokens _sum, _count; 0 when absent). */
+  generationTokens: number;
+  finishedRequests: number;
 }
 
 /** The gateway's own count of work it sent to an endpoint that has not finished yet. */
@@ -50,6 +62,11 @@ export interface InFlight {
   requests: number;
   /** Prompt + max output tokens (estimated) of in-flight requests. */
   tokens: number;
+  /**
+   * KV tokens the in-flight requests hold on average over their lives: Σ prompt + half the max
+   * output (a request's KV grows from its prompt to prompt + output, then frees at once).
+   */
+  kvTokens: number;
 }
 
 /** A fresh, empty metrics record (never scraped). */
@@ -67,5 +84,6 @@ export function emptyMetrics(): EndpointMetrics {
     counters: undefined,
     updatedAt: 0,
     inFlightRequestsAtScrape: 0,
+    answeredAtRecentScrapes: 0,
   };
 }

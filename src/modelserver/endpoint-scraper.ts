@@ -6,6 +6,12 @@
  * The page is fetched over the proxy's own keep-alive HTTP/1.1 client (proxy/http1), not undici's:
  * a scrape every 50 ms is too rare for V8 to optimise a general client's code, which then cost
  * ~2 ms of CPU per scrape (~40 ms a second per endpoint); the proxy's client is hot already.
+ *
+ * When the mapping names its samples, the page is asked for with prometheus_client's `?name[]=`
+ * filter, so the engine renders and sends only them. A server that does not filter (prometheus_client
+ * in multiprocess mode answers an empty page; another exporter may answer 404 or ignore the query)
+ * is then scraped whole: the first filtered page it fails on is fetched again unfiltered, and if
+ * that one reads, filtering stays off for the endpoint.
  */
 import type { Endpoint } from "../datastore/endpoint.ts";
 import {
@@ -15,8 +21,9 @@ import {
   type UpstreamHandler,
 } from "../proxy/http1/upstream-client.ts";
 import type { EndpointMetrics, InFlight } from "./endpoint-metrics.ts";
-import { type EngineMapping, mappingForEndpoint } from "./engine-mappings.ts";
+import { type EngineMapping, mappingForEndpoint, type ScrapedLoad } from "./engine-mappings.ts";
 import { scanPrometheusText } from "./prom-text-scanner.ts";
+import { ANSWERED_WINDOW, RecentMax } from "./recent-max.ts";
 
 export interface ScraperOptions {
   /** Time between scrape starts, ms (default 50). */
@@ -59,11 +66,15 @@ export class EndpointScraper {
   readonly #interval: number;
   readonly #timeout: number;
   readonly #path: string;
+  /** The path with the mapping's `name[]` filter; undefined once the server proved not to filter. */
+  #filteredPath: string | undefined;
   readonly #now: () => number;
   readonly #onScrape: ((o: ScrapeOutcome) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** Per recent scrape, the in-flight requests it found answered (see answeredAtRecentScrapes). */
+  readonly #answered = new RecentMax(ANSWERED_WINDOW);
   /** Successful and failed scrape counts since creation. */
   succeeded = 0;
   failed = 0;
@@ -78,6 +89,7 @@ export class EndpointScraper {
     this.#interval = options.intervalMs ?? 50;
     this.#timeout = options.timeoutMs ?? 1000;
     this.#path = options.path ?? "/metrics";
+    this.#filteredPath = withNameFilter(this.#path, this.#mapping.sampleNames);
     this.#now = options.now ?? Date.now;
     this.#onScrape = options.onScrape;
     this.#client = new UpstreamEndpoint(endpoint.host, endpoint.port, {
@@ -123,16 +135,7 @@ export class EndpointScraper {
     let error: string | undefined;
     let refused = false;
     try {
-      const res = await new Promise<PageAnswer>((resolve, reject) => {
-        const page = new PageRequest(resolve, reject, this.#timeout);
-        this.#client.dispatch({ path: this.#path, method: "GET", headers: {}, body: NO_BODY }, page);
-      });
-      if (res.status !== 200) throw new Error(`GET ${this.#path} returned HTTP ${res.status}`);
-      const text = res.text;
-      // No mapping reads histogram buckets (only `_sum`/`_count`), so they are not scanned.
-      const load = this.#mapping.extract(
-        scanPrometheusText(text, this.#mapping.families, { buckets: false }),
-      );
+      const load = await this.#load();
       const m = this.#record.metrics;
       m.waiting = load.waiting;
       m.running = load.running;
@@ -144,6 +147,7 @@ export class EndpointScraper {
       if (load.numGpuBlocks !== undefined) m.numGpuBlocks = load.numGpuBlocks;
       m.counters = load.counters;
       m.inFlightRequestsAtScrape = requestsAtStart;
+      m.answeredAtRecentScrapes = this.#answered.record(requestsAtStart - load.running - load.waiting);
       m.updatedAt = this.#now();
     } catch (e) {
       error = describe(e, this.#timeout);
@@ -167,9 +171,53 @@ export class EndpointScraper {
     this.#onScrape?.(outcome);
     return outcome;
   }
+
+  /** The load from the filtered page, or from the whole page when the server does not filter. */
+  async #load(): Promise<ScrapedLoad> {
+    const filtered = this.#filteredPath;
+    if (filtered === undefined) return this.#fetchLoad(this.#path);
+    try {
+      return await this.#fetchLoad(filtered);
+    } catch (e) {
+      if (!(e instanceof PageRejected)) throw e;
+      const load = await this.#fetchLoad(this.#path);
+      this.#filteredPath = undefined;
+      return load;
+    }
+  }
+
+  /** GET `path`, scan and map it; a 4xx answer or a page the mapping cannot read is a PageRejected. */
+  async #fetchLoad(path: string): Promise<ScrapedLoad> {
+    const res = await new Promise<PageAnswer>((resolve, reject) => {
+      const page = new PageRequest(resolve, reject, this.#timeout);
+      this.#client.dispatch({ path, method: "GET", headers: {}, body: NO_BODY }, page);
+    });
+    if (res.status !== 200) {
+      const message = `GET ${this.#path} returned HTTP ${res.status}`;
+      throw res.status >= 400 && res.status < 500 ? new PageRejected(message) : new Error(message);
+    }
+    try {
+      // No mapping reads histogram buckets (only `_sum`/`_count`), so they are not scanned.
+      return this.#mapping.extract(scanPrometheusText(res.text, this.#mapping.families, { buckets: false }));
+    } catch (e) {
+      throw new PageRejected((e as Error).message);
+    }
+  }
+}
+
+/** The server answered, but not with a page the mapping can read (so the `name[]` filter may be at fault). */
+class PageRejected extends Error {}
+
+/** `path` with prometheus_client's `name[]=<sample>` query, one per name; undefined without names. */
+function withNameFilter(path: string, names: readonly string[] | undefined): string | undefined {
+  if (names === undefined || names.length === 0) return undefined;
+  const query = names.map((n) => `name%5B%5D=${encodeURIComponent(n)}`).join("&");
+  return `${path}${path.includes("?") ? "&" : "?"}${query}`;
 }
 
 const NO_BODY = Buffer.alloc(0);
+/** The most of a metrics page a scrape reads (a vLLM page is ~30 KB, ~2 KB filtered). */
+const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 interface PageAnswer {
   readonly status: number;
@@ -184,6 +232,7 @@ class PageRequest implements UpstreamHandler {
   #timer: NodeJS.Timeout | undefined;
   #status = 0;
   #chunks: Buffer[] = [];
+  #bytes = 0;
 
   constructor(resolve: (answer: PageAnswer) => void, reject: (e: Error) => void, timeoutMs: number) {
     this.#resolve = resolve;
@@ -203,7 +252,13 @@ class PageRequest implements UpstreamHandler {
     this.#status = status;
   }
 
-  onResponseData(_c: UpstreamController, chunk: Buffer): void {
+  onResponseData(c: UpstreamController, chunk: Buffer): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > MAX_PAGE_BYTES) {
+      // A page this large is no engine's: stop reading it rather than hold it.
+      c.abort(new Error(`metrics page larger than ${MAX_PAGE_BYTES / (1024 * 1024)} MiB`));
+      return;
+    }
     this.#chunks.push(chunk);
   }
 

@@ -29,6 +29,12 @@ export interface EngineMapping {
   readonly engine: string;
   /** Families to scan (passed to scanPrometheusText). */
   readonly families: readonly string[];
+  /**
+   * The exact sample names `extract` reads, for prometheus_client's `?name[]=` filter (vLLM serves
+   * /metrics with prometheus_client's ASGI app): the page then holds only these samples (~1 KB
+   * against ~30 KB with every histogram's buckets). Absent: the page is fetched whole.
+   */
+  readonly sampleNames?: readonly string[];
   extract(scan: ScanResult): ScrapedLoad;
 }
 
@@ -90,21 +96,44 @@ function base(waiting: number, running: number, kv: number): ScrapedLoad {
   };
 }
 
+/**
+ * A mapping's families by type, and the sample names prometheus_client writes for them (a counter
+ * `x` as `x_total`; a histogram's `_sum` and `_count`, never its buckets).
+ */
+function familiesOf(types: {
+  gauges: readonly string[];
+  counters: readonly string[];
+  histograms: readonly string[];
+}): { families: readonly string[]; sampleNames: readonly string[] } {
+  return {
+    families: [...types.gauges, ...types.counters, ...types.histograms],
+    sampleNames: [
+      ...types.gauges,
+      ...types.counters.map((c) => `${c}_total`),
+      ...types.histograms.flatMap((h) => [`${h}_sum`, `${h}_count`]),
+    ],
+  };
+}
+
 const vllm: EngineMapping = {
   engine: "vllm",
-  families: [
-    "vllm:num_requests_waiting",
-    "vllm:num_requests_running",
-    "vllm:kv_cache_usage_perc",
-    "vllm:gpu_cache_usage_perc",
-    "vllm:lora_requests_info",
-    "vllm:cache_config_info",
-    "vllm:prompt_tokens",
-    "vllm:prefix_cache_hits",
-    "vllm:request_prefill_time_seconds",
-    "vllm:time_per_output_token_seconds",
-    "vllm:inter_token_latency_seconds",
-  ],
+  ...familiesOf({
+    gauges: [
+      "vllm:num_requests_waiting",
+      "vllm:num_requests_running",
+      "vllm:kv_cache_usage_perc",
+      "vllm:gpu_cache_usage_perc",
+      "vllm:lora_requests_info",
+      "vllm:cache_config_info",
+    ],
+    counters: ["vllm:prompt_tokens", "vllm:prefix_cache_hits"],
+    histograms: [
+      "vllm:request_prefill_time_seconds",
+      "vllm:time_per_output_token_seconds",
+      "vllm:inter_token_latency_seconds",
+      "vllm:request_generation_tokens",
+    ],
+  }),
   extract(scan) {
     const kv =
       meanOf(scan, "vllm:kv_cache_usage_perc") ??
@@ -158,8 +187,11 @@ function vllmCounters(scan: ScanResult): EngineCounters | undefined {
     prefillSeconds: prefill,
     prefilledRequests: prefilled,
     computedPromptTokens: Math.max(0, prompt - hits),
+    promptTokens: prompt,
     tpotSeconds: sumOf(scan, tpotFamily, named("_sum")) ?? 0,
     tpotCount: sumOf(scan, tpotFamily, named("_count")) ?? 0,
+    generationTokens: sumOf(scan, "vllm:request_generation_tokens", named("_sum")) ?? 0,
+    finishedRequests: sumOf(scan, "vllm:request_generation_tokens", named("_count")) ?? 0,
   };
 }
 

@@ -31,6 +31,7 @@ const SUFFIXES_BY_TYPE: ReadonlyMap<string, readonly string[]> = new Map([
 /** Every suffix of any type: what may follow a family's name before its type is known. */
 const ANY_SUFFIX = [...new Set([...SUFFIXES_BY_TYPE.values()].flat())];
 const TYPE_MARKER = "# TYPE ";
+const COUNTER_TYPE_TAIL = "_total ";
 
 /** What a scan may leave out. */
 export interface ScanOptions {
@@ -86,12 +87,17 @@ function findFamily(text: string, family: string): { type: string; lines: Map<st
         type === undefined &&
         marker >= 0 &&
         (marker === 0 || text.charCodeAt(marker - 1) === 10) &&
-        text.startsWith(TYPE_MARKER, marker) &&
-        text.charCodeAt(at + n) === 32
+        text.startsWith(TYPE_MARKER, marker)
       ) {
         let eol = text.indexOf("\n", at);
         if (eol < 0) eol = text.length;
-        type = text.slice(at + n + 1, eol).trim();
+        if (text.charCodeAt(at + n) === 32) type = text.slice(at + n + 1, eol).trim();
+        // prometheus_client (vLLM, SGLang) names a counter family `x_total` in its TYPE line.
+        else if (
+          text.startsWith(COUNTER_TYPE_TAIL, at + n) &&
+          text.slice(at + n + COUNTER_TYPE_TAIL.length, eol).trim() === "counter"
+        )
+          type = "counter";
       }
       continue;
     }

@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import { type AbortLike, NEVER } from "../cancellation.ts";
 import { ErrorKinds, GatewayError } from "../errors.ts";
+import { expectedKvTokens } from "../flowcontrol/saturation/projected-kv.ts";
 import type { InFlight } from "../modelserver/endpoint-metrics.ts";
 import type { Candidate, SchedulingRequest } from "../scheduling/types.ts";
 import type {
@@ -94,6 +95,8 @@ class ExchangeRecord implements ExchangeView {
 interface Charge {
   readonly id: string;
   readonly inFlight: InFlight;
+  /** What was added to inFlight.kvTokens (it depends on the endpoint's learned output length). */
+  readonly kvTokens: number;
 }
 
 export class Exchange {
@@ -312,9 +315,12 @@ export class Exchange {
   #chargeTo(c: Candidate): void {
     if (this.#charge?.id === c.endpoint.id) return;
     this.#release();
+    const s = this.#scheduling!;
+    const kvTokens = expectedKvTokens(s.promptTokens, s.maxTokens, c.metrics.counters);
     c.inFlight.requests++;
     c.inFlight.tokens += this.#tokenCharge;
-    this.#charge = { id: c.endpoint.id, inFlight: c.inFlight };
+    c.inFlight.kvTokens += kvTokens;
+    this.#charge = { id: c.endpoint.id, inFlight: c.inFlight, kvTokens };
     for (const hook of this.#runtime!.scheduling.preRequestHooks) hook.preRequest(this.#scheduling!, c);
   }
 
@@ -324,6 +330,7 @@ export class Exchange {
     this.#charge = undefined;
     charge.inFlight.requests = Math.max(0, charge.inFlight.requests - 1);
     charge.inFlight.tokens = Math.max(0, charge.inFlight.tokens - this.#tokenCharge);
+    charge.inFlight.kvTokens = Math.max(0, charge.inFlight.kvTokens - charge.kvTokens);
   }
 
   /** An attempt starts on `endpointId` (one of the decision's endpoints or attemptFailed's answer). */

@@ -7,6 +7,8 @@
 
 /** `"model"` as bytes. */
 const MODEL_KEY = Buffer.from('"model"');
+/** Bytes of JSON whitespace around the colon a key may have and still be rewritten. */
+const MAX_KEY_SPACE = 1024;
 
 function isSpace(b: number | undefined): boolean {
   return b === 32 || (b !== undefined && b >= 9 && b <= 13);
@@ -35,6 +37,18 @@ export class ModelRewrite {
   constructor(targetModel: string, clientModel: string) {
     this.#target = Buffer.from(JSON.stringify(targetModel));
     this.#replacement = Buffer.from(`"model":${JSON.stringify(clientModel)}`);
+  }
+
+  /**
+   * Where `buf` (an unfinished line) may be cut so that no key is split and every key before the
+   * cut is rewritten as if the line were whole: at its last `"model"` when one is near the end,
+   * else just before where one could begin. Lets a long line pass in pieces of bounded memory.
+   */
+  safeCut(buf: Buffer): number {
+    const last = buf.lastIndexOf(MODEL_KEY);
+    const reach = MODEL_KEY.length + MAX_KEY_SPACE + this.#target.length;
+    if (last >= 0 && buf.length - last <= reach) return last;
+    return Math.max(0, buf.length - (MODEL_KEY.length - 1));
   }
 
   /** `buf` with every `"model":"<target>"` replaced; `buf` itself when there is none. */

@@ -23,6 +23,11 @@ const CONTENT_TOKEN =
 
 /** Bytes of an unfinished line kept for the usage scan when nothing is rewritten. */
 const MAX_SCAN_TAIL = 16 * 1024;
+/**
+ * Bytes of an unfinished line held for the rewrite before its first part is sent (a JSON body is
+ * one line: without a bound an engine's endless body would be held whole).
+ */
+const MAX_HELD_LINE = 1024 * 1024;
 const PROMPT_TOKENS = Buffer.from('"prompt_tokens"');
 const COMPLETION_TOKENS = Buffer.from('"completion_tokens"');
 
@@ -91,7 +96,8 @@ export class ResponseRelay {
     const nl = last >= 0 && chunk[last] === 10 ? last : chunk.lastIndexOf(10);
     if (nl < 0) {
       this.#hold(chunk);
-      return this.#rewrite ? EMPTY : chunk;
+      if (!this.#rewrite) return chunk;
+      return this.#pendingLength > MAX_HELD_LINE ? this.#sendHeldPart(this.#rewrite) : EMPTY;
     }
     const head = nl + 1 === chunk.length ? chunk : chunk.subarray(0, nl + 1);
     const complete = this.#pendingLength > 0 ? Buffer.concat([...this.#pending, head]) : head;
@@ -114,6 +120,18 @@ export class ResponseRelay {
     this.#pendingLength = 0;
     this.#scan(rest);
     return this.#rewrite ? this.#rewrite.apply(rest) : EMPTY;
+  }
+
+  /** Sends what of a long unfinished line can be rewritten now, keeping the rest (ModelRewrite.safeCut). */
+  #sendHeldPart(rewrite: ModelRewrite): Buffer {
+    const held = Buffer.concat(this.#pending);
+    const cut = rewrite.safeCut(held);
+    const part = held.subarray(0, cut);
+    const rest = held.subarray(cut);
+    this.#pending = rest.length > 0 ? [rest] : [];
+    this.#pendingLength = rest.length;
+    this.#scan(part);
+    return rewrite.apply(part);
   }
 
   /** Keeps an unfinished line: whole when it will be rewritten, else only its tail (for usage). */

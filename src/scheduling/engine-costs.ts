@@ -13,7 +13,9 @@
  * running request, and a busy prefill step more per token), and the cost model then herded new work
  * onto the busiest endpoint. Tokens per request and admissions per second describe the endpoint's
  * own cache and queue and stay per endpoint (an endpoint with none yet gets the pool's mean, else
- * the defaults). Read by the expected-TTFT cost model.
+ * the defaults). Also learned over the pool: the servers' own prompt tokens per request (Δ
+ * vllm:prompt_tokens_total ÷ Δ prefilled requests), against which the cost model calibrates a
+ * prefix source that only estimates tokens. Read by the expected-TTFT cost model.
  */
 import type { EngineCounters } from "../modelserver/endpoint-metrics.ts";
 import type { Candidate } from "./types.ts";
@@ -35,7 +37,7 @@ export interface EngineCosts {
 }
 
 /** Σ numerator ÷ Σ denominator over the samples, older ones decayed by (1 − ALPHA) per new sample. */
-class DecayedRatio {
+export class DecayedRatio {
   #num = 0;
   #den = 0;
 
@@ -74,6 +76,7 @@ export class EngineCostLearner {
     prefillSecondsPerToken: new DecayedRatio(),
     decodeSecondsPerRunning: new DecayedRatio(),
   };
+  readonly #promptTokensPerRequest = new DecayedRatio();
   /** The pool means, recomputed on the first read after something was learned. */
   #poolMeans: Partial<Record<OwnKey, number>> | undefined;
   /** costs() answers, per endpoint (and "" for unknown ones), until something is learned. */
@@ -112,6 +115,10 @@ export class EngineCostLearner {
     }
     // Each endpoint's scrape is one pool sample: decay by ALPHA per round of scrapes, not per sample.
     const poolAlpha = ALPHA / this.#learned.size;
+    const dPrompt = (counters.promptTokens ?? 0) - (l.last.promptTokens ?? 0);
+    // Prompt tokens count at the first token, requests when they finish: sums over scrapes line up.
+    if (counters.promptTokens !== undefined && l.last.promptTokens !== undefined && dPrompt >= 0)
+      this.#promptTokensPerRequest.add(dPrompt, dRequests, poolAlpha);
     if (dTokens > 0 && dPrefill > 0 && dRequests > 0) {
       this.#pool.prefillSecondsPerToken.add(dPrefill, dTokens, poolAlpha);
       l.costs.computedTokensPerRequest.add(dTokens, dRequests);
@@ -142,6 +149,11 @@ export class EngineCostLearner {
       this.#answers.set(key, answer);
     }
     return answer;
+  }
+
+  /** The servers' prompt tokens per request over the pool (their tokenizer's count); undefined until scraped. */
+  promptTokensPerRequest(): number | undefined {
+    return this.#promptTokensPerRequest.value;
   }
 
   /** Forgets an endpoint that left. */

@@ -11,6 +11,8 @@ export interface PrefixMatch {
   readonly promptTokens: number;
   /** cachedTokens[i] ≤ promptTokens belongs to candidates[i]. */
   readonly cachedTokens: readonly number[];
+  /** True when the counts are an estimate (characters ÷ 4), not a tokenizer's. */
+  readonly estimated?: boolean;
 }
 
 export interface PrefixMatchSource extends Plugin {

@@ -40,6 +40,12 @@ export interface EngineConfig {
   eosMean: number;
   /** Seed of the engine's PRNG (jitter, output lengths, output words). */
   seed: number;
+  /**
+   * The simulated clock's speed-up over real time (--time-scale). The metrics give durations in
+   * real seconds (simulated ms ÷ 1000 ÷ timeScale), as a server that ran at that speed would, so
+   * they agree with what clients and the gateway measure.
+   */
+  timeScale: number;
 }
 
 /** Why a sequence finished, as vLLM's finish_reason / request_success label. */

@@ -277,9 +277,9 @@ export class Engine {
         seq.firstToken = now;
         this.stats.promptTokens += seq.promptLen;
         iterationTokens += seq.promptLen;
-        this.stats.ttft.observe(Math.max(0, now - seq.arrival) / 1000);
+        this.stats.ttft.observe(this.seconds(now - seq.arrival));
       } else {
-        const gap = Math.max(0, now - seq.lastToken) / 1000;
+        const gap = this.seconds(now - seq.lastToken);
         this.stats.tpot.observe(gap);
         this.stats.itl.observe(gap);
       }
@@ -406,7 +406,7 @@ export class Engine {
     this.releaseBlocks(seq);
     const st = this.stats;
     st.success[reason]++;
-    const sec = (ms: number) => Math.max(0, ms) / 1000;
+    const sec = (ms: number) => this.seconds(ms);
     st.e2e.observe(sec(now - seq.arrival));
     if (!Number.isNaN(seq.firstScheduled)) {
       st.queue.observe(sec(seq.firstScheduled - seq.arrival));
@@ -420,6 +420,11 @@ export class Engine {
     st.promptTokensHist.observe(seq.promptLen);
     st.generationTokensHist.observe(seq.numOutput);
     st.maxGenerationTokensHist.observe(seq.numOutput);
+  }
+
+  /** A simulated duration as the metrics report it: real seconds (EngineConfig.timeScale). */
+  private seconds(simMs: number): number {
+    return Math.max(0, simMs) / 1000 / this.config.timeScale;
   }
 
   /** Cached blocks for the longest cached prefix (leaving at least one token to compute). */

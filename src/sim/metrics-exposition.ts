@@ -14,6 +14,11 @@ export interface ExpositionContext {
   gpuMemoryUtilization: number;
   /** --num-gpu-blocks-override as given (undefined = not set). */
   numGpuBlocksOverride: number | undefined;
+  /**
+   * prometheus_client's `?name[]=` filter (its restricted registry): only samples with these exact
+   * names, and a family's HELP and TYPE only when one of its samples is kept. Undefined: everything.
+   */
+  sampleNames?: ReadonlySet<string> | undefined;
 }
 
 /** Python prometheus_client's number format (floatToGoString): 1 -> "1.0", 1e6 -> "1e+06". */
@@ -43,12 +48,26 @@ type Labels = ReadonlyArray<readonly [string, string]>;
 
 class Writer {
   readonly lines: string[] = [];
+  readonly #keep: ReadonlySet<string> | undefined;
+  /** A filtered family's HELP and TYPE, written before its first kept sample. */
+  #head: [string, string] | undefined;
+
+  constructor(keep: ReadonlySet<string> | undefined) {
+    this.#keep = keep;
+  }
 
   head(name: string, type: string, help: string): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const lines: [string, string] = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+    if (this.#keep === undefined) this.lines.push(...lines);
+    else this.#head = lines;
   }
 
   sample(name: string, labels: Labels, v: number): void {
+    if (this.#keep !== undefined) {
+      if (!this.#keep.has(name)) return;
+      if (this.#head !== undefined) this.lines.push(...this.#head);
+      this.#head = undefined;
+    }
     this.lines.push(`${name}${labelText(labels)} ${goFloat(v)}`);
   }
 
@@ -65,10 +84,12 @@ class Writer {
   histogram(name: string, help: string, labels: Labels, h: Histogram): void {
     this.head(name, "histogram", help);
     let cum = 0;
-    for (let i = 0; i < h.bounds.length; i++) {
-      cum += h.counts[i]!;
-      this.sample(`${name}_bucket`, [...labels, ["le", goFloat(h.bounds[i]!)]], cum);
-    }
+    // Filtered without its buckets (the gateway's scrape): skip building ~20 label sets to drop them.
+    if (this.#keep === undefined || this.#keep.has(`${name}_bucket`))
+      for (let i = 0; i < h.bounds.length; i++) {
+        cum += h.counts[i]!;
+        this.sample(`${name}_bucket`, [...labels, ["le", goFloat(h.bounds[i]!)]], cum);
+      }
     this.sample(`${name}_bucket`, [...labels, ["le", "+Inf"]], h.count);
     this.sample(`${name}_count`, labels, h.count);
     this.sample(`${name}_sum`, labels, h.sum);
@@ -77,7 +98,7 @@ class Writer {
 
 /** Renders the engine's metrics in Prometheus text format 0.0.4, with vLLM's names, labels and buckets. */
 export function renderMetrics(st: EngineStats, ctx: ExpositionContext): string {
-  const w = new Writer();
+  const w = new Writer(ctx.sampleNames);
   const v1 = ctx.compat !== "v0";
   const base: Labels = v1
     ? [
@@ -257,5 +278,5 @@ export function renderMetrics(st: EngineStats, ctx: ExpositionContext): string {
     base,
     st.decode,
   );
-  return `${w.lines.join("\n")}\n`;
+  return w.lines.length === 0 ? "" : `${w.lines.join("\n")}\n`;
 }

@@ -153,6 +153,7 @@ export function engineConfig(o: SimOptions, replica: number): EngineConfig {
     stallMs: o.stallMs,
     eosMean: o.eosMean,
     seed: (o.seed + replica * 7919) >>> 0,
+    timeScale: o.timeScale,
   };
 }
 

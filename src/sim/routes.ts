@@ -100,7 +100,7 @@ const ROUTES: Record<string, Route[]> = {
   "/version": [
     { method: "GET", handle: async (_r, _q, res) => sendJson(res, 200, '{"version":"0.10.1 (igw sim)"}') },
   ],
-  "/metrics": [{ method: "GET", handle: async (r, _q, res) => metrics(r, res) }],
+  "/metrics": [{ method: "GET", handle: async (r, q, res) => metrics(r, q, res) }],
   "/v1/models": [{ method: "GET", handle: async (r, _q, res) => sendJson(res, 200, modelsBody(r)) }],
   "/v1/completions": [{ method: "POST", handle: (r, q, res) => generate(r, q, res, false) }],
   "/v1/chat/completions": [{ method: "POST", handle: (r, q, res) => generate(r, q, res, true) }],
@@ -124,7 +124,10 @@ function health(r: Replica, res: ServerResponse): void {
   } else sendJson(res, 503, errorBody(503, r.dead ? "The engine is dead." : "The server is starting up."));
 }
 
-function metrics(r: Replica, res: ServerResponse): void {
+/** vLLM's page (prometheus_client's ASGI app), with its `?name[]=` filter when one is given. */
+function metrics(r: Replica, req: IncomingMessage, res: ServerResponse): void {
+  const url = req.url ?? "/";
+  const names = url.includes("?") ? new URL(url, "http://x").searchParams.getAll("name[]") : [];
   const text = renderMetrics(r.engine.stats, {
     modelName: r.names[0]!,
     engineLabel: r.options.engineLabel,
@@ -132,6 +135,7 @@ function metrics(r: Replica, res: ServerResponse): void {
     config: r.config,
     gpuMemoryUtilization: r.options.gpuMemoryUtilization,
     numGpuBlocksOverride: r.options.numGpuBlocksOverride,
+    sampleNames: names.length === 0 ? undefined : new Set(names),
   });
   res.writeHead(200, {
     "content-type": "text/plain; version=0.0.4; charset=utf-8",

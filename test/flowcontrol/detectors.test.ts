@@ -50,8 +50,8 @@ test("utilization: in-flight work the scrape already saw is not counted again", 
   );
   assert.equal(d.saturation([instant], now), 0);
   // It answered 32 between two scrapes, so 32 more since are no queue either; 2 of 4 answered: 6 − 2.
-  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 64, tokens: 0 } }], now), 0);
-  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 65, tokens: 0 } }], now), 0.2);
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 64, tokens: 0, kvTokens: 0 } }], now), 0);
+  assert.equal(d.saturation([{ ...instant, inFlight: { requests: 65, tokens: 0, kvTokens: 0 } }], now), 0.2);
   const partly = candidate(
     "a:1",
     { running: 2, waiting: 0, inFlightRequestsAtScrape: 4, updatedAt: now },
@@ -71,6 +71,25 @@ test("utilization: in-flight work the scrape already saw is not counted again", 
     6,
   );
   assert.equal(d.saturation([drained], now), 0);
+});
+
+test("utilization: a scrape that fell on a lull does not turn an instant server's in-flight swings into a queue", () => {
+  const d = new UtilizationDetector();
+  // The last scrape found 2 in flight (a lull); the second before it found 28 answered. 30 in
+  // flight now, none running or waiting there: they are on the way, no queue.
+  const lull = { running: 0, waiting: 0, inFlightRequestsAtScrape: 2, updatedAt: now };
+  assert.equal(d.saturation([candidate("a:1", { ...lull, answeredAtRecentScrapes: 28 }, 30)], now), 0);
+  // Without that history the same 30 count as 26 waiting: saturated.
+  assert.equal(d.saturation([candidate("a:1", lull, 30)], now), 26 / 5);
+  // A slow server answers nothing between scrapes: its history is 0, so a burst counts at once.
+  const busy = {
+    running: 4,
+    waiting: 0,
+    inFlightRequestsAtScrape: 4,
+    answeredAtRecentScrapes: 0,
+    updatedAt: now,
+  };
+  assert.equal(d.saturation([candidate("a:1", busy, 9)], now), 1);
 });
 
 test("every detector: no endpoints at all is saturated, so requests wait for one", () => {
@@ -96,7 +115,7 @@ test("concurrency: in-flight requests or tokens over the per-endpoint limit", ()
   const requests = new ConcurrencyDetector({ maxConcurrency: 4 });
   assert.equal(requests.saturation([candidate("a:1", {}, 2), candidate("b:1", {}, 4)], now), 0.75);
   const tokens = new ConcurrencyDetector({ concurrencyMode: "tokens", maxTokenConcurrency: 1000 });
-  const c = { ...candidate("a:1"), inFlight: { requests: 1, tokens: 1500 } };
+  const c = { ...candidate("a:1"), inFlight: { requests: 1, tokens: 1500, kvTokens: 0 } };
   assert.equal(tokens.saturation([c], now), 1.5);
 });
 

@@ -186,7 +186,7 @@ test("with no endpoints requests wait; the first endpoint to appear drains the q
 
 test("dispatch follows the detector: in-flight work counts before the next scrape", async () => {
   // One endpoint, queue threshold 2: running 0 (scraped), so in-flight requests count as waiting.
-  const inFlight = { requests: 0, tokens: 0 };
+  const inFlight = { requests: 0, tokens: 0, kvTokens: 0 };
   const c: Candidate = { ...candidate("10.0.0.1:8000"), inFlight };
   const timers = new FakeTimers();
   const controller = new FlowController({
@@ -215,7 +215,7 @@ test("dispatch follows the detector: in-flight work counts before the next scrap
 
 test("requests charged at admission (onAdmitted) pass in the same turn up to the room, each seen by the next check", async () => {
   // Concurrency 3 on one endpoint: the caller charges in-flight synchronously in onAdmitted.
-  const inFlight = { requests: 0, tokens: 0 };
+  const inFlight = { requests: 0, tokens: 0, kvTokens: 0 };
   const timers = new FakeTimers();
   const controller = new FlowController({
     settings: parseFlowControl({

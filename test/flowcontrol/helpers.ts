@@ -29,7 +29,7 @@ export function candidate(id: string, metrics: Partial<EndpointMetrics> = {}, in
   return {
     endpoint,
     metrics: { ...emptyMetrics(), updatedAt: Date.now(), ...metrics },
-    inFlight: { requests: inFlight, tokens: 0 },
+    inFlight: { requests: inFlight, tokens: 0, kvTokens: 0 },
     stale: false,
   };
 }

@@ -98,7 +98,7 @@ test("a bad flowControl section is a config error with file, line and field", ()
 
 test("in an engine-priority pool Critical passes up to saturation 2 (the engine overtakes lower work); Standard's limit is unchanged", async () => {
   // One endpoint with 8 in-flight requests under a concurrency detector of 5: saturation 1.6.
-  const busy = { ...candidate("10.0.0.1:8000"), inFlight: { requests: 8, tokens: 0 } };
+  const busy = { ...candidate("10.0.0.1:8000"), inFlight: { requests: 8, tokens: 0, kvTokens: 0 } };
   const pickerConfigs = [
     picker({
       flowControl: {

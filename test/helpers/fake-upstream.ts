@@ -61,7 +61,7 @@ export async function startFakeUpstream(handler: FakeHandler = echoHandler): Pro
     close: async () => {},
   };
   const server: Server = createServer((raw, res) => {
-    if (raw.method === "GET" && raw.url === "/metrics") {
+    if (raw.method === "GET" && raw.url?.split("?")[0] === "/metrics") {
       res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
       res.end(fake.metricsPage);
       return;

@@ -35,7 +35,7 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   t.after(() => server.close());
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
   const metrics = emptyMetrics();
-  const inFlight = { requests: 4, tokens: 1000 };
+  const inFlight = { requests: 4, tokens: 1000, kvTokens: 0 };
   let clock = 1_000_000;
   const scraper = new EndpointScraper(endpoint, { metrics, inFlight }, { timeoutMs: 300, now: () => clock });
   t.after(() => scraper.stop());
@@ -46,6 +46,13 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   assert.deepEqual([metrics.waiting, metrics.running, metrics.kvCacheUsage], [3, 2, 0.5]);
   assert.equal(metrics.updatedAt, 1_000_000);
   assert.equal(metrics.inFlightRequestsAtScrape, 4);
+  assert.equal(metrics.answeredAtRecentScrapes, 0, "4 in flight, 5 running or waiting: none answered");
+  inFlight.requests = 12; // 12 in flight, 5 there: 7 answered or on the way
+  await scraper.scrapeOnce();
+  assert.equal(metrics.answeredAtRecentScrapes, 7);
+  inFlight.requests = 5;
+  await scraper.scrapeOnce();
+  assert.equal(metrics.answeredAtRecentScrapes, 7, "the most of the recent scrapes, not the last one");
 
   clock += 5000;
   state.status = 500;
@@ -61,7 +68,7 @@ test("a scrape writes the endpoint's record with the in-flight baseline; a failu
   state.hang = true;
   assert.match((await scraper.scrapeOnce()).error!, /timed out after 300 ms/);
   assert.equal(scraper.failed, 3);
-  assert.equal(scraper.succeeded, 1);
+  assert.equal(scraper.succeeded, 3);
 });
 
 test("the loop polls repeatedly, follows changes and stops cleanly", async (t) => {
@@ -72,7 +79,7 @@ test("the loop polls repeatedly, follows changes and stops cleanly", async (t) =
   const outcomes: boolean[] = [];
   const scraper = new EndpointScraper(
     endpoint,
-    { metrics, inFlight: { requests: 0, tokens: 0 } },
+    { metrics, inFlight: { requests: 0, tokens: 0, kvTokens: 0 } },
     { intervalMs: 10, onScrape: (o) => outcomes.push(o.ok) },
   );
   state.body = page(1);
@@ -97,10 +104,44 @@ test("connection refused is reported, not thrown", async () => {
   const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
   const scraper = new EndpointScraper(endpoint, {
     metrics: emptyMetrics(),
-    inFlight: { requests: 0, tokens: 0 },
+    inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
   });
   const o = await scraper.scrapeOnce();
   await scraper.stop();
   assert.equal(o.ok, false);
   assert.match(o.error!, /ECONNREFUSED/);
+});
+
+test("an endless metrics page is cut off at 8 MiB with a clear error, and the next scrape reads again", async (t) => {
+  let endless = true;
+  const chunk = Buffer.alloc(1024 * 1024, "#");
+  const server = createServer((_req, res) => {
+    if (!endless) {
+      res.writeHead(200).end(page(1));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/plain" });
+    const more = () => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once("drain", more);
+    };
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const endpoint = { id: `127.0.0.1:${port}`, host: "127.0.0.1", port, labels: {} };
+  const metrics = emptyMetrics();
+  const scraper = new EndpointScraper(endpoint, {
+    metrics,
+    inFlight: { requests: 0, tokens: 0, kvTokens: 0 },
+  });
+  t.after(() => scraper.stop());
+  const cut = await scraper.scrapeOnce();
+  assert.equal(cut.ok, false);
+  assert.match(cut.error!, /metrics page larger than 8 MiB/);
+  endless = false;
+  const again = await scraper.scrapeOnce();
+  assert.equal(again.ok, true, again.error);
+  assert.equal(metrics.waiting, 1);
 });

@@ -59,7 +59,7 @@ test("vLLM page without LoRA info: no adapters, max 0", () => {
   assert.equal(load.maxActiveAdapters, 0);
 });
 
-test("vLLM's cost-model counters: prefill time, computed prompt tokens (prompt − prefix hits), TPOT", () => {
+test("vLLM's cost-model counters: prefill time, prompt tokens and computed ones (prompt − prefix hits), TPOT, output per request", () => {
   assert.equal(
     extract("vllm", VLLM_PAGE).counters,
     undefined,
@@ -76,13 +76,20 @@ vllm:request_prefill_time_seconds_count{engine="0",model_name="m"} 10.0
 # TYPE vllm:inter_token_latency_seconds histogram
 vllm:inter_token_latency_seconds_sum{engine="0",model_name="m"} 2.5
 vllm:inter_token_latency_seconds_count{engine="0",model_name="m"} 500.0
+# TYPE vllm:request_generation_tokens histogram
+vllm:request_generation_tokens_bucket{engine="0",le="+Inf",model_name="m"} 8.0
+vllm:request_generation_tokens_sum{engine="0",model_name="m"} 480.0
+vllm:request_generation_tokens_count{engine="0",model_name="m"} 8.0
 `;
   assert.deepEqual(extract("vllm", page).counters, {
     prefillSeconds: 0.04,
     prefilledRequests: 10,
     computedPromptTokens: 2000,
+    promptTokens: 5000,
     tpotSeconds: 2.5,
     tpotCount: 500,
+    generationTokens: 480,
+    finishedRequests: 8,
   });
 });
 

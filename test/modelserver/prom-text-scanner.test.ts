@@ -198,6 +198,27 @@ test("malformed lines of a wanted family are skipped and counted; good ones stil
   assert.equal(scan.malformedLines, 6);
 });
 
+test("a counter family typed as prometheus_client writes it (`# TYPE x_total counter`) is found by its name", () => {
+  const page = [
+    "# HELP vllm:prompt_tokens_total Number of prefill tokens processed.",
+    "# TYPE vllm:prompt_tokens_total counter",
+    'vllm:prompt_tokens_total{model_name="m"} 12.0',
+    'vllm:prompt_tokens_created{model_name="m"} 1.7e+09',
+    "# TYPE other_total gauge",
+    "other_total 5",
+    "",
+  ].join("\n");
+  const scan = scanPrometheusText(page, ["vllm:prompt_tokens", "other"]);
+  assert.deepEqual(
+    scan.families.get("vllm:prompt_tokens")!.map((s) => [s.name, s.value]),
+    [
+      ["vllm:prompt_tokens_total", 12],
+      ["vllm:prompt_tokens_created", 1.7e9],
+    ],
+  );
+  assert.deepEqual(scan.families.get("other"), [], "a gauge named x_total is not family x's counter");
+});
+
 test("CRLF line endings are tolerated", () => {
   const scan = scanPrometheusText('# TYPE g gauge\r\ng{a="1"} 3\r\ng 4\r\n', ["g"]);
   assert.deepEqual(

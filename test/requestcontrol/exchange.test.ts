@@ -154,6 +154,29 @@ test("in-flight is charged at decision, moves to a fallback, and is released exa
   assert.deepEqual(s.inFlight(), { [first!]: 0, [next]: 0 });
 });
 
+test("the in-flight KV charge is the prompt plus half of max_tokens, moved to a fallback and released once", async () => {
+  const s = setup();
+  const charge = () =>
+    Object.fromEntries(
+      s.datastore.endpoints().map((e) => [e.endpoint.id, [e.inFlight.tokens, e.inFlight.kvTokens]]),
+    );
+  const { ex, body } = s.begin({ model: "chat", prompt: "one two three four", max_tokens: 100 });
+  const d = await ex.decide(body);
+  const first = d.endpoints[0]!;
+  const [tokens, kvTokens] = charge()[first]!;
+  assert.ok(tokens! > 100, "tokens: prompt + max_tokens");
+  assert.equal(kvTokens, tokens! - 50, "kvTokens: prompt + max_tokens / 2");
+  ex.attempt(first);
+  ex.responseStarted(503, {});
+  const next = ex.attemptFailed({ kind: "status", status: 503 })!;
+  ex.attempt(next);
+  assert.deepEqual(charge(), { [first]: [0, 0], [next]: [tokens, kvTokens] });
+  ex.responseStarted(200, { "content-type": "application/json" });
+  ex.responseEnd();
+  ex.end();
+  assert.deepEqual(charge(), { [first]: [0, 0], [next]: [0, 0] });
+});
+
 test("a 5xx with no endpoint left is relayed, not retried, and counted as the engine's error", async () => {
   const s = setup();
   s.datastore.apply(s.datastore.config, [{ host: "10.0.0.1", labels: { app: "t" } }]);

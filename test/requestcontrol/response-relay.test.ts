@@ -124,3 +124,41 @@ test("an engine's error event is noticed with or without the space after `data:`
   assert.equal(seen(['data: {"text":"{\\"error\\":1}","x":{"error":2}}\n\n', "data: [DONE]\n\n"]), false);
   assert.equal(seen(['{"error"']), false);
 });
+
+test("a rewritten body that is one long line passes in pieces: at most ~1 MiB held, every key rewritten wherever the cut falls", () => {
+  const key = (space: string) => `"model":${space}"travel-helper-v1"`;
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: 2_600_000 }), { minLength: 1, maxLength: 6 }),
+      fc.integer({ min: 1000, max: 200_000 }),
+      fc.constantFrom("", " ", "  \t"),
+      (positions, chunkSize, space) => {
+        // A ~2.6 MB JSON line with model keys at the given places (and around the 1 MiB mark).
+        const at = [...new Set([...positions, 1024 * 1024 - 3, 1024 * 1024 + 2])].sort((a, b) => a - b);
+        let body = '{"data":"';
+        let filler = 0;
+        for (const p of at) {
+          body += "x".repeat(Math.max(0, p - filler));
+          filler = Math.max(filler, p);
+          body += `",${key(space)},"f":"`;
+        }
+        body += `${"y".repeat(1000)}"}`;
+        const expected = body.replaceAll(key(space), '"model":"travel-helper"');
+        const relay = new ResponseRelay("travel-helper-v1", "travel-helper");
+        const input = Buffer.from(body);
+        const out: Buffer[] = [];
+        let sent = 0;
+        for (let i = 0; i < input.length; i += chunkSize) {
+          const piece = relay.push(input.subarray(i, i + chunkSize));
+          out.push(piece);
+          sent += piece.length;
+          const pushed = Math.min(input.length, i + chunkSize);
+          assert.ok(pushed - sent <= 1024 * 1024 + chunkSize + 4096, `held ${pushed - sent} bytes`);
+        }
+        out.push(relay.end());
+        assert.equal(Buffer.concat(out).toString(), expected);
+      },
+    ),
+    { numRuns: 25 },
+  );
+});

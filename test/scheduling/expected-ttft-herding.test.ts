@@ -58,6 +58,8 @@ function counters(tpotMs: number, tokens: number): EngineCounters {
     computedPromptTokens: 10_000,
     tpotSeconds: (tpotMs / 1000) * tokens,
     tpotCount: tokens,
+    generationTokens: 0,
+    finishedRequests: 0,
   };
 }
 

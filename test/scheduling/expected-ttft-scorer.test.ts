@@ -9,7 +9,7 @@ import {
 } from "../../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
 import { PrefixCacheScorer } from "../../src/scheduling/plugins/scorers/prefix-cache-scorer.ts";
 import type { Candidate } from "../../src/scheduling/types.ts";
-import { candidate, request } from "./fixtures.ts";
+import { candidate, engineCounters, request } from "./fixtures.ts";
 
 const system = "s".repeat(8000); // 2,000 estimated tokens
 const ask = (q: string) => request({ prefixText: `${system}${q}`, promptTokens: 2100 }); // + 100 unique
@@ -79,21 +79,10 @@ test("a shared prefix stays together in a burst until its queue outweighs recomp
   assert.ok(counts.size >= 2, JSON.stringify([...counts.values()]));
 });
 
-function counters(c: Partial<EngineCounters>): EngineCounters {
-  return {
-    prefillSeconds: 0,
-    prefilledRequests: 0,
-    computedPromptTokens: 0,
-    tpotSeconds: 0,
-    tpotCount: 0,
-    ...c,
-  };
-}
-
 test("costs are learned from scrape deltas per endpoint; others get the pool's mean, then defaults", () => {
   const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
   const at = (updatedAt: number, c: Partial<EngineCounters>, running = 4) =>
-    candidate({ id: "10.1.0.1:8000", updatedAt, running, counters: counters(c) });
+    candidate({ id: "10.1.0.1:8000", updatedAt, running, counters: engineCounters(c) });
   l.observe(at(1, {}));
   assert.deepEqual(l.costs("10.1.0.1:8000"), DEFAULT_ENGINE_COSTS, "one scrape: nothing to compare yet");
   // 10 requests computed 5,000 tokens in 0.25 s of prefill; 100 output tokens took 2 s at 4 running.
@@ -127,7 +116,7 @@ test("costs are learned from scrape deltas per endpoint; others get the pool's m
 test("the unit costs are one pool value: a busy endpoint's low cost per running request is not its own", () => {
   const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
   const at = (id: string, updatedAt: number, running: number, c: Partial<EngineCounters>) =>
-    candidate({ id, updatedAt, running, counters: counters(c) });
+    candidate({ id, updatedAt, running, counters: engineCounters(c) });
   l.observe(at("10.2.0.1:8000", 1, 30, {}));
   l.observe(at("10.2.0.2:8000", 1, 1, {}));
   // 100 tokens each: 11.75 ms per token at 30 running (0.39 ms each), 5.95 ms at 1 running.
@@ -162,7 +151,7 @@ test("each scrape weighs by what it measured: one token caught in a prefill step
   const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
   const id = "10.1.0.3:8000";
   const at = (updatedAt: number, c: Partial<EngineCounters>, running: number) =>
-    candidate({ id, updatedAt, running, counters: counters(c) });
+    candidate({ id, updatedAt, running, counters: engineCounters(c) });
   l.observe(at(1, {}, 0));
   // The first output token came after a 282 ms prefill step, 11 running: 25.6 ms per running request.
   l.observe(at(2, { tpotSeconds: 0.282, tpotCount: 1 }, 11));
@@ -209,7 +198,7 @@ test("a queue held back by KV or slots: its wait is learned from the admission r
   const l = new EngineCostLearner(DEFAULT_ENGINE_COSTS);
   const id = "10.2.0.1:8000";
   const at = (updatedAt: number, prefilled: number, waiting: number) =>
-    candidate({ id, updatedAt, waiting, counters: counters({ prefilledRequests: prefilled }) });
+    candidate({ id, updatedAt, waiting, counters: engineCounters({ prefilledRequests: prefilled }) });
   l.observe(at(1000, 0, 0));
   l.observe(at(2000, 50, 0)); // no queue: says nothing about how fast a queue clears
   assert.equal(l.costs(id).admissionsPerSecond, 0);

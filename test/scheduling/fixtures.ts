@@ -1,6 +1,10 @@
 // Builders of candidates and requests for scheduling tests.
 import fc from "fast-check";
-import { type EndpointMetrics, emptyMetrics } from "../../src/modelserver/endpoint-metrics.ts";
+import {
+  type EndpointMetrics,
+  type EngineCounters,
+  emptyMetrics,
+} from "../../src/modelserver/endpoint-metrics.ts";
 import type { Candidate, SchedulingRequest } from "../../src/scheduling/types.ts";
 
 export interface CandidateSpec extends Partial<Omit<EndpointMetrics, "activeAdapters" | "waitingAdapters">> {
@@ -30,7 +34,7 @@ export function candidate(spec: CandidateSpec = {}): Candidate {
   return {
     endpoint: { id, host: host!, port: Number(port), labels: {} },
     metrics,
-    inFlight: { requests: inFlightRequests ?? 0, tokens: inFlightTokens ?? 0 },
+    inFlight: { requests: inFlightRequests ?? 0, tokens: inFlightTokens ?? 0, kvTokens: 0 },
     stale: stale ?? false,
   };
 }
@@ -102,3 +106,17 @@ export const arbRequest = fc
           : { "x-session-token": Buffer.from(`10.1.0.${r.session}:8000`).toString("base64url") },
     }),
   );
+
+/** Cumulative engine counters: zeros, overridden by `c`. */
+export function engineCounters(c: Partial<EngineCounters> = {}): EngineCounters {
+  return {
+    prefillSeconds: 0,
+    prefilledRequests: 0,
+    computedPromptTokens: 0,
+    tpotSeconds: 0,
+    tpotCount: 0,
+    generationTokens: 0,
+    finishedRequests: 0,
+    ...c,
+  };
+}

@@ -24,6 +24,7 @@ export function testConfig(over: Partial<EngineConfig> = {}): EngineConfig {
     stallMs: 0,
     eosMean: 16,
     seed: 1,
+    timeScale: 1,
     ...over,
   };
 }

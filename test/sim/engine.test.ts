@@ -255,3 +255,18 @@ test("cache_salt: only requests with the same salt share a cached prefix", () =>
   assert.equal(firstChunk(null), 40, "no salt misses a salted prefix");
   assert.equal(firstChunk("tenant-1"), 4, "the same salt hits");
 });
+
+test("with a time scale the metrics report durations in real seconds: the same run at 4× reads ¼ the seconds", () => {
+  const durations = (timeScale: number) => {
+    const e = new Engine(testConfig({ timeScale }));
+    for (let i = 0; i < 6; i++) e.add(req(`r${i}`, 20, 5, {}, i * 1000), 0);
+    run(e);
+    const st = e.stats;
+    return [st.ttft.sum, st.tpot.sum, st.e2e.sum, st.prefill.sum, st.queue.sum, st.requestTpot.sum];
+  };
+  const real = durations(1);
+  const fast = durations(4);
+  assert.ok(real.every((s) => s > 0));
+  for (const [i, s] of fast.entries())
+    assert.ok(Math.abs(s - real[i]! / 4) < 1e-9, `metric ${i}: ${s} vs ${real[i]! / 4}`);
+});

@@ -4,8 +4,9 @@
  * stale by the datastore — a never-scraped endpoint is, once scrapers run); the pool's is the mean.
  * Queue depth is the scraped waiting count plus the change in the gateway's in-flight requests
  * since that scrape started: what it dispatched since counts as waiting at once (a burst is seen
- * before the next scrape), what finished since frees a place, and what the scrape found already
- * answered lets as many more through (an instant server's in-flight swings are no queue).
+ * before the next scrape), what finished since frees a place, and what the last second's scrapes
+ * found already answered lets as many more through (an instant server's in-flight swings are no
+ * queue).
  */
 import { z } from "zod";
 import { definePlugin } from "../../plugins/registry.ts";
@@ -80,14 +81,16 @@ export class UtilizationDetector implements SaturationDetector {
 /**
  * Requests waiting at the server now: the scraped waiting count, plus the gateway's dispatches since
  * the scrape started, less its requests that finished since (each freed a place a waiting one takes),
- * less those the scrape no longer found there (in flight at its start, neither running nor waiting:
- * answered already). A server that answers faster than it is scraped (an instant engine) absorbs as
- * many again, so the in-flight count's swings between scrapes are no queue there.
+ * less those the scrapes no longer found there (in flight at a scrape's start, neither running nor
+ * waiting: answered already, or on the way; the most over the last second's scrapes, since one
+ * scrape may fall on a lull). A server that answers faster than it is scraped (an instant engine)
+ * absorbs as many again, so the in-flight count's swings between scrapes are no queue there; an idle
+ * or a slow server's in-flight requests are all its load, so a burst there counts at once.
  */
 function queueDepth(c: Candidate): number {
   const m = c.metrics;
   const atScrape = m.inFlightRequestsAtScrape ?? 0;
-  const answered = Math.max(0, atScrape - m.running - m.waiting);
+  const answered = Math.max(0, atScrape - m.running - m.waiting, m.answeredAtRecentScrapes ?? 0);
   return Math.max(0, m.waiting + c.inFlight.requests - atScrape - answered);
 }
 

@@ -18,7 +18,11 @@
  * the gateway itself sent since that scrape (so a burst is seen before the next scrape, and
  * consecutive picks do not herd onto the endpoint an old scrape shows idle), and the costs learned
  * from the scraped engine counters (engine-costs.ts: unit costs over the pool, tokens per request
- * and admissions per endpoint). Score = (lowest TTFT + 1 ms) ÷
+ * and admissions per endpoint). A prefix source that only estimates tokens (characters ÷ 4) is
+ * calibrated to the servers' own count: its tokens × (the servers' prompt tokens per request ÷ the
+ * estimate's, over the requests sent), so the uncached term is in the same tokens as the learned
+ * queue and per-token cost (the simulator's one-token words are ~1.6 estimated tokens each, and
+ * uncached work weighed 1.6× too much against the queue). Score = (lowest TTFT + 1 ms) ÷
  * (this TTFT + 1 ms): 1 for the best, smaller the longer the wait. It is a PreRequestHook (records each
  * dispatch's uncached tokens) and an EndpointRemovedListener.
  */
@@ -27,7 +31,7 @@ import { FieldIssueError } from "../../../config/field-issue.ts";
 import type { EndpointRemovedListener } from "../../../plugins/capabilities.ts";
 import { definePlugin } from "../../../plugins/registry.ts";
 import { effectiveRunning, sentSinceScrape } from "../../effective-load.ts";
-import { EngineCostLearner, type EngineCosts } from "../../engine-costs.ts";
+import { DecayedRatio, EngineCostLearner, type EngineCosts } from "../../engine-costs.ts";
 import { isPrefixMatchSource, type PrefixMatchSource } from "../../prefix-match.ts";
 import type { Candidate, PreRequestHook, RequestPreparer, SchedulingRequest, Scorer } from "../../types.ts";
 import { PrefixCacheScorer } from "./prefix-cache-scorer.ts";
@@ -37,6 +41,12 @@ const SCORE_EPSILON_S = 1e-3;
 
 /** Dispatches remembered per endpoint (more than are ever sent between two scrapes). */
 const DISPATCH_LOG = 1024;
+
+/** Share of the old evidence each dispatch decays away in the estimated tokens per request. */
+const ESTIMATE_ALPHA = 0.05;
+/** The calibration of estimated tokens stays within these factors. */
+const MIN_TOKEN_SCALE = 0.25;
+const MAX_TOKEN_SCALE = 4;
 
 /** Extra weight of each uncached token (see the module comment). */
 export const DEFAULT_RECOMPUTE_PENALTY = 1;
@@ -79,8 +89,17 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
   /** Whether this scorer owns `prefix` (then it feeds it decisions; else the profile does). */
   readonly #ownsPrefix: boolean;
   readonly #dispatches = new Map<string, DispatchLog>();
+  /** Estimated prompt tokens per request sent, when the prefix source estimates (see tokenScale). */
+  readonly #estimatedPerRequest = new DecayedRatio();
   /** The last estimate, keyed by the request object (request ids are the client's and may repeat). */
-  #last: { request: SchedulingRequest; candidates: readonly Candidate[]; uncached: Float64Array } | undefined;
+  #last:
+    | {
+        request: SchedulingRequest;
+        candidates: readonly Candidate[];
+        uncached: number[];
+        estimated: boolean;
+      }
+    | undefined;
 
   /** `prefix`: a prefix scorer of the same profile; none = an approximate one of its own. */
   constructor(
@@ -100,16 +119,18 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
   estimate(
     request: SchedulingRequest,
     candidates: readonly Candidate[],
-  ): { ttft: Float64Array; uncached: Float64Array } {
+  ): { ttft: number[]; uncached: number[] } {
     const match = this.prefix.prefixMatch(request, candidates);
     const n = candidates.length;
-    const ttft = new Float64Array(n);
-    const uncached = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.learner.observe(candidates[i]!);
+    const estimated = match.estimated === true;
+    const scale = estimated ? this.tokenScale() : 1;
+    const ttft = new Array<number>(n);
+    const uncached = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       const c = candidates[i]!;
-      const u = Math.max(0, match.promptTokens - match.cachedTokens[i]!);
+      const u = scale * Math.max(0, match.promptTokens - match.cachedTokens[i]!);
       uncached[i] = u;
-      this.learner.observe(c);
       const k = this.learner.costs(c.endpoint.id);
       const sent = sentSinceScrape(c);
       const waiting = c.metrics.waiting;
@@ -126,8 +147,19 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
         Math.max(byTokens, byAdmissions) +
         k.decodeSecondsPerRunning * effectiveRunning(c);
     }
-    this.#last = { request, candidates, uncached };
+    this.#last = { request, candidates, uncached, estimated };
     return { ttft, uncached };
+  }
+
+  /**
+   * Server tokens per estimated token: the servers' prompt tokens per request (scraped) ÷ the
+   * estimated prompt tokens per request sent; 1 until both are known.
+   */
+  tokenScale(): number {
+    const real = this.learner.promptTokensPerRequest();
+    const estimate = this.#estimatedPerRequest.value;
+    if (real === undefined || estimate === undefined || !(real > 0 && estimate > 0)) return 1;
+    return Math.min(MAX_TOKEN_SCALE, Math.max(MIN_TOKEN_SCALE, real / estimate));
   }
 
   score(request: SchedulingRequest, candidates: readonly Candidate[]): number[] {
@@ -149,6 +181,7 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
     const last = this.#last;
     const i = last?.request === request ? last.candidates.indexOf(chosen) : -1;
     const uncached = i >= 0 ? last!.uncached[i]! : this.estimate(request, [chosen]).uncached[0]!;
+    if (this.#last?.estimated) this.#estimatedPerRequest.add(request.promptTokens, 1, ESTIMATE_ALPHA);
     let log = this.#dispatches.get(chosen.endpoint.id);
     if (log === undefined) {
       log = new DispatchLog();

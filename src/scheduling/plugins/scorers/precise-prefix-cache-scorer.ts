@@ -17,7 +17,11 @@ import { z } from "zod";
 import { FieldIssueError } from "../../../config/field-issue.ts";
 import { BlockKeyChain } from "../../../kvcache/block-key-chain.ts";
 import { loadTokenizerJson, type TokenizeFn, TokenizerLoadError } from "../../../kvcache/hf-tokenizer.ts";
-import { type KvEventsSource, KvEventsTracker } from "../../../kvcache/kv-events-tracker.ts";
+import {
+  type KvEventsSource,
+  KvEventsTracker,
+  type KvEventsTrackerOptions,
+} from "../../../kvcache/kv-events-tracker.ts";
 import { simTokenIds } from "../../../kvcache/sim-token-ids.ts";
 import { HASH_ALGOS, type HashAlgo, VllmBlockHasher } from "../../../kvcache/vllm-block-hash.ts";
 import type {
@@ -134,7 +138,12 @@ export class PrecisePrefixCacheScorer
   #hitBlocks = 0;
   #lookupBlocks = 0;
 
-  constructor(name: string, options: PrecisePrefixCacheScorerOptions) {
+  /** `events`: the tracker's clock and subscription factory (default performance.now and ZMQ). */
+  constructor(
+    name: string,
+    options: PrecisePrefixCacheScorerOptions,
+    events: Pick<KvEventsTrackerOptions, "now" | "connect"> = {},
+  ) {
     this.name = name;
     this.options = options;
     this.#maxBlockSize = options.blockSize;
@@ -150,6 +159,7 @@ export class PrecisePrefixCacheScorer
       staleAfterMs: options.staleAfterMs,
       speculativeTtlMs: options.speculativeTtlMs,
       onProblem: warnOnce,
+      ...events,
     });
   }
 

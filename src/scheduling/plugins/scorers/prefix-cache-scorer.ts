@@ -109,13 +109,24 @@ export class PrefixCacheScorer
     return candidates.map((c) => (total === 0 ? 0 : (matched.get(c.endpoint.id) ?? 0) / total));
   }
 
-  /** Estimated prompt tokens, and per candidate its matched blocks × tokens per block (capped). */
+  /**
+   * Estimated prompt tokens, and per candidate its matched blocks × tokens per block (capped). Only
+   * the hashed window (maxPrefixBlocksToMatch blocks) is known: beyond it every endpoint looks
+   * alike, so a longer prompt counts as the window, as the precise index counts it; otherwise a
+   * prompt whose window is cached on an endpoint would still show its whole tail uncached there
+   * (1,500 estimated tokens of a 4,000-word prefix), and its group would leave a replica that
+   * holds it as soon as a few requests queue there.
+   */
   prefixMatch(request: SchedulingRequest, candidates: readonly Candidate[]): PrefixMatch {
-    const { matched } = this.#matched(request);
-    const promptTokens = request.promptTokens;
+    const { hashes, matched } = this.#matched(request);
     const per = this.index.tokensPerEntry;
+    const windowFull = hashes.length >= this.options.maxPrefixBlocksToMatch;
+    const promptTokens = windowFull
+      ? Math.min(request.promptTokens, hashes.length * per)
+      : request.promptTokens;
     return {
       promptTokens,
+      estimated: true,
       cachedTokens: candidates.map((c) => Math.min(promptTokens, (matched.get(c.endpoint.id) ?? 0) * per)),
     };
   }
