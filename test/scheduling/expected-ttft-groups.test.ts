@@ -100,3 +100,25 @@ test("estimated tokens (characters ÷ 4) are calibrated to the servers' own prom
     "nothing cached: the whole prompt, in server tokens",
   );
 });
+
+test("a scrape landing inside a group's burst does not send its next requests away: waiting followers count their own tails", () => {
+  for (const seed of [1, 2, 3]) {
+    const s = scheduler(seed);
+    const cs = pool([{}, {}, {}, {}, {}]);
+    const prefix = words("g", 2000);
+    const group = (i: number) => request({ prefixText: `${prefix} ${words(`t${i}-`, 100)}`, maxTokens: 100 });
+    const first = dispatch(s, cs, [0, 1, 2, 3, 4, 5, 6].map(group));
+    const holder = first[0]!;
+    assert.deepEqual(
+      first,
+      first.map(() => holder),
+      `seed ${seed}: the burst's start stays together`,
+    );
+    // A scrape now: the holder computes the prefix (1 running), its 6 followers wait behind it.
+    const h = cs[holder]!;
+    Object.assign(h.metrics, { running: 1, waiting: 6, inFlightRequestsAtScrape: 7, updatedAt: 2 });
+    for (const c of cs) if (c !== h) Object.assign(c.metrics, { updatedAt: 2 });
+    const next = dispatch(s, cs, [7, 8, 9].map(group));
+    assert.deepEqual(next, [holder, holder, holder], `seed ${seed}: followers after the scrape: ${next}`);
+  }
+});

@@ -14,9 +14,10 @@
  * onto every server and thrashing their caches, the more so the busier the pool.
  *
  * with the cached tokens from a prefix scorer (approximate or precise: PrefixMatchSource), the
- * queue ahead = scraped waiting × computed tokens per request + the uncached tokens of every request
- * the gateway itself sent since that scrape (so a burst is seen before the next scrape, and
- * consecutive picks do not herd onto the endpoint an old scrape shows idle), and the costs learned
+ * queue ahead = the uncached tokens of the gateway's latest dispatches there, as many as the scrape
+ * found waiting plus those sent since that scrape (so a burst is seen before the next scrape, and
+ * consecutive picks do not herd onto the endpoint an old scrape shows idle; waiting requests the
+ * gateway did not send count the computed tokens per request), and the costs learned
  * from the scraped engine counters (engine-costs.ts: unit costs over the pool, tokens per request
  * and admissions per endpoint). A prefix source that only estimates tokens (characters ÷ 4) is
  * calibrated to the servers' own count: its tokens × (the servers' prompt tokens per request ÷ the
@@ -69,6 +70,11 @@ class DispatchLog {
     this.#tokens[this.#next] = tokens;
     this.#next = (this.#next + 1) % DISPATCH_LOG;
     this.#count = Math.min(this.#count + 1, DISPATCH_LOG);
+  }
+
+  /** Entries held (at most DISPATCH_LOG). */
+  get held(): number {
+    return this.#count;
   }
 
   /** Σ of the latest n entries (n clamped to what is held). */
@@ -134,12 +140,11 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
       const k = this.learner.costs(c.endpoint.id);
       const sent = sentSinceScrape(c);
       const waiting = c.metrics.waiting;
-      const sentTokens = sent === 0 ? 0 : (this.#dispatches.get(c.endpoint.id)?.latest(sent) ?? 0);
       // Every request queued behind it there also waits for its uncached prefill.
       const own = (1 + this.recomputePenalty * (1 + waiting + sent)) * u;
       // A queue held back by something else than prefill (KV blocks, max_num_seqs) clears at the
       // engine's admission rate; otherwise by the prefill work ahead.
-      const byTokens = k.prefillSecondsPerToken * (waiting * k.computedTokensPerRequest + sentTokens);
+      const byTokens = k.prefillSecondsPerToken * this.#queuedTokens(c.endpoint.id, waiting + sent, k);
       const byAdmissions =
         waiting > 0 && k.admissionsPerSecond > 0 ? (waiting + sent) / k.admissionsPerSecond : 0;
       ttft[i] =
@@ -149,6 +154,22 @@ export class ExpectedTtftScorer implements Scorer, RequestPreparer, PreRequestHo
     }
     this.#last = { request, candidates, uncached, estimated };
     return { ttft, uncached };
+  }
+
+  /**
+   * Uncached prompt tokens of the `queued` requests at an endpoint (the waiting ones its scrape
+   * found, then those sent since): an engine admits in arrival order, so they are the gateway's
+   * latest dispatches there, whose uncached tokens the dispatch log holds — a group's followers
+   * queued behind its first request count their short tails, not the pool's mean computed tokens
+   * (which made a replica look busiest while it computed a group's prefix, and a scrape landing
+   * inside a burst sent the group's next requests away). What the log does not hold (another
+   * client's requests) counts the learned computed tokens per request.
+   */
+  #queuedTokens(endpointId: string, queued: number, k: EngineCosts): number {
+    if (queued <= 0) return 0;
+    const log = this.#dispatches.get(endpointId);
+    const logged = log === undefined ? 0 : Math.min(queued, log.held);
+    return (log?.latest(logged) ?? 0) + (queued - logged) * k.computedTokensPerRequest;
   }
 
   /**
