@@ -24,12 +24,10 @@ import { writeFileSync } from "node:fs";
 import { classSamples } from "../src/bench/class-samples.ts";
 import { simTokenIds } from "../src/kvcache/sim-token-ids.ts";
 import { estimateTokens } from "../src/requestcontrol/request-facts.ts";
-import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
-import { MaxScorePicker } from "../src/scheduling/plugins/pickers/max-score-picker.ts";
-import { ExpectedTtftScorer } from "../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
+import { costModelProfile, defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
 import { ProfileScheduler } from "../src/scheduling/profile-scheduler.ts";
 import { seededRng } from "../src/scheduling/random.ts";
-import type { PreRequestHook, SchedulingRequest } from "../src/scheduling/types.ts";
+import type { SchedulingRequest } from "../src/scheduling/types.ts";
 import { defaultOptions } from "../src/sim/options.ts";
 import {
   BLOCK_SIZE,
@@ -64,17 +62,7 @@ type Pick = (request: SchedulingRequest) => number;
 /** The cost model over the precise index, fed the pool's KV events. */
 function precisePick(pool: VirtualPool, clock: VirtualClock, seed: number): Pick {
   const precise = virtualPreciseScorer(pool, clock);
-  const ttft = new ExpectedTtftScorer("expected-ttft-scorer", precise);
-  const profile = {
-    name: "default",
-    filters: [],
-    scorers: [
-      { scorer: ttft, weight: 1 },
-      { scorer: precise, weight: 0 },
-    ],
-    picker: new MaxScorePicker(seededRng(seed), "max-score-picker", 3),
-  };
-  const hooks: PreRequestHook[] = [precise, ttft];
+  const { profile, hooks } = costModelProfile("default", precise, seededRng(seed));
   const scheduling = { scheduler: new ProfileScheduler({ profiles: [profile] }), preRequestHooks: hooks };
   return (r) => gatewayPick(scheduling, r, pool.candidates);
 }

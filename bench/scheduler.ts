@@ -26,9 +26,7 @@ import { blockStoredOf } from "../src/kvcache/kv-events.ts";
 import { simTokenIds } from "../src/kvcache/sim-token-ids.ts";
 import { VllmBlockHasher } from "../src/kvcache/vllm-block-hash.ts";
 import { emptyMetrics } from "../src/modelserver/endpoint-metrics.ts";
-import { defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
-import { MaxScorePicker } from "../src/scheduling/plugins/pickers/max-score-picker.ts";
-import { ExpectedTtftScorer } from "../src/scheduling/plugins/scorers/expected-ttft-scorer.ts";
+import { costModelProfile, defaultScorerProfiles } from "../src/scheduling/default-profiles.ts";
 import {
   PrecisePrefixCacheScorer,
   type PrecisePrefixCacheScorerOptions,
@@ -101,16 +99,7 @@ function preciseScheduler(): {
     staleAfterMs: 1e9,
   }) as PrecisePrefixCacheScorerOptions;
   const precise = new PrecisePrefixCacheScorer("precise-prefix-cache-scorer", options);
-  const ttft = new ExpectedTtftScorer("expected-ttft-scorer", precise);
-  const profile = {
-    name: "precise",
-    filters: [],
-    scorers: [
-      { scorer: ttft, weight: 1 },
-      { scorer: precise, weight: 0 },
-    ],
-    picker: new MaxScorePicker(seededRng(1), "max-score-picker", 3),
-  };
+  const { profile, ttft, hooks } = costModelProfile("precise", precise, seededRng(1));
   const chain = new BlockKeyChain(new VllmBlockHasher("sha256", "0"));
   const learn = (r: SchedulingRequest, c: Candidate) => {
     const keys = chain.keys(simTokenIds(r.prefixText, 4096), 16, null, 256);
@@ -124,7 +113,7 @@ function preciseScheduler(): {
     scheduler: new ProfileScheduler({
       profiles: [profile],
       preparers: [ttft, precise],
-      preRequestHooks: [ttft, precise],
+      preRequestHooks: hooks,
     }),
     learn,
     close: () => precise.close(),

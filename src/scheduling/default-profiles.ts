@@ -16,9 +16,10 @@ import { RandomPicker } from "./plugins/pickers/random-picker.ts";
 import { ExpectedTtftScorer } from "./plugins/scorers/expected-ttft-scorer.ts";
 import { LoraAffinityScorer } from "./plugins/scorers/lora-affinity-scorer.ts";
 import { PrefixCacheScorer } from "./plugins/scorers/prefix-cache-scorer.ts";
+import type { PrefixMatchSource } from "./prefix-match.ts";
 import type { SchedulerProfile, WeightedScorer } from "./profile-runner.ts";
 import type { Rng } from "./random.ts";
-import type { PreRequestHook, ProfileHandler, RequestPreparer } from "./types.ts";
+import type { PreRequestHook, ProfileHandler, RequestPreparer, Scorer } from "./types.ts";
 
 /** Target + 2 fallbacks. */
 export const DEFAULT_MAX_ENDPOINTS = 3;
@@ -46,25 +47,37 @@ export interface DefaultScorerProfiles {
  */
 export function defaultScorerProfiles(rng: Rng): DefaultScorerProfiles {
   const prefix = new PrefixCacheScorer();
-  const picker = new MaxScorePicker(rng, "max-score-picker", DEFAULT_MAX_ENDPOINTS);
-  const ttft = new ExpectedTtftScorer("expected-ttft-scorer", prefix);
-  const scorers: WeightedScorer[] = [
-    { scorer: ttft, weight: 1 },
-    { scorer: prefix, weight: 0 },
-  ];
-  const profile: SchedulerProfile = { name: "default", filters: [], scorers, picker };
+  const { profile, hooks } = costModelProfile("default", prefix, rng);
   const loraProfile: SchedulerProfile = {
+    ...profile,
     name: "default-lora",
-    filters: [],
-    scorers: [...scorers, { scorer: new LoraAffinityScorer(), weight: 1 }],
-    picker,
+    scorers: [...profile.scorers, { scorer: new LoraAffinityScorer(), weight: 1 }],
   };
   const handler: ProfileHandler = {
     type: "adapter-aware-profile-handler",
     name: "adapter-aware-profile-handler",
     selectProfile: (request) => (request.isAdapter ? loraProfile : profile),
   };
-  return { profile, loraProfile, handler, prefix, preparers: [prefix], hooks: [ttft, prefix] };
+  return { profile, loraProfile, handler, prefix, preparers: [prefix], hooks };
+}
+
+/**
+ * The cost model over a prefix scorer, as the scorer profile runs it: expected-ttft-scorer 1 and
+ * the prefix scorer 0 (so that it learns every decision and shows in explanations), max-score
+ * picker; with the hooks each decision feeds (the cost model's dispatch log, the prefix index).
+ */
+export function costModelProfile(
+  name: string,
+  prefix: Scorer & PrefixMatchSource & PreRequestHook,
+  rng: Rng,
+): { profile: SchedulerProfile; ttft: ExpectedTtftScorer; hooks: PreRequestHook[] } {
+  const ttft = new ExpectedTtftScorer("expected-ttft-scorer", prefix);
+  const scorers: WeightedScorer[] = [
+    { scorer: ttft, weight: 1 },
+    { scorer: prefix, weight: 0 },
+  ];
+  const picker = new MaxScorePicker(rng, "max-score-picker", DEFAULT_MAX_ENDPOINTS);
+  return { profile: { name, filters: [], scorers, picker }, ttft, hooks: [ttft, prefix] };
 }
 
 /** The legacy decision-tree profile. */

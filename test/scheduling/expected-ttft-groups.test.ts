@@ -33,12 +33,17 @@ function dispatch(s: ProfileScheduler, cs: Candidate[], rs: SchedulingRequest[])
 /** bench:routing's prompts: words of a few letters, one simulator token each. */
 const words = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}${i % 97}x`).join(" ");
 
+/** Request i of a group: its shared prefix of `prefixWords` words (tag `prefixTag`), then 100 words of its own. */
+function groupOf(prefixTag: string, prefixWords: number, tailTag: string): (i: number) => SchedulingRequest {
+  const prefix = words(prefixTag, prefixWords);
+  return (i) => request({ prefixText: `${prefix} ${words(`${tailTag}${i}-`, 100)}`, maxTokens: 100 });
+}
+
 test("a burst of a 4,000-word group stays on the replica that holds its prefix (the match window)", () => {
   for (const seed of [1, 2, 3]) {
     const s = scheduler(seed);
     const cs = pool([{}, {}, {}, {}, {}]);
-    const prefix = words("p", 4000);
-    const group = (i: number) => request({ prefixText: `${prefix} ${words(`u${i}-`, 100)}`, maxTokens: 100 });
+    const group = groupOf("p", 4000, "u");
     // The ready check: one request of the group, finished long before the burst.
     dispatch(s, cs, [group(0)]);
     const holder = cs.findIndex((c) => c.inFlight.requests === 1);
@@ -105,8 +110,7 @@ test("a scrape landing inside a group's burst does not send its next requests aw
   for (const seed of [1, 2, 3]) {
     const s = scheduler(seed);
     const cs = pool([{}, {}, {}, {}, {}]);
-    const prefix = words("g", 2000);
-    const group = (i: number) => request({ prefixText: `${prefix} ${words(`t${i}-`, 100)}`, maxTokens: 100 });
+    const group = groupOf("g", 2000, "t");
     const first = dispatch(s, cs, [0, 1, 2, 3, 4, 5, 6].map(group));
     const holder = first[0]!;
     assert.deepEqual(
